@@ -1,0 +1,97 @@
+"""Staff roles and the Django groups they map to.
+
+The role says *what* a staff member may do; the region on their profile says
+*where*. Groups carry the model permissions the admin checks; services check
+the role for rules that permissions cannot express (e.g. only city staff move a
+complaint across districts).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffRole(models.TextChoices):
+    CITY_BUREAU = "city_bureau", _("City bureau (市场监管局)")
+    DISTRICT_BRANCH = "district_branch", _("District branch (分局)")
+    CIVILITY_OFFICE = "civility_office", _("Civility office (文明办)")
+    INSPECTOR = "inspector", _("Inspector (监管所)")
+
+
+ROLE_GROUP_NAMES = {
+    StaffRole.CITY_BUREAU: "市场监管局（市级）",
+    StaffRole.DISTRICT_BRANCH: "分局（区县）",
+    StaffRole.CIVILITY_OFFICE: "文明办",
+    StaffRole.INSPECTOR: "监管所检查员",
+}
+
+
+# Permissions per role as "app_label.codename" glob patterns. Each app may add
+# its own models' patterns here; `sync_role_groups` grants whatever exists.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    StaffRole.CITY_BUREAU: [
+        "merchants.*",
+        "complaints.*",
+        "campaigns.*",
+        "core.view_workingdayoverride",
+        "core.add_workingdayoverride",
+        "core.change_workingdayoverride",
+        "django_celery_beat.*",
+        "!merchants.delete_*",
+        "!complaints.delete_*",
+        "!merchants.*_staffprofile",
+        "merchants.view_staffprofile",
+    ],
+    StaffRole.DISTRICT_BRANCH: [
+        "merchants.*",
+        "complaints.*",
+        "campaigns.view_*",
+        "campaigns.change_application",
+        "campaigns.change_adreport",
+        "campaigns.change_objection",
+        "!merchants.delete_*",
+        "!complaints.delete_*",
+        "!merchants.*_region",
+        "merchants.view_region",
+        "!merchants.*_ratingpolicy",
+        "merchants.view_ratingpolicy",
+        "!merchants.*_staffprofile",
+        "merchants.view_staffprofile",
+    ],
+    StaffRole.CIVILITY_OFFICE: [
+        "campaigns.*",
+        "!campaigns.delete_*",
+        "merchants.view_merchant",
+        "merchants.view_region",
+    ],
+    StaffRole.INSPECTOR: [
+        "merchants.view_*",
+        "merchants.add_inspection",
+        "merchants.change_inspection",
+        "complaints.view_*",
+        "!merchants.view_staffprofile",
+    ],
+}
+
+
+def permission_codes_for_role(role: str, available: list[str]) -> set[str]:
+    """Resolve the glob list for ``role`` (a leading ``!`` removes matches) against ``available``."""
+    from fnmatch import fnmatchcase
+
+    granted: set[str] = set()
+    for pattern in ROLE_PERMISSIONS.get(role, []):
+        if pattern.startswith("!"):
+            granted -= {p for p in granted if fnmatchcase(p, pattern[1:])}
+        else:
+            granted |= {p for p in available if fnmatchcase(p, pattern)}
+    return granted
+
+
+def sync_role_groups() -> None:
+    """Create or refresh one Django group per role with exactly the permissions the map grants."""
+    from django.contrib.auth.models import Group, Permission
+
+    perms = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}
+    for role, group_name in ROLE_GROUP_NAMES.items():
+        group, _created = Group.objects.get_or_create(name=group_name)
+        wanted = permission_codes_for_role(role, list(perms))
+        group.permissions.set([perms[c] for c in sorted(wanted)])

@@ -1,0 +1,49 @@
+"""Health check and friendly error pages (never a stack trace, never a half-written action)."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+
+@never_cache
+def healthz(request):
+    """Liveness for the load balancer and compose healthcheck: the database answers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def _render_error(request, status: int, title: str, message: str) -> HttpResponse:
+    try:
+        body = loader.render_to_string("error.html", {"status": status, "title": title, "message": message}, request)
+    except Exception:  # the template machinery itself may be what failed (e.g. database down)
+        body = f"<!doctype html><meta charset='utf-8'><title>{status}</title><h1>{title}</h1><p>{message}</p>"
+    return HttpResponse(body, status=status)
+
+
+def bad_request(request, exception=None):
+    return _render_error(request, 400, _("Bad request"), _("The request could not be understood."))
+
+
+def permission_denied(request, exception=None):
+    return _render_error(request, 403, _("Access denied"), _("You do not have permission to see this page."))
+
+
+def page_not_found(request, exception=None):
+    return _render_error(request, 404, _("Page not found"), _("The page you asked for does not exist."))
+
+
+def server_error(request):
+    return _render_error(
+        request,
+        500,
+        _("Service temporarily unavailable"),
+        _("Something went wrong on our side. Nothing you submitted was half-saved; please try again shortly."),
+    )

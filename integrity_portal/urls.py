@@ -1,0 +1,41 @@
+"""URL map: public site at /, merchant portal at /portal/, staff admin at /admin/, API at /api/v1/."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from integrity_portal.core import views as core_views
+
+api_v1 = [
+    path("", include("merchants.api.urls")),
+    path("", include("complaints.api.urls")),
+    path("", include("campaigns.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("merchants.urls_accounts")),
+    path("portal/complaints/", include("complaints.urls_portal")),
+    path("portal/campaigns/", include("campaigns.urls_portal")),
+    path("portal/", include("merchants.urls_portal")),
+    path("complaints/", include("complaints.urls")),
+    path("notices/", include("campaigns.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("healthz/", core_views.healthz, name="healthz"),
+    path("", include("merchants.urls")),
+]
+
+handler400 = "integrity_portal.core.views.bad_request"
+handler403 = "integrity_portal.core.views.permission_denied"
+handler404 = "integrity_portal.core.views.page_not_found"
+handler500 = "integrity_portal.core.views.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,244 @@
+"""The register: territories, market entities, who may act for them, and staff profiles.
+
+Further merchant facts (commitments, inspections, penalties, list entries,
+ratings…) live in sibling modules of this package's models when they grow.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from integrity_portal.core.roles import StaffRole
+
+from .validators import validate_uscc
+
+
+class RegionLevel(models.TextChoices):
+    PROVINCE = "province", _("Province (省)")
+    CITY = "city", _("City (市)")
+    DISTRICT = "district", _("District / county (区县)")
+
+
+class Region(models.Model):
+    """A territory by its GB/T 2260 code; the code is the key so URLs and filters read naturally."""
+
+    code = models.CharField(_("GB/T 2260 code"), max_length=6, primary_key=True)
+    name = models.CharField(_("name"), max_length=60)
+    level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = _("region (辖区)")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+        constraints = [models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6}$"), name="region_code_6_digits")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.parent.name}{self.name}" if self.parent_id and self.level == RegionLevel.DISTRICT else self.name
+
+
+class MerchantKind(models.TextChoices):
+    MARKET = "market", _("Market (市场)")
+    ENTERPRISE = "enterprise", _("Enterprise (企业)")
+    MERCHANT = "merchant", _("Merchant (商户)")
+
+
+class Industry(models.TextChoices):
+    CATERING = "catering", _("Catering (餐饮)")
+    FOOD_RETAIL = "food_retail", _("Food retail (食品零售)")
+    GENERAL_RETAIL = "general_retail", _("General retail (百货零售)")
+    HOTEL = "hotel", _("Hotel (住宿)")
+    TOURISM = "tourism", _("Tourism (旅游)")
+    TRANSPORT = "transport", _("Transport (交通运输)")
+    SERVICES = "services", _("Services (居民服务)")
+    MARKET_OPERATION = "market_operation", _("Market operation (市场开办)")
+    MANUFACTURING = "manufacturing", _("Manufacturing (制造)")
+    OTHER = "other", _("Other (其他)")
+
+
+class MerchantStatus(models.TextChoices):
+    OPERATING = "operating", _("Operating (存续)")
+    SUSPENDED = "suspended", _("Suspended (停业)")
+    DEREGISTERED = "deregistered", _("Deregistered (注销)")
+
+
+class CreditClass(models.TextChoices):
+    A = "A", _("A – low risk")
+    B = "B", _("B – general risk")
+    C = "C", _("C – higher risk")
+    D = "D", _("D – high risk")
+
+
+class Merchant(models.Model):
+    """A market entity (市场主体): a market operator, an enterprise or a shop/stall."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=MerchantKind.choices, db_index=True)
+    name = models.CharField(_("name"), max_length=120, db_index=True)
+    uscc = models.CharField(
+        _("unified social credit code (统一社会信用代码)"),
+        max_length=18,
+        null=True,
+        blank=True,
+        unique=True,
+        validators=[validate_uscc],
+    )
+    licence_number = models.CharField(
+        _("licence number (营业执照/登记号)"),
+        max_length=40,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("For individual stalls registered without a unified social credit code."),
+    )
+    legal_representative = models.CharField(_("legal representative (法定代表人/经营者)"), max_length=60)
+    address = models.CharField(_("address"), max_length=200)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="merchants")
+    parent_market = models.ForeignKey(
+        "self",
+        verbose_name=_("market it trades in"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stalls",
+        limit_choices_to={"kind": MerchantKind.MARKET},
+    )
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, db_index=True)
+    is_large_venue = models.BooleanField(
+        _("large venue (subject to the public-service-ad quota)"), default=False, db_index=True
+    )
+    is_time_honored = models.BooleanField(_("time-honoured brand (老字号)"), default=False)
+    status = models.CharField(
+        _("status"), max_length=14, choices=MerchantStatus.choices, default=MerchantStatus.OPERATING, db_index=True
+    )
+    registered_on = models.DateField(_("registered on"), null=True, blank=True)
+    stars = models.SmallIntegerField(
+        _("stars"), null=True, blank=True, db_index=True, help_text=_("Empty means not yet rated.")
+    )
+    credit_class = models.CharField(_("credit class"), max_length=1, choices=CreditClass.choices, blank=True)
+    rating_stale = models.BooleanField(_("rating needs recompute"), default=False, db_index=True)
+    odr_enrolled = models.BooleanField(_("enrolled in direct settlement (ODR)"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["rating_stale", "updated_at"])
+
+    class Meta:
+        verbose_name = _("market entity (市场主体)")
+        verbose_name_plural = _("market entities")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(uscc__isnull=False) | Q(licence_number__isnull=False),
+                name="merchant_has_uscc_or_licence",
+            ),
+            models.CheckConstraint(
+                condition=Q(stars__isnull=True) | Q(stars__gte=0, stars__lte=5), name="merchant_stars_0_5"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["region", "stars"], name="merchant_region_stars_idx"),
+            models.Index(fields=["region", "kind", "industry"], name="merchant_region_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def registration_number(self) -> str:
+        return self.uscc or self.licence_number or ""
+
+
+class MembershipRole(models.TextChoices):
+    OWNER = "owner", _("Owner (负责人)")
+    CLERK = "clerk", _("Clerk (经办人)")
+
+
+class Membership(models.Model):
+    """A portal user's right to act for a merchant."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.OWNER)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.merchant} ({self.get_role_display()})"
+
+
+class ClaimCode(models.Model):
+    """A one-time code staff issue so the real owner can claim a merchant in the portal.
+
+    Only a keyed hash is stored; the plain code is shown once to the issuing clerk.
+    """
+
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="claim_codes"
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("issued by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("used by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("claim code")
+        verbose_name_plural = _("claim codes")
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.issued_at:%Y-%m-%d}"
+
+
+class StaffProfile(models.Model):
+    """Where a staff member works (their region) and what they do there (their role)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(_("role"), max_length=20, choices=StaffRole.choices)
+    unit = models.CharField(_("unit"), max_length=100, blank=True, help_text=_("e.g. 解放区市场监管局 or 焦北监管所"))
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.region} · {self.get_role_display()}"

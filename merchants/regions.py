@@ -1,0 +1,47 @@
+"""The region tree, cached per process: the table is tiny and changes only by staff edits."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.db.models.signals import post_delete, post_save
+
+
+@lru_cache(maxsize=1)
+def _tree() -> tuple[dict[str, list[str]], dict[str, str]]:
+    from .models import Region
+
+    children: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for code, parent, name in Region.objects.values_list("code", "parent_id", "name"):
+        names[code] = name
+        if parent:
+            children.setdefault(parent, []).append(code)
+    return children, names
+
+
+def clear_cache(**_kwargs) -> None:
+    _tree.cache_clear()
+
+
+def connect_cache_invalidation() -> None:
+    from .models import Region
+
+    post_save.connect(clear_cache, sender=Region, dispatch_uid="region_tree_save")
+    post_delete.connect(clear_cache, sender=Region, dispatch_uid="region_tree_delete")
+
+
+def region_and_descendant_codes(code: str) -> list[str]:
+    children, names = _tree()
+    if code not in names:
+        return []
+    out, stack = [], [code]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(children.get(current, ()))
+    return sorted(out)
+
+
+def region_exists(code: str) -> bool:
+    return code in _tree()[1]
