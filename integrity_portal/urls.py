@@ -9,6 +9,7 @@ from integrity_portal.core import views as core_views
 
 api_v1 = [
     path("", include("merchants.api.urls")),
+    path("", include("merchants.api.urls_credit")),
     path("", include("complaints.api.urls")),
     path("", include("campaigns.api.urls")),
 ]
@@ -19,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("merchants.urls_accounts")),
     path("portal/complaints/", include("complaints.urls_portal")),
     path("portal/campaigns/", include("campaigns.urls_portal")),
+    path("portal/credit/", include("merchants.urls_portal_credit")),
     path("portal/", include("merchants.urls_portal")),
     path("complaints/", include("complaints.urls")),
     path("notices/", include("campaigns.urls")),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("healthz/", core_views.healthz, name="healthz"),
+    path("", include("merchants.urls_credit")),
     path("", include("merchants.urls")),
 ]
 

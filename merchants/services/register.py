@@ -10,7 +10,7 @@ from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import ValidationFailed
 from integrity_portal.core.roles import ROLE_GROUP_NAMES, StaffRole, sync_role_groups
 
-from .models import Region, StaffProfile
+from ..models import Region, StaffProfile
 
 
 def staff_assign_role(*, user, region_code: str, role: str, actor, unit: str = "") -> StaffProfile:

@@ -14,7 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from integrity_portal.core.roles import StaffRole
 
-from .validators import validate_uscc
+from ..validators import validate_uscc
 
 
 class RegionLevel(models.TextChoices):

@@ -1,0 +1,83 @@
+"""Region scoping for the Django admin: querysets, foreign-key choices and saves.
+
+Every staff-facing ModelAdmin inherits ``RegionScopedAdminMixin`` and names the
+path from its model to a Region FK in ``region_field`` (``"region"``,
+``"merchant__region"``…). A district user then cannot list, open (404), choose
+or save another district's object; a city user sees all districts of the city.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from .scoping import scope_to_user_region, user_covers_region, visible_region_codes
+
+REGION_LABEL = "merchants.Region"
+
+
+def region_code_of(obj, path: str) -> str | None:
+    """Follow ``path`` (``a__b__region``) from ``obj`` to the Region FK and return its code."""
+    parts = path.split("__")
+    current = obj
+    for part in parts[:-1]:
+        current = getattr(current, part, None)
+        if current is None:
+            return None
+    return getattr(current, f"{parts[-1]}_id", None)
+
+
+def scope_related_queryset(qs, user):
+    """Scope a queryset of any model that is, or points at, a Region."""
+    model = qs.model
+    if model._meta.label == REGION_LABEL:
+        codes = visible_region_codes(user)
+        return qs if codes is None else qs.filter(pk__in=codes)
+    field = getattr(model, "region_scope_field", None)
+    if field is None and any(f.name == "region" for f in model._meta.get_fields()):
+        field = "region"
+    if field is None:
+        return qs
+    return scope_to_user_region(qs, user, field=field)
+
+
+class RegionScopedAdminMixin:
+    region_field: str = "region"
+
+    def get_queryset(self, request):
+        return scope_to_user_region(super().get_queryset(request), request.user, field=self.region_field)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            # Out of region and non-existent look the same: a plain 404, no redirect that confirms existence.
+            raise Http404(_("No such object in your region."))
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = scope_related_queryset(formfield.queryset, request.user)
+        return formfield
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = scope_related_queryset(formfield.queryset, request.user)
+        return formfield
+
+    def save_model(self, request, obj, form, change):
+        if not user_covers_region(request.user, region_code_of(obj, self.region_field)):
+            raise PermissionDenied(_("You can only save objects in your own region."))
+        super().save_model(request, obj, form, change)
+
+
+class RegionScopedInlineMixin:
+    """For inlines: FK choices scoped the same way (the parent admin already scopes the object)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = scope_related_queryset(formfield.queryset, request.user)
+        return formfield

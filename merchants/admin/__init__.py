@@ -1,0 +1,3 @@
+"""Admin registrations: the register (regions, merchants, memberships, staff) and credit facts."""
+
+from . import credit, register  # noqa: F401

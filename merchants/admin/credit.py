@@ -1,0 +1,1 @@
+"""Admin for credit facts, lists, repairs, appeals and ratings."""

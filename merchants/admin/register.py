@@ -1,0 +1,1 @@
+"""Admin for the register: regions, merchants (import/export, claim codes), memberships, staff."""

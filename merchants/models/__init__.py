@@ -1,0 +1,16 @@
+"""Models of the merchants app, split by topic: the register, and credit facts and ratings."""
+
+from .credit import *  # noqa: F403
+from .register import (  # noqa: F401
+    ClaimCode,
+    CreditClass,
+    Industry,
+    Membership,
+    MembershipRole,
+    Merchant,
+    MerchantKind,
+    MerchantStatus,
+    Region,
+    RegionLevel,
+    StaffProfile,
+)

@@ -1,0 +1,1 @@
+"""Scoped reads shared by pages, API and admin."""

@@ -1,0 +1,1 @@
+"""Reads of credit facts, lists and ratings, scoped to the viewer."""

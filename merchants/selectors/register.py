@@ -1,0 +1,1 @@
+"""Reads of the register, scoped to the viewer."""

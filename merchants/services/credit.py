@@ -1,0 +1,1 @@
+"""Services for credit facts, lists, credit repair and ratings."""
