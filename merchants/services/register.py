@@ -35,3 +35,31 @@ def staff_assign_role(*, user, region_code: str, role: str, actor, unit: str = "
         user.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[role]))
         audit_log(actor=actor, action="staff.assign_role", target=profile, to_status=role, data={"region": region.code})
     return profile
+
+
+def merchant_mark_rating_stale(*, merchant_ids, reason: str) -> int:
+    """Flag merchants whose facts changed, inside the caller's transaction, and queue a recompute.
+
+    The flag is the durable record: if the task message is lost (broker down, worker
+    killed) the periodic sweep recomputes every merchant still flagged. Returns the
+    number of merchants flagged.
+    """
+    from ..models import Merchant
+
+    ids = sorted({int(i) for i in merchant_ids if i is not None})
+    if not ids:
+        return 0
+    count = Merchant.objects.filter(pk__in=ids, rating_stale=False).update(rating_stale=True)
+    transaction.on_commit(lambda: _queue_recompute(ids, reason))
+    return count
+
+
+def _queue_recompute(ids: list[int], reason: str) -> None:
+    import logging
+
+    from .. import tasks
+
+    try:
+        tasks.recompute_merchant_ratings.delay(ids)
+    except Exception:  # broker down: the merchants stay flagged and the sweep picks them up
+        logging.getLogger(__name__).warning("recompute not queued (%s); left to the sweep", reason, exc_info=True)
