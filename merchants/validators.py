@@ -32,32 +32,32 @@ def validate_uscc(value: str) -> None:
     code = normalize_uscc(value)
     if len(code) != 18:
         raise ValidationError(
-            _("A unified social credit code has 18 characters; this one has %(n)d.") % {"n": len(code)},
+            _("统一社会信用代码应为18位，当前为%(n)d位。") % {"n": len(code)},
             code="uscc_length",
         )
     bad = sorted({ch for ch in code if ch in FORBIDDEN_LETTERS})
     if bad:
         raise ValidationError(
-            _("The letters I, O, S, V and Z are never used in a unified social credit code (found: %(chars)s).")
+            _("统一社会信用代码不使用字母I、O、S、V、Z（发现：%(chars)s）。")
             % {"chars": ", ".join(bad)},
             code="uscc_forbidden_letter",
         )
     invalid = sorted({ch for ch in code if ch not in _VALUE})
     if invalid:
         raise ValidationError(
-            _("Only digits and capital letters A–Y are allowed (found: %(chars)s).") % {"chars": " ".join(invalid)},
+            _("只能包含数字和大写字母（发现非法字符：%(chars)s）。") % {"chars": " ".join(invalid)},
             code="uscc_charset",
         )
     if not code[2:8].isdigit():
         raise ValidationError(
-            _("Characters 3–8 must be the 6-digit administrative division code (found: %(div)s).")
+            _("第3至8位应为6位行政区划代码（当前为：%(div)s）。")
             % {"div": code[2:8]},
             code="uscc_division",
         )
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
         raise ValidationError(
-            _("The check character is wrong: the 18th character should be %(expected)s, not %(found)s.")
+            _("校验码错误：第18位应为%(expected)s，而不是%(found)s。")
             % {"expected": expected, "found": code[17]},
             code="uscc_check",
         )

@@ -12,7 +12,7 @@ def _sync_groups(sender, **kwargs):
 class CoreConfig(AppConfig):
     name = "integrity_portal.core"
     label = "core"
-    verbose_name = _("Core: audit log and calendar")
+    verbose_name = _("系统：操作日志与工作日")
 
     def ready(self) -> None:
         # Groups are derived from the role map after every migrate/flush, so they never drift.

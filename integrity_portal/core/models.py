@@ -16,28 +16,28 @@ class AuditEntry(models.Model):
     its record commit or roll back together.
     """
 
-    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
+        verbose_name=_("操作人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    actor_label = models.CharField(_("actor label"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=80, db_index=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("object type"))
-    object_id = models.CharField(_("object id"), max_length=64)
+    actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=80, db_index=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("对象类型"))
+    object_id = models.CharField(_("对象编号"), max_length=64)
     target = GenericForeignKey("content_type", "object_id")
-    from_status = models.CharField(_("from"), max_length=40, blank=True)
-    to_status = models.CharField(_("to"), max_length=40, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
+    from_status = models.CharField(_("原状态"), max_length=40, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=40, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(_("数据"), default=dict, blank=True)
 
     class Meta:
-        verbose_name = _("audit entry")
-        verbose_name_plural = _("audit log")
+        verbose_name = _("操作记录")
+        verbose_name_plural = _("操作日志")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"], name="audit_target_idx")]
 
@@ -49,13 +49,13 @@ class AuditEntry(models.Model):
 class WorkingDayOverride(models.Model):
     """A local correction to the official calendar (e.g. a city holiday, or a day the office works)."""
 
-    date = models.DateField(_("date"), unique=True)
-    is_working_day = models.BooleanField(_("is a working day"))
-    reason = models.CharField(_("reason"), max_length=200)
+    date = models.DateField(_("日期"), unique=True)
+    is_working_day = models.BooleanField(_("是否工作日"))
+    reason = models.CharField(_("原因"), max_length=200)
 
     class Meta:
-        verbose_name = _("working-day override")
-        verbose_name_plural = _("working-day overrides")
+        verbose_name = _("工作日调整")
+        verbose_name_plural = _("工作日调整")
         ordering = ["-date"]
 
     def __str__(self) -> str:

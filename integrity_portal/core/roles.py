@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class StaffRole(models.TextChoices):
-    CITY_BUREAU = "city_bureau", _("City bureau (市场监管局)")
-    DISTRICT_BRANCH = "district_branch", _("District branch (分局)")
-    CIVILITY_OFFICE = "civility_office", _("Civility office (文明办)")
-    INSPECTOR = "inspector", _("Inspector (监管所)")
+    CITY_BUREAU = "city_bureau", _("市场监管局（市级）")
+    DISTRICT_BRANCH = "district_branch", _("分局（区县）")
+    CIVILITY_OFFICE = "civility_office", _("文明办")
+    INSPECTOR = "inspector", _("监管所检查员")
 
 
 ROLE_GROUP_NAMES = {

@@ -29,21 +29,21 @@ def _render_error(request, status: int, title: str, message: str) -> HttpRespons
 
 
 def bad_request(request, exception=None):
-    return _render_error(request, 400, _("Bad request"), _("The request could not be understood."))
+    return _render_error(request, 400, _("请求有误"), _("无法处理该请求，请检查后重试。"))
 
 
 def permission_denied(request, exception=None):
-    return _render_error(request, 403, _("Access denied"), _("You do not have permission to see this page."))
+    return _render_error(request, 403, _("无权访问"), _("您没有查看此页面的权限。"))
 
 
 def page_not_found(request, exception=None):
-    return _render_error(request, 404, _("Page not found"), _("The page you asked for does not exist."))
+    return _render_error(request, 404, _("页面不存在"), _("您访问的页面不存在或已被移除。"))
 
 
 def server_error(request):
     return _render_error(
         request,
         500,
-        _("Service temporarily unavailable"),
-        _("Something went wrong on our side. Nothing you submitted was half-saved; please try again shortly."),
+        _("服务暂时不可用"),
+        _("系统出现问题，您提交的内容未被部分保存，请稍后重试。"),
     )

@@ -45,7 +45,7 @@ class Workflow:
     def check(self, current: str, target: str) -> None:
         if not self.can(current, target):
             raise TransitionNotAllowed(
-                _("Cannot move from “%(from)s” to “%(to)s”.")
+                _("当前状态“%(from)s”不能转为“%(to)s”。")
                 % {"from": self.label(current), "to": self.label(target)},
                 details={"from": str(current), "to": str(target)},
             )
@@ -73,7 +73,7 @@ class Workflow:
             updated = model._default_manager.filter(pk=obj.pk, **{self.field: current}).update(**values)
             if updated != 1:
                 raise ConcurrentUpdate(
-                    _("This item was changed by someone else in the meantime; reload and try again.")
+                    _("该事项已被他人处理，请刷新后重试。")
                 )
             for key, value in values.items():
                 setattr(obj, key, value)

@@ -1,0 +1,79 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_python(code: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def _clean_env(**extra) -> dict:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL"}}
+    env.update(extra)
+    return env
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _run_python("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='integrity_portal.settings'; django.setup()", _clean_env())
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_embedded_default_is_sqlite_eager_and_locmem():
+    code = (
+        "import os, django; os.environ['DJANGO_SETTINGS_MODULE']='integrity_portal.settings'; django.setup();"
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'], s.LANGUAGE_CODE, s.TIME_ZONE)"
+    )
+    result = _run_python(code, _clean_env(DEBUG="true"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "True",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "zh-hans",
+        "Asia/Shanghai",
+    ]
+
+
+def test_environment_switches_to_postgres_and_redis():
+    code = (
+        "import os, django; os.environ['DJANGO_SETTINGS_MODULE']='integrity_portal.settings'; django.setup();"
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'])"
+    )
+    result = _run_python(
+        code,
+        _clean_env(SECRET_KEY="x" * 50, DATABASE_URL="postgres://u@127.0.0.1:5432/db", REDIS_URL="redis://127.0.0.1:6379/2"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "False",
+        "redis://127.0.0.1:6379/2",
+        "django.core.cache.backends.redis.RedisCache",
+    ]
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    code = (
+        "import os, django; os.environ['DJANGO_SETTINGS_MODULE']='integrity_portal.settings'; django.setup();"
+        "from django.core.management import call_command; call_command('check', '--deploy', '--fail-level', 'WARNING')"
+    )
+    env = _clean_env(SECRET_KEY="prod-" + "k7Q2x9LmZ4vB8nR1tY6wE3uI0oP5aS" * 2, ALLOWED_HOSTS="portal.example.cn")
+    result = _run_python(code, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
