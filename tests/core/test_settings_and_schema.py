@@ -17,13 +17,29 @@ def _run_python(code: str, env: dict) -> subprocess.CompletedProcess:
 def _clean_env(**extra) -> dict:
     import os
 
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "SECRET_KEY",
+            "DEBUG",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SECURE_SSL_REDIRECT",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+        }
+    }
     env.update(extra)
     return env
 
 
 def test_production_refuses_to_start_without_secret_key():
-    result = _run_python("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='integrity_portal.settings'; django.setup()", _clean_env())
+    result = _run_python(
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='integrity_portal.settings'; django.setup()",
+        _clean_env(),
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
@@ -53,7 +69,11 @@ def test_environment_switches_to_postgres_and_redis():
     )
     result = _run_python(
         code,
-        _clean_env(SECRET_KEY="x" * 50, DATABASE_URL="postgres://u@127.0.0.1:5432/db", REDIS_URL="redis://127.0.0.1:6379/2"),
+        _clean_env(
+            SECRET_KEY="x" * 50,
+            DATABASE_URL="postgres://u@127.0.0.1:5432/db",
+            REDIS_URL="redis://127.0.0.1:6379/2",
+        ),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
@@ -69,7 +89,9 @@ def test_deploy_check_is_clean_with_production_settings():
         "import os, django; os.environ['DJANGO_SETTINGS_MODULE']='integrity_portal.settings'; django.setup();"
         "from django.core.management import call_command; call_command('check', '--deploy', '--fail-level', 'WARNING')"
     )
-    env = _clean_env(SECRET_KEY="prod-" + "k7Q2x9LmZ4vB8nR1tY6wE3uI0oP5aS" * 2, ALLOWED_HOSTS="portal.example.cn")
+    env = _clean_env(
+        SECRET_KEY="prod-" + "k7Q2x9LmZ4vB8nR1tY6wE3uI0oP5aS" * 2, ALLOWED_HOSTS="portal.example.cn"
+    )
     result = _run_python(code, env)
     assert result.returncode == 0, result.stdout + result.stderr
 

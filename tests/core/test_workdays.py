@@ -12,7 +12,9 @@ def test_spring_festival_2026_holidays_are_skipped():
     # Received Friday 13 Feb 2026; Sat 14 Feb is a make-up working day, 15–23 Feb are the holiday.
     assert add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 14)
     assert add_working_days(date(2026, 2, 13), 2) == date(2026, 2, 24)
-    assert add_working_days(date(2026, 2, 13), 7) == date(2026, 3, 2)  # 14, 24, 25, 26, 27, 28(Sat make-up), 2 Mar
+    assert add_working_days(date(2026, 2, 13), 7) == date(
+        2026, 3, 2
+    )  # 14, 24, 25, 26, 27, 28(Sat make-up), 2 Mar
 
 
 def test_make_up_saturday_counts_and_ordinary_weekend_does_not():
