@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
+from django.db.models import Count, Q
 from django.http import Http404
 
-from ..models import Merchant
+from ..models import Merchant, MerchantKind, MerchantStatus, Region
 
 
 def merchants_for_user(user):
@@ -20,3 +22,60 @@ def member_merchant_or_404(user, pk: int) -> Merchant:
         return merchants_for_user(user).get(pk=pk)
     except (Merchant.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+PUBLIC_HEADLINE_CACHE_KEY = "public:headline_counts:v1"
+PUBLIC_HEADLINE_TTL = 300
+
+# Staff-only columns never loaded for public reads (a template or serializer touching them would show up
+# as one extra query per row in the query-count tests).
+PUBLIC_DEFERRED_FIELDS = ("credit_class", "rating_stale")
+
+
+def public_merchants():
+    """Every registered entity (deregistered ones included, marked), with what a list row shows."""
+    return (
+        Merchant.objects.select_related("region", "region__parent", "parent_market")
+        .defer(*PUBLIC_DEFERRED_FIELDS)
+        .order_by("name", "id")
+    )
+
+
+def public_merchant_or_404(pk) -> Merchant:
+    """One entity for its public profile (all columns: the credit panel reads further facts)."""
+    try:
+        return Merchant.objects.select_related("region", "region__parent", "parent_market").get(pk=pk)
+    except (Merchant.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def public_regions():
+    return Region.objects.select_related("parent").order_by("code")
+
+
+def public_headline_counts() -> dict:
+    """Counts for the home page, in one aggregate query, cached for a few minutes."""
+
+    def compute() -> dict:
+        active = ~Q(status=MerchantStatus.DEREGISTERED)
+        counts = Merchant.objects.aggregate(
+            total=Count("id", filter=active),
+            markets=Count("id", filter=active & Q(kind=MerchantKind.MARKET)),
+            enterprises=Count("id", filter=active & Q(kind=MerchantKind.ENTERPRISE)),
+            merchants=Count("id", filter=active & Q(kind=MerchantKind.MERCHANT)),
+            rated=Count("id", filter=active & Q(stars__isnull=False)),
+            five_star=Count("id", filter=active & Q(stars=5)),
+        )
+        counts["by_city"] = dict(
+            Merchant.objects.filter(active)
+            .values_list("region__parent_id")
+            .annotate(n=Count("id"))
+            .values_list("region__parent_id", "n")
+        )
+        return counts
+
+    return cache.get_or_set(PUBLIC_HEADLINE_CACHE_KEY, compute, PUBLIC_HEADLINE_TTL)
+
+
+def public_headline_counts_clear() -> None:
+    cache.delete(PUBLIC_HEADLINE_CACHE_KEY)

@@ -1,0 +1,196 @@
+"""Benchmark: public pages and the open-data API under 16 concurrent clients, served by gunicorn.
+
+Run with ``make bench`` on PostgreSQL (``DATABASE_URL=postgres://…``). The database is
+seeded with ``seed_demo --merchants $BENCH_MERCHANTS`` (default 140,000), gunicorn
+serves it with DEBUG off, and each URL is loaded for ``BENCH_SECONDS`` with 16
+connections — by ``wrk`` when installed (Debian package ``wrk``), otherwise by a
+bounded Python keep-alive client. Each page is reported beside the trivial view
+``/healthz/`` (one ``SELECT 1``) as the ceiling. Targets: p95 ≤ 50 ms and
+throughput ≥ 50 % of the trivial view.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+COUNT = int(os.environ.get("BENCH_MERCHANTS", "140000"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = 16
+WRK_LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH p50=%.3f p95=%.3f rps=%.2f errors=%d\\n",
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    summary.requests / (summary.duration / 1e6),
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _python_load(port: int, path: str, seconds: int) -> dict:
+    """A bounded keep-alive load: CONNECTIONS threads, each a loop of GETs until the deadline."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        local = []
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            try:
+                conn.request("GET", path, headers={"Host": "127.0.0.1"})
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[0] += 1
+            except (OSError, http.client.HTTPException):
+                errors[0] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                continue
+            local.append((time.perf_counter() - start) * 1000)
+        with lock:
+            latencies.extend(local)
+
+    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100)
+    return {
+        "p50": q[49],
+        "p95": q[94],
+        "rps": len(latencies) / elapsed,
+        "errors": errors[0],
+        "tool": "python",
+    }
+
+
+def _wrk_load(port: int, path: str, seconds: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_LUA)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "-s",
+            script.name,
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
+    ).stdout
+    m = re.search(r"BENCH p50=([\d.]+) p95=([\d.]+) rps=([\d.]+) errors=(\d+)", out)
+    return {"p50": float(m[1]), "p95": float(m[2]), "rps": float(m[3]), "errors": int(m[4]), "tool": "wrk"}
+
+
+@pytest.fixture(scope="module")
+def seeded_server(django_db_setup, django_db_blocker):
+    if not settings.IS_POSTGRES:
+        pytest.skip("page benchmark needs PostgreSQL: set DATABASE_URL")
+    with django_db_blocker.unblock():
+        started = time.perf_counter()
+        call_command("seed_demo", merchants=COUNT, seed=1, verbosity=0)
+        print(f"\nseed_demo --merchants {COUNT}: {time.perf_counter() - started:.1f} s")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM merchants_merchant ORDER BY id LIMIT 1 OFFSET %s", [COUNT // 2])
+            sample_id = cursor.fetchone()[0]
+        db = connection.settings_dict
+        connection.close()
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        DEBUG="false",
+        SECRET_KEY="bench-only-not-a-secret",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        CONN_MAX_AGE="600",
+        API_ANON_RATE="1000000/minute",
+        LOG_LEVEL="WARNING",
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "integrity_portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz/")
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port, sample_id
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+def test_public_pages_under_16_concurrent_clients(seeded_server):
+    port, sample_id = seeded_server
+    load = _wrk_load if shutil.which("wrk") else _python_load
+    urls = {
+        "trivial view /healthz/": "/healthz/",
+        "/merchants/?region=410802&stars=4": "/merchants/?region=410802&stars=4",
+        f"/merchants/{sample_id}/": f"/merchants/{sample_id}/",
+        "/lists/black/": "/lists/black/",
+        "/api/v1/merchants/": "/api/v1/merchants/",
+    }
+    results = {}
+    for label, path in urls.items():
+        load(port, path, 2)  # warm caches and connections
+        results[label] = load(port, path, SECONDS)
+    ceiling = results["trivial view /healthz/"]["rps"]
+    print(f"\n{'page':45} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>9} {'% trivial':>10} errors tool")
+    for label, r in results.items():
+        print(
+            f"{label:45} {r['p50']:8.1f} {r['p95']:8.1f} {r['rps']:9.1f} {100 * r['rps'] / ceiling:9.0f}% {r['errors']:6d} {r['tool']}"
+        )
+    for label, r in results.items():
+        assert r["errors"] == 0, f"{label}: {r['errors']} failed requests"

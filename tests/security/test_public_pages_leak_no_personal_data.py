@@ -1,0 +1,90 @@
+"""Crawl every public page and anonymous API response of a seeded database and look for
+the personal data of complainants, reporters and objectors: there must be none."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.test import Client
+
+PERSONAL_FIELD = re.compile(r"(complainant|reporter|objector|contact).*(name|phone|address|id_number|email)|phone|id_number")
+START = [
+    "/",
+    "/merchants/",
+    "/lists/red/",
+    "/lists/black/",
+    "/notices/",
+    "/complaints/statistics/",
+    "/api/v1/regions/",
+    "/api/v1/merchants/",
+    "/api/v1/lists/red/",
+    "/api/v1/lists/black/",
+    "/api/v1/commendations/",
+]
+SKIP_PREFIXES = ("/admin/", "/accounts/", "/portal/", "/static/", "/media/", "/i18n/", "/api/docs", "/api/redoc")
+MAX_PAGES = 400
+
+
+def _personal_values() -> set[str]:
+    values: set[str] = set()
+    for app_label in ("complaints", "campaigns"):
+        for model in apps.get_app_config(app_label).get_models():
+            fields = [f.name for f in model._meta.concrete_fields if f.get_internal_type() in {"CharField", "TextField"}]
+            personal = [f for f in fields if PERSONAL_FIELD.search(f)]
+            for row in model.objects.values_list(*personal) if personal else []:
+                values.update(v for v in row if v and len(v) >= 4)
+    return values
+
+
+def _links(body: str) -> list[str]:
+    return re.findall(r'href="([^"#]+)"', body)
+
+
+def _crawl(client: Client):
+    seen, queue = set(), deque(START)
+    while queue and len(seen) < MAX_PAGES:
+        url = queue.popleft()
+        path = urlparse(url).path
+        if url in seen or path.startswith(SKIP_PREFIXES):
+            continue
+        seen.add(url)
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        content_type = response.get("Content-Type", "")
+        body = response.content.decode("utf-8", errors="replace")
+        yield url, body
+        if "json" in content_type:
+            data = json.loads(body)
+            if isinstance(data, dict) and data.get("next"):
+                parsed = urlparse(data["next"])
+                queue.append(f"{parsed.path}?{parsed.query}")
+            for item in (data.get("results", []) if isinstance(data, dict) else []):
+                if isinstance(item, dict) and "id" in item and "/api/v1/merchants/" in url:
+                    queue.append(f"/api/v1/merchants/{item['id']}/")
+        elif "html" in content_type:
+            for link in _links(body):
+                absolute = urljoin(url, link)
+                parsed = urlparse(absolute)
+                if parsed.netloc in ("", "testserver"):
+                    queue.append(parsed.path + (f"?{parsed.query}" if parsed.query else ""))
+
+
+@pytest.mark.django_db
+def test_no_public_page_or_anonymous_api_response_contains_personal_data():
+    call_command("seed_demo", merchants=400, seed=7, verbosity=0)
+    secrets = _personal_values()
+    assert len(secrets) > 50, "the seeded database should hold complainants' and objectors' data to look for"
+    client = Client()
+    pages = 0
+    for url, body in _crawl(client):
+        pages += 1
+        leaked = [s for s in secrets if s in body]
+        assert not leaked, f"{url} shows personal data: {leaked[:5]}"
+    assert pages > 30
