@@ -4,4 +4,14 @@ from django.utils.translation import gettext_lazy as _
 
 class CampaignsConfig(AppConfig):
     name = "campaigns"
-    verbose_name = _("Civility campaign and public-service ads (文明诚信创建)")
+    verbose_name = _("文明诚信创建与公益广告")
+
+    def ready(self) -> None:
+        from integrity_portal.core.demo import register_demo_seeder
+        from integrity_portal.core.ratingfacts import register_fact_provider
+
+        from .demo import seed_campaigns
+        from .facts import FACT_COLUMNS, campaign_rating_facts
+
+        register_fact_provider("campaigns", FACT_COLUMNS, campaign_rating_facts)
+        register_demo_seeder("campaigns", 50, seed_campaigns)

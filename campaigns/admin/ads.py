@@ -1,0 +1,235 @@
+"""Admin for PSA quotas (with the district progress board), PSA reports (核查) and reminder logs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
+
+from .. import selectors, services
+from ..exports import table_response
+from ..forms import VerifyForm
+from ..models import AdPlacement, AdQuota, AdReport, AdReportStatus, ReminderLog
+from ._base import ReadOnlyInline, run_service_form
+
+
+@admin.register(AdQuota)
+class AdQuotaAdmin(admin.ModelAdmin):
+    """City-wide and yearly; the board itself is scoped to the viewer's region."""
+
+    list_display = ("year", "min_share_percent", "deadline", "theme_list", "board_link")
+    fields = ("year", "campaign", "min_share_percent", "deadline", "themes")
+
+    @admin.display(description=gettext_lazy("主题"))
+    def theme_list(self, obj):
+        return "、".join(obj.themes or [])
+
+    @admin.display(description=gettext_lazy("进度"))
+    def board_link(self, obj):
+        url = reverse("admin:campaigns_adquota_board", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("区县进度看板"))
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:pk>/board/", self.admin_site.admin_view(self.board_view), name="campaigns_adquota_board"
+            ),
+            path(
+                "<int:pk>/board/export.<str:fmt>",
+                self.admin_site.admin_view(self.board_export),
+                name="campaigns_adquota_board_export",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def _board(self, request, pk: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        quota = get_object_or_404(AdQuota, pk=pk)
+        return selectors.ad_progress_board(quota=quota, user=request.user)
+
+    def board_view(self, request, pk: int):
+        board = self._board(request, pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("%(y)d年度公益广告刊播进度") % {"y": board["quota"].year},
+            "board": board,
+        }
+        return TemplateResponse(request, "campaigns/admin/progress_board.html", context)
+
+    def board_export(self, request, pk: int, fmt: str):
+        if fmt not in {"csv", "xlsx"}:
+            raise PermissionDenied
+        board = self._board(request, pk)
+        header = [
+            _("区县"),
+            _("应报场所"),
+            _("已报告"),
+            _("已核查"),
+            _("达标"),
+            _("达标率（%）"),
+            _("距期限天数"),
+        ]
+        rows = [
+            (
+                r["region_name"],
+                r["required"],
+                r["reported"],
+                r["verified"],
+                r["compliant"],
+                r["compliant_percent"],
+                board["days_left"],
+            )
+            for r in board["rows"]
+        ]
+        return table_response(
+            filename=f"psa-progress-{board['quota'].year}",
+            fmt=fmt,
+            header=header,
+            rows=rows,
+            title=str(board["quota"].year),
+        )
+
+
+class PlacementInline(ReadOnlyInline):
+    model = AdPlacement
+    fields = ("medium", "location", "total_ads", "psa_ads", "theme", "photo_preview")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("照片"))
+    def photo_preview(self, obj):
+        if not obj.photo:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:80px"></a>',
+            obj.photo.url,
+            obj.photo.url,
+        )
+
+
+@admin.register(AdReport)
+class AdReportAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    region_field = "merchant__region"
+    list_display = (
+        "merchant",
+        "quota",
+        "period",
+        "total_ads",
+        "psa_ads",
+        "share",
+        "psa_at_entrance",
+        "status",
+        "is_compliant",
+        "verify_link",
+    )
+    list_filter = ("status", "is_compliant", "quota")
+    search_fields = ("merchant__name",)
+    list_select_related = ("merchant", "quota")
+    inlines = [PlacementInline]
+    readonly_fields = (
+        "quota",
+        "merchant",
+        "period",
+        "total_ads",
+        "psa_ads",
+        "psa_at_entrance",
+        "share",
+        "status",
+        "is_compliant",
+        "submitted_at",
+        "submitted_by",
+        "verification_note",
+        "verified_by",
+        "verified_at",
+        "verify_link",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("公益广告占比"))
+    def share(self, obj):
+        value = obj.psa_share_percent
+        return "—" if value is None else f"{value}%"
+
+    @admin.display(description=gettext_lazy("核查"))
+    def verify_link(self, obj):
+        if obj.status == AdReportStatus.SUBMITTED:
+            url = reverse("admin:campaigns_adreport_verify", args=[obj.pk])
+            return format_html('<a class="button" href="{}">{}</a>', url, _("核查"))
+        return obj.get_status_display()
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:pk>/verify/",
+                self.admin_site.admin_view(self.verify_view),
+                name="campaigns_adreport_verify",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def verify_view(self, request, pk: int):
+        report = self.get_object(request, str(pk))
+        if not self.has_change_permission(request, report):
+            raise PermissionDenied
+
+        def call(data):
+            services.ad_report_verify(
+                report=report, confirmed=data["result"] == "confirmed", note=data["note"], actor=request.user
+            )
+            verdict = _("达标") if report.is_compliant else _("未达标")
+            return _("%(m)s 的报告已核查：%(s)s，%(v)s。") % {
+                "m": report.merchant.name,
+                "s": report.get_status_display(),
+                "v": verdict,
+            }
+
+        return run_service_form(
+            self,
+            request,
+            report,
+            form_class=VerifyForm,
+            call=call,
+            title=_("核查公益广告刊播 · %(m)s") % {"m": report.merchant.name},
+            intro=_(
+                "报告：广告总数 %(t)d，公益广告 %(p)d（占比 %(s)s%%），入口处公益广告 %(e)d。"
+                "要求：占比不低于 %(min)d%%，且入口处至少有1个公益广告。"
+            )
+            % {
+                "t": report.total_ads,
+                "p": report.psa_ads,
+                "s": report.psa_share_percent or 0,
+                "e": report.psa_at_entrance,
+                "min": report.quota.min_share_percent,
+            },
+        )
+
+
+@admin.register(ReminderLog)
+class ReminderLogAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    region_field = "merchant__region"
+    list_display = ("merchant", "quota", "days_before", "recipients", "sent_at")
+    list_filter = ("quota", "days_before")
+    search_fields = ("merchant__name",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,61 @@
+"""Rating facts the campaigns app contributes to the star rating (see ``core.ratingfacts``).
+
+``commended_3y``: commendation entries published in the 3 years up to ``as_of``.
+``psa_noncompliant``: 1 for a large venue whose current-year PSA deadline has
+passed without a verified compliant report, else 0.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from .models import AdQuota, AdReport, AdReportStatus, CommendationEntry
+
+FACT_COLUMNS = ("commended_3y", "psa_noncompliant")
+
+
+def _three_years_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 3)
+    except ValueError:
+        return day.replace(year=day.year - 3, day=28)
+
+
+def campaign_rating_facts(*, as_of: date, merchant_ids_qs=None, **_ignored):
+    from merchants.models import Merchant
+
+    since = _three_years_before(as_of)
+    entries = CommendationEntry.objects.filter(
+        merchant=OuterRef("pk"),
+        commendation_list__published_at__date__gt=since,
+        commendation_list__published_at__date__lte=as_of,
+    )
+    commended = Subquery(
+        entries.order_by().values("merchant").annotate(n=Count("pk")).values("n")[:1],
+        output_field=IntegerField(),
+    )
+    quota = AdQuota.objects.filter(year=as_of.year, deadline__lt=as_of).first()
+    if quota is None:
+        psa = Value(0, output_field=IntegerField())
+    else:
+        compliant = AdReport.objects.filter(
+            quota=quota, merchant=OuterRef("pk"), status=AdReportStatus.VERIFIED, is_compliant=True
+        )
+        psa = Case(
+            When(Q(is_large_venue=True) & ~Exists(compliant), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    qs = Merchant.objects.filter(Q(is_large_venue=True) | Exists(entries))
+    if merchant_ids_qs is not None:
+        qs = qs.filter(pk__in=merchant_ids_qs)
+    return (
+        qs.order_by()
+        .values(merchant_id=F("pk"))
+        .annotate(
+            commended_3y=Coalesce(commended, Value(0), output_field=IntegerField()), psa_noncompliant=psa
+        )
+    )

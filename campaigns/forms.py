@@ -1,0 +1,89 @@
+"""Forms: input shapes only. The rules (windows, eligibility, counts, photos) live in the services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import AdLocation, AdMedium, ReviewDecision
+
+
+class ApplyForm(forms.Form):
+    statement = forms.CharField(
+        label=_("创建事迹（申报材料）"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=4000,
+        help_text=_("简述文明诚信经营的做法和成效，例如明码标价、公平计量、优质服务、参与公益。"),
+    )
+    pledge = forms.BooleanField(label=_("我承诺所填报内容真实、准确，愿意接受核查和社会监督。"))
+
+
+class ObjectionForm(forms.Form):
+    application = forms.TypedChoiceField(label=_("异议对象"), coerce=int)
+    name = forms.CharField(label=_("您的姓名"), max_length=50)
+    phone = forms.CharField(label=_("联系电话"), max_length=20, help_text=_("仅用于核实，不会公开。"))
+    content = forms.CharField(
+        label=_("异议事实和理由"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        min_length=10,
+        max_length=2000,
+        help_text=_("请写明具体事实，可注明时间、地点；不少于10个字。"),
+    )
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["application"].choices = [("", _("请选择候选对象"))] + [
+            (a.pk, f"{a.get_category_display()} · {a.merchant.name}") for a in candidates
+        ]
+
+
+class AdReportForm(forms.Form):
+    period = forms.CharField(label=_("报告期"), max_length=40, help_text=_("例如“2026年5月”。"))
+
+
+class PlacementForm(forms.Form):
+    medium = forms.ChoiceField(label=_("媒介"), choices=[("", "—")] + list(AdMedium.choices))
+    location = forms.ChoiceField(label=_("位置"), choices=[("", "—")] + list(AdLocation.choices))
+    total_ads = forms.IntegerField(label=_("广告总数"), min_value=0)
+    psa_ads = forms.IntegerField(label=_("其中公益广告"), min_value=0)
+    theme = forms.CharField(label=_("主题"), max_length=60, required=False)
+    photo = forms.FileField(label=_("现场照片"), required=False, help_text=_("图片，不超过5 MB。"))
+
+    def clean(self):
+        data = super().clean()
+        total, psa = data.get("total_ads"), data.get("psa_ads")
+        if total is not None and psa is not None and psa > total:
+            self.add_error("psa_ads", _("公益广告数不能大于广告总数。"))
+        return data
+
+
+PlacementFormSet = forms.formset_factory(PlacementForm, extra=3, min_num=1, validate_min=True, max_num=20)
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(label=_("结论"), choices=ReviewDecision.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}))
+    inspection_score = forms.DecimalField(
+        label=_("实地考察得分（0–100）"), min_value=0, max_value=100, decimal_places=2, required=False
+    )
+    survey_score = forms.DecimalField(
+        label=_("问卷调查满意度（0–100）"), min_value=0, max_value=100, decimal_places=2, required=False
+    )
+
+
+class ObjectionResolveForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("处理结果"),
+        choices=[("upheld", _("异议成立（取消候选资格）")), ("dismissed", _("异议不成立（保留候选）"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("处理理由"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class VerifyForm(forms.Form):
+    result = forms.ChoiceField(
+        label=_("核查结果"),
+        choices=[("confirmed", _("核查属实")), ("refuted", _("核查不符"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("核查说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -1,0 +1,200 @@
+"""Reads of the campaigns app, scoped to the viewer: the public, a merchant member, or staff by region."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from integrity_portal.core.scoping import scope_to_user_region
+
+from .models import (
+    AdQuota,
+    AdReport,
+    AdReportStatus,
+    Application,
+    ApplicationStatus,
+    Campaign,
+    CampaignStatus,
+    CommendationEntry,
+    CommendationList,
+    Objection,
+)
+
+PUBLIC_STATUSES = (CampaignStatus.PUBLICITY, CampaignStatus.PUBLISHED, CampaignStatus.ARCHIVED)
+
+
+# --- public -----------------------------------------------------------------------------------------
+
+
+def public_campaigns() -> QuerySet[Campaign]:
+    """Campaigns whose notice is public: in publicity, or published (and later archived)."""
+    return (
+        Campaign.objects.filter(status__in=PUBLIC_STATUSES)
+        .select_related("region")
+        .order_by("-year", "region_id")
+    )
+
+
+def public_campaign_or_404(key: int) -> Campaign:
+    """``key`` is a year (e.g. 2016, the city-wide notice of that year) or a campaign id."""
+    qs = public_campaigns()
+    if 1990 <= key <= 2100:
+        found = qs.filter(year=key).first()
+        if found:
+            return found
+    found = qs.filter(pk=key).first()
+    if not found:
+        raise Http404
+    return found
+
+
+def public_candidates(campaign: Campaign) -> QuerySet[Application]:
+    """Candidates under publicity (names, category, rank, scores) — never objectors' data."""
+    return (
+        campaign.applications.filter(status=ApplicationStatus.CANDIDATE)
+        .select_related("merchant", "merchant__region")
+        .order_by("category", "rank", "id")
+    )
+
+
+def public_commendation_lists(campaign: Campaign | None = None) -> QuerySet[CommendationList]:
+    qs = CommendationList.objects.select_related("campaign", "campaign__region").filter(
+        campaign__status__in=(CampaignStatus.PUBLISHED, CampaignStatus.ARCHIVED)
+    )
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    return qs.order_by("-campaign__year", "campaign_id", "category")
+
+
+def public_commendation_entries() -> QuerySet[CommendationEntry]:
+    return CommendationEntry.objects.select_related(
+        "merchant", "merchant__region", "commendation_list", "commendation_list__campaign"
+    ).filter(commendation_list__campaign__status__in=(CampaignStatus.PUBLISHED, CampaignStatus.ARCHIVED))
+
+
+# --- merchant portal --------------------------------------------------------------------------------
+
+
+def open_campaigns_for_merchant(merchant, *, today: date | None = None) -> QuerySet[Campaign]:
+    """Open campaigns in the merchant's territory that award its category and it has not applied to."""
+    from integrity_portal.core.scoping import region_and_descendants
+
+    today = today or timezone.localdate()
+    covering = [
+        c.pk
+        for c in Campaign.objects.filter(status=CampaignStatus.OPEN).only("pk", "region_id")
+        if merchant.region_id in region_and_descendants(c.region_id)
+    ]
+    return (
+        Campaign.objects.filter(
+            pk__in=covering, categories__category=merchant.kind, application_end__gte=today
+        )
+        .exclude(applications__merchant=merchant)
+        .distinct()
+        .order_by("application_end")
+    )
+
+
+def applications_for_merchant(merchant) -> QuerySet[Application]:
+    return (
+        Application.objects.filter(merchant=merchant)
+        .select_related("campaign")
+        .prefetch_related("reviews")
+        .order_by("-campaign__year", "-id")
+    )
+
+
+def applications_for_user(user) -> QuerySet[Application]:
+    """Portal users: applications of merchants they are members of. Staff: their region's."""
+    if getattr(user, "is_staff", False):
+        return scope_to_user_region(Application.objects.all(), user, field="merchant__region").select_related(
+            "campaign", "merchant"
+        )
+    if not getattr(user, "is_authenticated", False):
+        return Application.objects.none()
+    return (
+        Application.objects.filter(merchant__memberships__user=user)
+        .select_related("campaign", "merchant")
+        .distinct()
+    )
+
+
+def ad_reports_for_merchant(merchant) -> QuerySet[AdReport]:
+    return AdReport.objects.filter(merchant=merchant).select_related("quota").prefetch_related("placements")
+
+
+def psa_status_for_merchant(merchant, *, today: date | None = None) -> dict | None:
+    """The venue's standing against this year's quota, for the portal; None if it owes no PSA."""
+    if not merchant.is_large_venue:
+        return None
+    today = today or timezone.localdate()
+    quota = AdQuota.objects.filter(year=today.year).first()
+    if quota is None:
+        return {"quota": None}
+    reports = list(AdReport.objects.filter(quota=quota, merchant=merchant).order_by("-submitted_at"))
+    compliant = any(r.status == AdReportStatus.VERIFIED and r.is_compliant for r in reports)
+    return {
+        "quota": quota,
+        "reports": reports,
+        "latest": reports[0] if reports else None,
+        "compliant": compliant,
+        "days_left": (quota.deadline - today).days,
+    }
+
+
+# --- staff ------------------------------------------------------------------------------------------
+
+
+def objections_for_staff(user) -> QuerySet[Objection]:
+    return scope_to_user_region(Objection.objects.all(), user, field="application__merchant__region")
+
+
+def ad_progress_board(*, quota: AdQuota, user, today: date | None = None) -> dict:
+    """Per district: venues required, reported, verified, compliant — within the viewer's region."""
+    from merchants.models import Merchant, MerchantStatus, Region
+
+    today = today or timezone.localdate()
+    reports = AdReport.objects.filter(quota=quota, merchant=OuterRef("pk"))
+    venues = scope_to_user_region(
+        Merchant.objects.filter(is_large_venue=True, status=MerchantStatus.OPERATING), user, field="region"
+    ).annotate(
+        has_report=Exists(reports),
+        has_verified=Exists(reports.filter(status=AdReportStatus.VERIFIED)),
+        has_compliant=Exists(reports.filter(status=AdReportStatus.VERIFIED, is_compliant=True)),
+    )
+    rows = list(
+        venues.values("region")
+        .annotate(
+            required=Count("pk"),
+            reported=Count("pk", filter=Q(has_report=True)),
+            verified=Count("pk", filter=Q(has_verified=True)),
+            compliant=Count("pk", filter=Q(has_compliant=True)),
+        )
+        .order_by("region")
+    )
+    names = {
+        r.code: r.full_name
+        for r in Region.objects.filter(pk__in=[row["region"] for row in rows]).select_related("parent")
+    }
+    totals = {"required": 0, "reported": 0, "verified": 0, "compliant": 0}
+    for row in rows:
+        row["region_name"] = names.get(row["region"], row["region"])
+        row["compliant_percent"] = round(100 * row["compliant"] / row["required"]) if row["required"] else 0
+        row["reported_percent"] = round(100 * row["reported"] / row["required"]) if row["required"] else 0
+        row["verified_percent"] = round(100 * row["verified"] / row["required"]) if row["required"] else 0
+        for key in totals:
+            totals[key] += row[key]
+    totals["compliant_percent"] = (
+        round(100 * totals["compliant"] / totals["required"]) if totals["required"] else 0
+    )
+    days_left = (quota.deadline - today).days
+    return {
+        "quota": quota,
+        "rows": rows,
+        "totals": totals,
+        "days_left": days_left,
+        "overdue_days": max(0, -days_left),
+    }

@@ -1,0 +1,260 @@
+"""Public-service-ad (公益广告) reports of large venues, their verification and the deadline reminders.
+
+A venue complies when its *verified* figures give a PSA share of at least the
+quota's minimum and at least one PSA is shown at an entrance.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from integrity_portal.core.audit import audit_log
+from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
+
+from ..models import (
+    AdLocation,
+    AdMedium,
+    AdPlacement,
+    AdQuota,
+    AdReport,
+    AdReportStatus,
+    ReminderLog,
+)
+from ..workflow import AD_REPORT_WORKFLOW
+from ._access import require_region_staff
+
+logger = logging.getLogger(__name__)
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+REMINDER_THRESHOLDS = (14, 7, 1)
+
+
+def psa_is_compliant(*, total_ads: int, psa_ads: int, psa_at_entrance: int, min_share_percent: int) -> bool:
+    """Integer arithmetic, so 30 of 100 is exactly 30 % (no float rounding at the boundary)."""
+    return total_ads > 0 and psa_ads * 100 >= min_share_percent * total_ads and psa_at_entrance >= 1
+
+
+def ad_quota_for_year(year: int) -> AdQuota | None:
+    return AdQuota.objects.filter(year=year).first()
+
+
+def validate_photo(photo) -> None:
+    """Accept only a real image (checked by content with Pillow, not by name) of at most 5 MB."""
+    if photo is None:
+        return
+    if photo.size > MAX_PHOTO_BYTES:
+        raise ValidationFailed(_("照片不能超过5 MB。"), details={"photo": _("照片不能超过5 MB。")})
+    try:
+        photo.seek(0)
+        with Image.open(photo) as img:
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationFailed(
+            _("照片必须是图片文件（JPEG、PNG等）。"), details={"photo": _("照片必须是图片文件。")}
+        ) from None
+    finally:
+        photo.seek(0)
+
+
+def _int(value, label: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("%(label)s必须是整数。") % {"label": label}) from None
+    if number < 0:
+        raise ValidationFailed(_("%(label)s不能为负数。") % {"label": label})
+    return number
+
+
+def _clean_placement(raw: dict, index: int) -> dict:
+    prefix = _("第%(n)d个点位：") % {"n": index}
+    if raw.get("medium") not in AdMedium.values:
+        raise ValidationFailed(prefix + _("请选择媒介。"))
+    if raw.get("location") not in AdLocation.values:
+        raise ValidationFailed(prefix + _("请选择位置。"))
+    total = _int(raw.get("total_ads"), prefix + _("广告总数"))
+    psa = _int(raw.get("psa_ads"), prefix + _("公益广告数"))
+    if psa > total:
+        raise ValidationFailed(
+            prefix + _("公益广告数（%(p)d）不能大于广告总数（%(t)d）。") % {"p": psa, "t": total}
+        )
+    photo = raw.get("photo")
+    try:
+        validate_photo(photo)
+    except ValidationFailed as exc:
+        raise ValidationFailed(prefix + exc.message, details=exc.details) from None
+    return {
+        "medium": raw["medium"],
+        "location": raw["location"],
+        "total_ads": total,
+        "psa_ads": psa,
+        "theme": (raw.get("theme") or "").strip()[:60],
+        "photo": photo,
+    }
+
+
+def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[dict], actor) -> AdReport:
+    """Record a venue's report; totals are summed from the placements in the same transaction."""
+    if not merchant.is_large_venue:
+        raise NotPermitted(_("%(name)s 不是大型场所，无须报告公益广告刊播。") % {"name": merchant.name})
+    period = (period or "").strip()
+    if not period:
+        raise ValidationFailed(_("请填写报告期（例如“2026年5月”）。"))
+    rows = [_clean_placement(p, i) for i, p in enumerate(placements, start=1)]
+    if not rows:
+        raise ValidationFailed(_("请至少填写一个刊播点位。"))
+    total = sum(r["total_ads"] for r in rows)
+    psa = sum(r["psa_ads"] for r in rows)
+    entrance = sum(r["psa_ads"] for r in rows if r["location"] == AdLocation.ENTRANCE)
+    if total == 0:
+        raise ValidationFailed(_("广告总数为0，请填写实际刊播的广告数量。"))
+    with transaction.atomic():
+        report = AdReport.objects.create(
+            quota=quota,
+            merchant=merchant,
+            period=period,
+            total_ads=total,
+            psa_ads=psa,
+            psa_at_entrance=entrance,
+            submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        for row in rows:
+            photo = row.pop("photo")
+            placement = AdPlacement(report=report, **row)
+            if photo:
+                placement.photo.save(getattr(photo, "name", "photo.jpg"), photo, save=False)
+            placement.save()
+        audit_log(
+            actor=actor,
+            action="ad_report.submit",
+            target=report,
+            to_status=report.status,
+            data={"total": total, "psa": psa, "entrance": entrance},
+        )
+    return report
+
+
+def ad_report_verify(*, report: AdReport, confirmed: bool, note: str, actor) -> AdReport:
+    """Staff verification (核查): confirmed reports get their compliance computed; refuted ones need a note."""
+    require_region_staff(actor, report.merchant.region_id)
+    note = (note or "").strip()
+    if not confirmed and not note:
+        raise ValidationFailed(_("核查不符时请填写核查说明。"))
+    if report.status != AdReportStatus.SUBMITTED:
+        raise TransitionNotAllowed(_("该报告已核查，不能重复核查。"))
+    target = AdReportStatus.VERIFIED if confirmed else AdReportStatus.REJECTED
+    compliant = (
+        psa_is_compliant(
+            total_ads=report.total_ads,
+            psa_ads=report.psa_ads,
+            psa_at_entrance=report.psa_at_entrance,
+            min_share_percent=report.quota.min_share_percent,
+        )
+        if confirmed
+        else False
+    )
+    AD_REPORT_WORKFLOW.transition(
+        report,
+        target,
+        actor=actor,
+        note=note,
+        fields={
+            "is_compliant": compliant,
+            "verification_note": note,
+            "verified_by": actor,
+            "verified_at": timezone.now(),
+        },
+        data={"compliant": compliant},
+    )
+    if compliant:
+        from merchants.services import merchant_mark_rating_stale
+
+        merchant_mark_rating_stale(merchant_ids=[report.merchant_id], reason="psa verified")
+    return report
+
+
+def _threshold(days_left: int) -> int | None:
+    """The tightest reminder threshold reached (14, 7 or 1 days before); None before 14 or after the deadline."""
+    if days_left < 0:
+        return None
+    reached = [t for t in REMINDER_THRESHOLDS if days_left <= t]
+    return min(reached) if reached else None
+
+
+def _send_reminder(merchant_id: int, quota_id: int, days_left: int, emails: list[str]) -> None:
+    from merchants.models import Merchant
+
+    merchant = Merchant.objects.get(pk=merchant_id)
+    quota = AdQuota.objects.get(pk=quota_id)
+    subject = _("【公益广告刊播提醒】距完成期限还有%(n)d天") % {"n": days_left}
+    body = _(
+        "%(name)s：\n根据%(year)d年度公益广告刊播任务，大型商场超市、市场和商业街应在%(deadline)s前"
+        "完成公益广告刊播，公益广告数量不少于广告总数的%(p)d%%，并在入口处等显著位置刊播。"
+        "贵单位尚未经核查达标，请登录门户填报刊播情况。"
+    ) % {
+        "name": merchant.name,
+        "year": quota.year,
+        "deadline": quota.deadline.isoformat(),
+        "p": quota.min_share_percent,
+    }
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails)
+    except Exception:  # the log row already exists: a mail outage must not resend later
+        logger.warning("PSA reminder mail to merchant %s failed", merchant_id, exc_info=True)
+
+
+def ad_reminders_send(*, today: date | None = None) -> int:
+    """Remind every large venue not yet compliant at 14, 7 and 1 days before the deadline; once per threshold."""
+    from merchants.models import Membership, Merchant, MerchantStatus
+
+    today = today or timezone.localdate()
+    sent = 0
+    for quota in AdQuota.objects.filter(deadline__gte=today):
+        days_left = (quota.deadline - today).days
+        threshold = _threshold(days_left)
+        if threshold is None:
+            continue
+        venues = (
+            Merchant.objects.filter(is_large_venue=True, status=MerchantStatus.OPERATING)
+            .exclude(
+                ad_reports__quota=quota,
+                ad_reports__status=AdReportStatus.VERIFIED,
+                ad_reports__is_compliant=True,
+            )
+            .exclude(ad_reminders__quota=quota, ad_reminders__days_before=threshold)
+            .values_list("pk", flat=True)
+        )
+        for merchant_id in venues:
+            emails = sorted(
+                set(
+                    Membership.objects.filter(merchant_id=merchant_id)
+                    .exclude(user__email="")
+                    .values_list("user__email", flat=True)
+                )
+            )
+            try:
+                with transaction.atomic():
+                    log = ReminderLog.objects.create(
+                        quota=quota, merchant_id=merchant_id, days_before=threshold, recipients=len(emails)
+                    )
+                    audit_log(
+                        actor=None, action="ad_quota.reminder", target=log, data={"days_left": days_left}
+                    )
+                    if emails:
+                        transaction.on_commit(
+                            lambda m=merchant_id, q=quota.pk, d=days_left, e=emails: _send_reminder(
+                                m, q, d, e
+                            )
+                        )
+            except IntegrityError:  # another run recorded it first
+                continue
+            sent += 1
+    return sent

@@ -1,0 +1,114 @@
+"""Objections (异议) filed by anyone during publicity, and their resolution by staff."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrity_portal.core.audit import audit_log
+from integrity_portal.core.errors import TransitionNotAllowed, ValidationFailed
+
+from ..models import ApplicationStatus, CampaignStatus, Objection, ObjectionStatus
+from ..workflow import APPLICATION_WORKFLOW
+from ._access import require_campaign_manager
+
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+MAX_CONTENT = 2000
+
+
+def _reference(today: date) -> str:
+    return f"YY{today:%Y%m%d}{secrets.token_hex(3).upper()}"
+
+
+def objection_file(
+    *, application, name: str, phone: str, content: str, actor=None, today: date | None = None
+) -> Objection:
+    """File an objection against a candidate while the campaign is in its publicity window."""
+    today = today or timezone.localdate()
+    campaign = application.campaign
+    name, phone, content = (name or "").strip(), re.sub(r"\s+", "", phone or ""), (content or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = _("请填写姓名。")
+    if not PHONE_RE.match(phone):
+        errors["phone"] = _("请填写有效的手机号或座机号码。")
+    if len(content) < 10:
+        errors["content"] = _("请具体说明异议的事实（不少于10个字）。")
+    elif len(content) > MAX_CONTENT:
+        errors["content"] = _("异议内容不超过%(n)d字。") % {"n": MAX_CONTENT}
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), details=errors)
+    if campaign.status != CampaignStatus.PUBLICITY or not (
+        campaign.publicity_start <= today <= campaign.publicity_end
+    ):
+        raise ValidationFailed(
+            _("不在公示期内：公示期为 %(a)s 至 %(b)s，期外不受理异议。")
+            % {"a": campaign.publicity_start.isoformat(), "b": campaign.publicity_end.isoformat()},
+            code="outside_window",
+        )
+    if application.status != ApplicationStatus.CANDIDATE:
+        raise ValidationFailed(_("该主体不是本次公示的候选对象，不能对其提出异议。"), code="not_candidate")
+    with transaction.atomic():
+        objection = Objection.objects.create(
+            application=application,
+            reference=_reference(today),
+            objector_name=name,
+            objector_phone=phone,
+            content=content,
+        )
+        audit_log(
+            actor=actor,
+            action="objection.file",
+            target=objection,
+            to_status=objection.status,
+            data={"application": application.pk},
+        )
+    return objection
+
+
+def objection_resolve(*, objection: Objection, upheld: bool, reason: str, actor) -> Objection:
+    """Upheld removes the candidate (rejected with the reason); dismissed keeps it. Both are final."""
+    application = objection.application
+    campaign = application.campaign
+    require_campaign_manager(actor, campaign.region_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写处理理由。"))
+    if campaign.status != CampaignStatus.PUBLICITY:
+        raise TransitionNotAllowed(_("活动已不在公示阶段，异议不能再处理。"))
+    target = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
+    with transaction.atomic():
+        updated = Objection.objects.filter(pk=objection.pk, status=ObjectionStatus.OPEN).update(
+            status=target, resolution_reason=reason, resolved_by=actor, resolved_at=timezone.now()
+        )
+        if updated != 1:
+            raise TransitionNotAllowed(_("该异议已处理过。"))
+        objection.refresh_from_db()
+        audit_log(
+            actor=actor,
+            action=f"objection.{target}",
+            target=objection,
+            from_status=ObjectionStatus.OPEN,
+            to_status=target,
+            note=reason,
+        )
+        if upheld:
+            application.refresh_from_db()
+            if application.status == ApplicationStatus.CANDIDATE:
+                removal = _("公示异议成立（%(ref)s）：%(reason)s") % {
+                    "ref": objection.reference,
+                    "reason": reason,
+                }
+                APPLICATION_WORKFLOW.transition(
+                    application,
+                    ApplicationStatus.REJECTED,
+                    actor=actor,
+                    note=removal,
+                    fields={"rejection_reason": removal},
+                )
+    return objection

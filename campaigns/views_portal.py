@@ -1,0 +1,138 @@
+"""Merchant portal: apply to the campaign, follow applications, report public-service ads."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrity_portal.core.errors import DomainError
+from merchants.selectors import member_merchant_or_404, merchants_for_user
+
+from . import selectors
+from .forms import AdReportForm, ApplyForm, PlacementFormSet
+from .models import DEFAULT_PSA_THEMES, Campaign, CampaignStatus, Category
+from .services import ad_quota_for_year, ad_report_submit, application_check_eligibility, application_submit
+
+
+@login_required
+def overview(request):
+    rows = []
+    for merchant in merchants_for_user(request.user):
+        rows.append(
+            {
+                "merchant": merchant,
+                "open_campaigns": list(selectors.open_campaigns_for_merchant(merchant)),
+                "applications": list(selectors.applications_for_merchant(merchant)),
+                "psa": selectors.psa_status_for_merchant(merchant),
+            }
+        )
+    return render(request, "campaigns/portal/overview.html", {"rows": rows})
+
+
+@login_required
+def apply(request, merchant_pk: int, campaign_pk: int):
+    merchant = member_merchant_or_404(request.user, merchant_pk)
+    campaign = selectors.open_campaigns_for_merchant(merchant).filter(pk=campaign_pk).first()
+    if campaign is None:
+        already = selectors.applications_for_merchant(merchant).filter(campaign_id=campaign_pk).exists()
+        if already:
+            messages.info(request, _("您已申报过该活动。"))
+            return redirect("portal_campaigns:applications", merchant_pk=merchant.pk)
+        campaign = Campaign.objects.exclude(status=CampaignStatus.DRAFT).filter(pk=campaign_pk).first()
+        if campaign is None:
+            raise Http404
+    checks = application_check_eligibility(campaign=campaign, merchant=merchant)
+    form = ApplyForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                application_submit(
+                    campaign=campaign,
+                    merchant=merchant,
+                    actor=request.user,
+                    statement=form.cleaned_data["statement"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("申报已提交，请等待区县初审。"))
+                return redirect("portal_campaigns:applications", merchant_pk=merchant.pk)
+        status = 400
+    return render(
+        request,
+        "campaigns/portal/apply.html",
+        {
+            "merchant": merchant,
+            "campaign": campaign,
+            "checks": checks,
+            "form": form,
+            "eligible": all(c["ok"] for c in checks),
+            "category_label": Category(merchant.kind).label,
+        },
+        status=status,
+    )
+
+
+@login_required
+def applications(request, merchant_pk: int):
+    merchant = member_merchant_or_404(request.user, merchant_pk)
+    return render(
+        request,
+        "campaigns/portal/applications.html",
+        {
+            "merchant": merchant,
+            "applications": selectors.applications_for_merchant(merchant),
+            "open_campaigns": selectors.open_campaigns_for_merchant(merchant),
+        },
+    )
+
+
+def _placement_rows(formset) -> list[dict]:
+    return [f.cleaned_data for f in formset.forms if f.cleaned_data and f.has_changed()]
+
+
+@login_required
+def ad_report(request, merchant_pk: int):
+    merchant = member_merchant_or_404(request.user, merchant_pk)
+    if not merchant.is_large_venue:
+        raise Http404
+    today = timezone.localdate()
+    quota = ad_quota_for_year(today.year)
+    form = AdReportForm(request.POST or None, initial={"period": f"{today.year}年{today.month}月"})
+    formset = PlacementFormSet(request.POST or None, request.FILES or None, prefix="p")
+    status = 200
+    if request.method == "POST" and quota is not None:
+        if form.is_valid() and formset.is_valid():
+            try:
+                ad_report_submit(
+                    quota=quota,
+                    merchant=merchant,
+                    period=form.cleaned_data["period"],
+                    placements=_placement_rows(formset),
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("刊播情况已报告，请等待属地监管部门核查。"))
+                return redirect("portal_campaigns:ad_report", merchant_pk=merchant.pk)
+        status = 400
+    return render(
+        request,
+        "campaigns/portal/ad_report.html",
+        {
+            "merchant": merchant,
+            "quota": quota,
+            "form": form,
+            "formset": formset,
+            "psa": selectors.psa_status_for_merchant(merchant, today=today),
+            "reports": selectors.ad_reports_for_merchant(merchant)[:10],
+            "themes": quota.themes if quota else DEFAULT_PSA_THEMES,
+        },
+        status=status,
+    )
