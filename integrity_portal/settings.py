@@ -136,6 +136,7 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_COOKIE_AGE = 14 * 24 * 3600

@@ -8,7 +8,8 @@ or save another district's object; a city user sees all districts of the city.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,11 @@ def region_code_of(obj, path: str) -> str | None:
         current = getattr(current, part, None)
         if current is None:
             return None
-    return getattr(current, f"{parts[-1]}_id", None)
+    last = parts[-1]
+    if last == "pk" or (current._meta.label == REGION_LABEL and last == current._meta.pk.name):
+        # The object is itself a Region (``region_field = "pk"``).
+        return current.pk
+    return getattr(current, f"{last}_id", None)
 
 
 def scope_related_queryset(qs, user):
@@ -52,8 +57,30 @@ class RegionScopedAdminMixin:
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             # Out of region and non-existent look the same: a plain 404, no redirect that confirms existence.
-            raise Http404(_("No such object in your region."))
+            raise Http404(_("您的辖区内没有该记录。"))
         return obj
+
+    def _require_in_scope(self, request, object_id) -> None:
+        """404 unless the object is in the user's scoped queryset.
+
+        django-simple-history's history views look objects up without the admin's
+        queryset (and fall back to the history table), which would show another
+        district's records; these guards close that hole.
+        """
+        try:
+            found = self.get_queryset(request).filter(pk=unquote(object_id)).exists()
+        except (ValueError, ValidationError):
+            found = False
+        if not found:
+            raise Http404(_("您的辖区内没有该记录。"))
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -69,7 +96,7 @@ class RegionScopedAdminMixin:
 
     def save_model(self, request, obj, form, change):
         if not user_covers_region(request.user, region_code_of(obj, self.region_field)):
-            raise PermissionDenied(_("You can only save objects in your own region."))
+            raise PermissionDenied(_("只能保存本辖区内的记录。"))
         super().save_model(request, obj, form, change)
 
 

@@ -95,3 +95,17 @@ def sync_role_groups() -> None:
         group, _created = Group.objects.get_or_create(name=group_name)
         wanted = permission_codes_for_role(role, list(perms))
         group.permissions.set([perms[c] for c in sorted(wanted)])
+
+
+# The register's admin: regions follow GB/T 2260 and only system administrators edit
+# them; claim codes are created only by the "发放认领码" action (never typed in or
+# edited); history rows are written by django-simple-history, never by hand.
+for _role in (StaffRole.CITY_BUREAU, StaffRole.DISTRICT_BRANCH):
+    ROLE_PERMISSIONS[_role] += [
+        "!merchants.add_region",
+        "!merchants.change_region",
+        "!merchants.add_claimcode",
+        "!merchants.change_claimcode",
+        "!merchants.add_historical*",
+        "!merchants.change_historical*",
+    ]

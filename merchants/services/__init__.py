@@ -1,3 +1,13 @@
 """Writes to the register and to merchants' credit facts."""
 
-from .register import merchant_mark_rating_stale, staff_assign_role  # noqa: F401
+from .register import (  # noqa: F401
+    TooManyAttempts,
+    claim_code_issue,
+    format_claim_code,
+    membership_grant,
+    merchant_claim,
+    merchant_mark_rating_stale,
+    merchant_save,
+    staff_assign_role,
+    user_signup,
+)

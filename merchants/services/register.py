@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from integrity_portal.core.audit import audit_log
-from integrity_portal.core.errors import ValidationFailed
+from integrity_portal.core.errors import DomainError, NotPermitted, ValidationFailed
 from integrity_portal.core.roles import ROLE_GROUP_NAMES, StaffRole, sync_role_groups
+from integrity_portal.core.scoping import user_covers_region
 
-from ..models import Region, StaffProfile
+from ..models import (
+    ClaimCode,
+    Membership,
+    MembershipRole,
+    Merchant,
+    MerchantKind,
+    MerchantStatus,
+    Region,
+    StaffProfile,
+)
 
 
 def staff_assign_role(*, user, region_code: str, role: str, actor, unit: str = "") -> StaffProfile:
     """Make ``user`` a staff member of ``region_code`` with ``role`` (and only that role's group)."""
     if role not in StaffRole.values:
-        raise ValidationFailed(_("Unknown staff role: %(role)s") % {"role": role})
+        raise ValidationFailed(_("未知的工作人员角色：%(role)s") % {"role": role})
     try:
         region = Region.objects.get(pk=region_code)
     except Region.DoesNotExist:
-        raise ValidationFailed(_("Unknown region code: %(code)s") % {"code": region_code}) from None
+        raise ValidationFailed(_("未知的区划代码：%(code)s") % {"code": region_code}) from None
     with transaction.atomic():
         if not Group.objects.filter(name=ROLE_GROUP_NAMES[role]).exists():
             sync_role_groups()
@@ -33,7 +51,13 @@ def staff_assign_role(*, user, region_code: str, role: str, actor, unit: str = "
         role_groups = Group.objects.filter(name__in=ROLE_GROUP_NAMES.values())
         user.groups.remove(*role_groups)
         user.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[role]))
-        audit_log(actor=actor, action="staff.assign_role", target=profile, to_status=role, data={"region": region.code})
+        audit_log(
+            actor=actor,
+            action="staff.assign_role",
+            target=profile,
+            to_status=role,
+            data={"region": region.code},
+        )
     return profile
 
 
@@ -62,4 +86,218 @@ def _queue_recompute(ids: list[int], reason: str) -> None:
     try:
         tasks.recompute_merchant_ratings.delay(ids)
     except Exception:  # broker down: the merchants stay flagged and the sweep picks them up
-        logging.getLogger(__name__).warning("recompute not queued (%s); left to the sweep", reason, exc_info=True)
+        logging.getLogger(__name__).warning(
+            "recompute not queued (%s); left to the sweep", reason, exc_info=True
+        )
+
+
+# --- Claim codes, claiming and memberships -------------------------------------------------
+
+CLAIM_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed by hand
+CLAIM_CODE_LENGTH = 10
+CLAIM_CODE_INVALID = gettext_lazy("认领码无效或已过期")
+CLAIM_TOO_MANY_ATTEMPTS = gettext_lazy("尝试次数过多，请稍后再试")
+
+
+class TooManyAttempts(DomainError):
+    """Too many wrong claim codes from one user or address; guessing must stay impractical."""
+
+    status_code = 429
+    code = "throttled"
+
+
+def normalize_claim_code(code: str) -> str:
+    """Codes are shown as ``ABCDE-FGHJK``; accept them with or without separators, any case."""
+    return "".join(ch for ch in (code or "").upper() if ch not in " -\t")
+
+
+def claim_code_hash(code: str) -> str:
+    """Keyed hash (HMAC-SHA256 with SECRET_KEY): a leaked table cannot be brute-forced offline."""
+    return salted_hmac("merchants.claim_code", normalize_claim_code(code), algorithm="sha256").hexdigest()
+
+
+def format_claim_code(code: str) -> str:
+    half = CLAIM_CODE_LENGTH // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+def claim_code_issue(*, merchant, actor) -> tuple[ClaimCode, str]:
+    """Issue a one-time claim code for ``merchant``; return the row and the plain code (shown once).
+
+    Earlier unused codes of the merchant stop working (their expiry is moved to now),
+    so only the code most recently handed over can be used.
+    """
+    if actor is not None and not user_covers_region(actor, merchant.region_id):
+        raise NotPermitted(_("只能为本辖区的市场主体发放认领码。"))
+    if merchant.status == MerchantStatus.DEREGISTERED:
+        raise ValidationFailed(_("已注销的市场主体不能发放认领码。"))
+    plain = get_random_string(CLAIM_CODE_LENGTH, CLAIM_CODE_ALPHABET)
+    now = timezone.now()
+    with transaction.atomic():
+        Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
+        revoked = ClaimCode.objects.filter(
+            merchant=merchant, used_at__isnull=True, expires_at__gt=now
+        ).update(expires_at=now)
+        claim = ClaimCode.objects.create(
+            merchant=merchant,
+            code_hash=claim_code_hash(plain),
+            issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+            expires_at=now + timedelta(days=settings.CLAIM_CODE_TTL_DAYS),
+        )
+        audit_log(
+            actor=actor,
+            action="claim_code.issue",
+            target=merchant,
+            data={"claim_code_id": claim.pk, "expires_at": claim.expires_at.isoformat(), "revoked": revoked},
+        )
+    return claim, plain
+
+
+def _claim_rate() -> tuple[int, int]:
+    """The ``claim`` rate from settings (``10/hour``) as (attempts, window in seconds)."""
+    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("claim") or "10/hour"
+    count, _sep, period = rate.partition("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(period[:1].lower(), 3600)
+    return int(count), seconds
+
+
+def _claim_failure_keys(user, ip: str | None) -> list[str]:
+    keys = [f"claim-fail:user:{user.pk}"]
+    if ip:
+        keys.append(f"claim-fail:ip:{ip}")
+    return keys
+
+
+def _claim_check_throttle(keys: list[str]) -> None:
+    limit, _window = _claim_rate()
+    counts = cache.get_many(keys)
+    if any(int(v) >= limit for v in counts.values()):
+        raise TooManyAttempts(CLAIM_TOO_MANY_ATTEMPTS)
+
+
+def _claim_record_failure(keys: list[str]) -> None:
+    _limit, window = _claim_rate()
+    for key in keys:
+        cache.add(key, 0, timeout=window)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+
+
+def merchant_claim(*, user, registration_number: str, code: str, ip: str | None = None) -> Membership:
+    """Make ``user`` the owner of the merchant with this USCC or licence number, spending the code.
+
+    A wrong registration number, a wrong, used or expired code all give the same
+    error, so the form reveals neither whether a merchant exists nor which part was
+    wrong. Wrong attempts are counted per user and per IP address; past the limit
+    every attempt is refused until the window ends.
+    """
+    if not getattr(user, "is_authenticated", False):
+        raise NotPermitted(_("请先登录。"))
+    keys = _claim_failure_keys(user, ip)
+    _claim_check_throttle(keys)
+    number = (registration_number or "").strip().upper()
+    plain = normalize_claim_code(code)
+    merchant = None
+    if number and plain:
+        merchant = Merchant.objects.filter(Q(uscc=number) | Q(licence_number=number)).first()
+    membership = None
+    if merchant is not None:
+        with transaction.atomic():
+            now = timezone.now()
+            spent = ClaimCode.objects.filter(
+                merchant=merchant, code_hash=claim_code_hash(plain), used_at__isnull=True, expires_at__gt=now
+            ).update(used_at=now, used_by=user)
+            if spent:
+                membership, created = Membership.objects.select_for_update().get_or_create(
+                    user=user, merchant=merchant, defaults={"role": MembershipRole.OWNER}
+                )
+                if not created and membership.role != MembershipRole.OWNER:
+                    membership.role = MembershipRole.OWNER
+                    membership.save(update_fields=["role"])
+                audit_log(
+                    actor=user,
+                    action="merchant.claim",
+                    target=merchant,
+                    to_status=MembershipRole.OWNER,
+                    data={"membership_id": membership.pk, "user": user.get_username()},
+                )
+    if membership is None:
+        _claim_record_failure(keys)
+        raise ValidationFailed(CLAIM_CODE_INVALID, code="claim_invalid")
+    return membership
+
+
+def membership_grant(*, user, merchant, role: str, actor) -> Membership:
+    """Staff approve ``user`` to act for ``merchant`` (or change their role); audited."""
+    if role not in MembershipRole.values:
+        raise ValidationFailed(_("未知的成员角色：%(role)s") % {"role": role})
+    if actor is not None and not user_covers_region(actor, merchant.region_id):
+        raise NotPermitted(_("只能为本辖区的市场主体批准成员。"))
+    if not user.is_active:
+        raise ValidationFailed(_("该用户账号已停用。"))
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(user=user, merchant=merchant).first()
+        before = membership.role if membership else ""
+        approver = actor if getattr(actor, "is_authenticated", False) else None
+        if membership is None:
+            membership = Membership.objects.create(
+                user=user, merchant=merchant, role=role, approved_by=approver
+            )
+        else:
+            membership.role = role
+            membership.approved_by = approver
+            membership.save(update_fields=["role", "approved_by"])
+        audit_log(
+            actor=actor,
+            action="membership.grant",
+            target=merchant,
+            from_status=before,
+            to_status=role,
+            data={"membership_id": membership.pk, "user": user.get_username()},
+        )
+    return membership
+
+
+def user_signup(*, username: str, email: str, password: str):
+    """Create a merchant's portal account (not staff); the password was checked by the validators."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise ValidationFailed(_("该用户名已被使用。"))
+        user = User.objects.create_user(username=username, email=email, password=password)
+        audit_log(
+            actor=user, action="account.signup", target=user, data={"consent": "用户协议与个人信息保护说明"}
+        )
+    return user
+
+
+def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None = None) -> Merchant:
+    """Register a new merchant or save staff edits to one (admin form, import), within the actor's region.
+
+    The form has already validated the field values; this checks the territory
+    rules, records the history author and leaves an audit entry.
+    """
+    if actor is not None and not user_covers_region(actor, merchant.region_id):
+        raise NotPermitted(_("只能登记或修改本辖区内的市场主体。"))
+    if merchant.parent_market_id is not None:
+        market = merchant.parent_market
+        if market.kind != MerchantKind.MARKET:
+            raise ValidationFailed(_("所在市场必须是类型为“市场”的市场主体。"))
+        if actor is not None and not user_covers_region(actor, market.region_id):
+            raise NotPermitted(_("所在市场不在您的辖区内。"))
+    is_new = merchant.pk is None
+    if getattr(actor, "is_authenticated", False):
+        merchant._history_user = actor
+    with transaction.atomic():
+        merchant.save()
+        audit_log(
+            actor=actor,
+            action="merchant.create" if is_new else "merchant.update",
+            target=merchant,
+            data={"fields": sorted(changed_fields or [])} if not is_new else {"region": merchant.region_id},
+        )
+    return merchant

@@ -1,0 +1,73 @@
+"""Browser check of the login page, the merchant portal and the district admin list (screenshots kept)."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrity_portal.core.roles import StaffRole
+from merchants.models import MerchantKind, Region
+from tests.factories import PASSWORD, MembershipFactory, MerchantFactory, UserFactory, make_staff
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def login(page, live_server, username: str, next_url: str = "") -> None:
+    page.goto(f"{live_server.url}/accounts/login/{'?next=' + next_url if next_url else ''}")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_merchant_logs_in_and_sees_own_business(page, live_server, regions):
+    owner = UserFactory(username="baozipu")
+    shop = MerchantFactory(name="老街包子铺", stars=4)
+    MembershipFactory(user=owner, merchant=shop)
+    MerchantFactory(name="别人的店")
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert page.get_by_role("heading", name="登录").is_visible()
+    screenshot(page, "login")
+
+    login(page, live_server, "baozipu")
+    page.wait_for_url(f"{live_server.url}/portal/")
+    assert page.get_by_role("link", name="老街包子铺").is_visible()
+    assert page.get_by_text("别人的店").count() == 0
+    screenshot(page, "portal_home")
+
+    page.get_by_role("link", name="老街包子铺").click()
+    page.wait_for_url(f"{live_server.url}/portal/merchants/{shop.pk}/")
+    assert page.get_by_text(shop.uscc).is_visible()
+    screenshot(page, "portal_merchant")
+
+    page.goto(f"{live_server.url}/portal/claim/")
+    page.get_by_label("统一社会信用代码或登记号").fill(shop.uscc)
+    page.get_by_label("认领码").fill("ABCDE-FGHJK")
+    page.get_by_role("button", name="认领").click()
+    assert page.get_by_role("alert").get_by_text("认领码无效或已过期").is_visible()
+    screenshot(page, "portal_claim_error")
+
+
+def test_district_user_sees_only_own_district_in_admin(page, live_server, regions):
+    make_staff("410802", StaffRole.DISTRICT_BRANCH, username="jiefang")
+    MerchantFactory(name="解放区百货店", stars=5)
+    MerchantFactory(name="解放区农贸市场", kind=MerchantKind.MARKET)
+    MerchantFactory(name="中站区粮油店", region=Region.objects.get(code="410803"))
+
+    login(page, live_server, "jiefang", next_url="/admin/merchants/merchant/")
+    page.wait_for_url(f"{live_server.url}/admin/merchants/merchant/")
+    assert page.get_by_role("link", name="解放区百货店").is_visible()
+    assert page.get_by_text("中站区粮油店").count() == 0
+    screenshot(page, "admin_merchant_list_district")
+
+    csv_text = "名称,统一社会信用代码,类型,行业,法定代表人,地址,区划代码\n外区商户,,商户,餐饮,李四,解放路1号,410803\n"
+    page.goto(f"{live_server.url}/admin/merchants/merchant/import/")
+    page.locator("select[name=format]").select_option(label="csv")
+    page.locator("input[name=import_file]").set_input_files(
+        files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}]
+    )
+    page.locator("input[type=submit]").click()
+    page.get_by_text("不在您的辖区内").first.wait_for()
+    assert page.locator("input[name=import_file_name]").count() == 0
+    screenshot(page, "admin_import_errors")
