@@ -1,0 +1,187 @@
+"""API endpoints: anonymous submission and tracking (throttled), staff handling, merchant replies.
+
+No anonymous endpoint lists complaints; the only public aggregate is the statistics endpoint.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.views import APIView
+
+from .. import selectors, services
+from . import serializers as s
+
+
+class PhoneThrottle(SimpleRateThrottle):
+    """The same per-phone limit as the HTML form, so one number cannot be flooded from many IPs."""
+
+    scope = "complaint_submit"
+
+    def get_cache_key(self, request, view):
+        phone = str(request.data.get("phone") or "").strip() if hasattr(request, "data") else ""
+        if not phone:
+            return None
+        return self.cache_format % {"scope": f"{self.scope}_phone", "ident": phone}
+
+
+class IsStaff(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class SubmitView(APIView):
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle, PhoneThrottle]
+    throttle_scope = "complaint_submit"
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=s.SubmissionSerializer, responses={201: s.SubmittedSerializer(many=True)})
+    def post(self, request):
+        ser = s.SubmissionSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        created = services.complaint_submit(submission=ser.submission(), actor=request.user)
+        return Response(s.SubmittedSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class TrackView(APIView):
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "tracking"
+
+    @extend_schema(request=s.TrackingRequestSerializer, responses={200: s.TrackedSerializer})
+    def post(self, request):
+        ser = s.TrackingRequestSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        complaint = services.complaint_for_tracking(**ser.validated_data)
+        return Response(s.TrackedSerializer(complaint).data)
+
+
+class TrackDecideView(APIView):
+    """The complainant accepts or rejects the merchant's proposal, proving code + phone again."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "tracking"
+
+    @extend_schema(request=s.ProposalDecisionSerializer, responses={200: s.TrackedSerializer})
+    def post(self, request):
+        ser = s.ProposalDecisionSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        complaint = services.complaint_for_tracking(tracking_code=d["tracking_code"], phone=d["phone"])
+        services.complaint_decide_proposal(
+            complaint=complaint, reply_id=d["reply_id"], accept=d["accept"], actor=request.user
+        )
+        complaint.refresh_from_db()
+        return Response(s.TrackedSerializer(complaint).data)
+
+
+class TrackRateView(APIView):
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "tracking"
+
+    @extend_schema(request=s.RatingSerializer, responses={200: s.TrackedSerializer})
+    def post(self, request):
+        ser = s.RatingSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        complaint = services.complaint_for_tracking(tracking_code=d["tracking_code"], phone=d["phone"])
+        services.complaint_rate(
+            complaint=complaint, score=d["score"], comment=d["comment"], actor=request.user
+        )
+        complaint.refresh_from_db()
+        return Response(s.TrackedSerializer(complaint).data)
+
+
+class StatisticsView(APIView):
+    """Aggregate counts only (by kind, category, channel, outcome, district)."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        today = timezone.localdate()
+        stats = selectors.statistics(start=today - timedelta(days=365), end=today)
+        totals = {
+            k: (float(v) if v is not None and k == "satisfaction_avg" else v)
+            for k, v in stats["totals"].items()
+        }
+        return Response({**stats, "totals": totals})
+
+
+class StaffComplaintViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [IsStaff]
+    filterset_fields = ["status", "kind", "channel", "category", "region"]
+    ordering = "-id"
+
+    def get_queryset(self):
+        return selectors.complaints_for_staff(self.request.user).order_by("-id")
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return s.StaffDetailSerializer
+        if self.action == "transition":
+            return s.TransitionSerializer
+        return s.StaffListSerializer
+
+    @extend_schema(request=s.TransitionSerializer, responses={200: s.StaffDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        complaint = self.get_object()
+        if not request.user.has_perm("complaints.change_complaint"):
+            raise Http404
+        ser = s.TransitionSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        params = {k: v for k, v in ser.validated_data.items() if v not in (None, "")}
+        services.complaint_apply_action(complaint=complaint, actor=request.user, **params)
+        complaint.refresh_from_db()
+        return Response(s.StaffDetailSerializer(complaint).data)
+
+
+class MerchantComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = s.MerchantComplaintSerializer
+
+    def get_queryset(self):
+        return (
+            selectors.complaints_for_merchant_user(self.request.user)
+            .prefetch_related("replies")
+            .order_by("-id")
+        )
+
+    @extend_schema(request=s.ReplyInSerializer, responses={201: s.ReplyOutSerializer})
+    @action(detail=True, methods=["post"], serializer_class=s.ReplyInSerializer)
+    def reply(self, request, pk=None):
+        complaint = self.get_object()
+        ser = s.ReplyInSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        reply = services.complaint_merchant_reply(
+            complaint=complaint, actor=request.user, **ser.validated_data
+        )
+        return Response(s.ReplyOutSerializer(reply).data, status=status.HTTP_201_CREATED)
+
+
+class OdrView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=s.OdrSerializer, responses={200: s.OdrSerializer})
+    def post(self, request, merchant_pk: int):
+        from merchants.selectors import member_merchant_or_404
+
+        merchant = member_merchant_or_404(request.user, merchant_pk)
+        ser = s.OdrSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        services.merchant_odr_enroll(
+            merchant=merchant, actor=request.user, enrolled=ser.validated_data["enrolled"]
+        )
+        return Response({"enrolled": merchant.odr_enrolled})

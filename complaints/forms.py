@@ -1,0 +1,258 @@
+"""Forms for the public intake, tracking, the portal reply and the staff intake/handling pages.
+
+Forms only shape input; every rule is checked by the services, whose errors are
+put back on the matching field.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import STAFF_INTAKE_CHANNELS, Category, Channel, RejectReason, TerminationReason
+from .services import BOTH, Submission
+
+CATEGORY_HELP = {
+    Category.PRICE: _("不明码标价、标价外加价、价格欺诈等"),
+    Category.SHORT_WEIGHT: _("缺斤短两、计量器具作弊"),
+    Category.FALSE_ADVERTISING: _("夸大或虚构商品功效、虚假促销"),
+    Category.QUALITY: _("商品质量不合格、假冒伪劣、拒绝三包"),
+    Category.FOOD_SAFETY: _("过期变质食品、无证经营食品、餐饮卫生"),
+    Category.SERVICE: _("服务质量、预付卡、合同纠纷"),
+    Category.OTHER: _("以上都不是"),
+}
+KIND_CHOICES = [
+    ("complaint", _("投诉 —— 我自己的消费纠纷，请求调解（须实名）")),
+    ("report", _("举报 —— 反映经营者违法行为，请求查处（可匿名）")),
+    (BOTH, _("既投诉又举报 —— 将拆分为一件投诉和一件举报")),
+]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class CategoryRadio(forms.RadioSelect):
+    """Radio buttons that show a short explanation under each category."""
+
+    template_name = "complaints/widgets/category_radio.html"
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["help"] = CATEGORY_HELP.get(value, "")
+        return option
+
+
+class SubmissionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("您要"), choices=KIND_CHOICES, widget=forms.RadioSelect, initial="complaint"
+    )
+    anonymous = forms.BooleanField(
+        label=_("匿名举报（不留姓名和联系方式，将无法收到处理结果）"), required=False
+    )
+    name = forms.CharField(label=_("姓名"), max_length=60, required=False)
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    address = forms.CharField(label=_("联系地址"), max_length=200, required=False)
+    email = forms.EmailField(label=_("电子邮箱（选填）"), required=False)
+    harm_known_on = forms.DateField(
+        label=_("知道权益受损的日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    merchant = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    merchant_query = forms.CharField(
+        label=_("查找被投诉经营者"),
+        required=False,
+        max_length=120,
+        help_text=_("输入名称关键字或18位统一社会信用代码"),
+    )
+    target_name = forms.CharField(label=_("找不到时：经营者名称"), max_length=120, required=False)
+    target_address = forms.CharField(label=_("经营地址"), max_length=200, required=False)
+    region = forms.ChoiceField(label=_("所在区县"), required=False)
+    category = forms.ChoiceField(label=_("问题类别"), choices=Category.choices, widget=CategoryRadio)
+    description = forms.CharField(
+        label=_("问题描述"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("请写明时间、地点、经过和您的诉求，至少10个字。"),
+        max_length=5000,
+    )
+    amount = forms.DecimalField(
+        label=_("涉及金额（元，选填）"), required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+    use_odr = forms.BooleanField(
+        label=_("先由经营者在线和解（仅限已加入 ODR 的经营者，10个工作日内未和解自动转市场监管部门）"),
+        required=False,
+    )
+    attachments = MultipleFileField(
+        label=_("证据材料（选填）"),
+        required=False,
+        help_text=_("JPEG、PNG 图片或 PDF，每个不超过 5 MB，最多 5 个。"),
+    )
+    consent = forms.BooleanField(
+        label=_("我同意市场监管部门为办理本件收集、使用我的个人信息；个人信息不会公开，也不会提供给经营者。"),
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        from merchants.models import Region, RegionLevel
+
+        super().__init__(*args, **kwargs)
+        districts = Region.objects.filter(level=RegionLevel.DISTRICT).select_related("parent")
+        self.fields["region"].choices = [("", "—")] + [(r.code, r.full_name) for r in districts]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("merchant") and data.get("merchant_query"):
+            from merchants.models import Merchant
+
+            match = Merchant.objects.filter(uscc=data["merchant_query"].strip().upper()).first()
+            if match:
+                data["merchant"] = match.pk
+        return data
+
+    channel = Channel.PORTAL
+
+    def submission(self) -> Submission:
+        d = self.cleaned_data
+        return Submission(
+            kind=d["kind"],
+            category=d["category"],
+            description=d["description"],
+            channel=self.channel,
+            anonymous=bool(d.get("anonymous")),
+            name=d.get("name") or "",
+            phone=d.get("phone") or "",
+            address=d.get("address") or "",
+            email=d.get("email") or "",
+            harm_known_on=d.get("harm_known_on"),
+            merchant_id=d.get("merchant") or None,
+            target_name=d.get("target_name") or "",
+            target_address=d.get("target_address") or "",
+            region_code=d.get("region") or "",
+            amount=d.get("amount"),
+            use_odr=bool(d.get("use_odr")),
+            consent=bool(d.get("consent")),
+            attachments=d.get("attachments") or [],
+        )
+
+
+class StaffIntakeForm(SubmissionForm):
+    """Hotline, window and mailbox intake by a clerk: same rules, the channel is chosen."""
+
+    intake_channel = forms.ChoiceField(
+        label=_("受理渠道"), choices=[(c.value, c.label) for c in STAFF_INTAKE_CHANNELS]
+    )
+    id_number = forms.CharField(label=_("身份证号（选填）"), max_length=18, required=False)
+    merchant = forms.IntegerField(label=_("经营者编号（登记库 ID，选填）"), required=False)
+
+    field_order = ["intake_channel", "kind"]
+
+    def submission(self) -> Submission:
+        sub = super().submission()
+        sub.channel = self.cleaned_data["intake_channel"]
+        sub.id_number = self.cleaned_data.get("id_number") or ""
+        return sub
+
+
+def apply_domain_error(form: forms.Form, error) -> None:
+    """Put a service's ValidationFailed back on the fields it names; the rest go to the form."""
+    aliases = {"merchant": "merchant_query", "reason": "note"}
+    placed = False
+    for field, detail in (error.details or {}).items():
+        name = field if field in form.fields else aliases.get(field)
+        if name in form.fields:
+            text = str(detail)
+            form.add_error(name, text if not text.isascii() else error.message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+class TrackingForm(forms.Form):
+    tracking_code = forms.CharField(label=_("查询码"), max_length=40)
+    phone = forms.CharField(
+        label=_("手机号码"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label=_("满意度"),
+        coerce=int,
+        choices=[(i, f"{i} ★") for i in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(label=_("评价意见（选填）"), max_length=300, required=False)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("答复内容"), widget=forms.Textarea(attrs={"rows": 5}), max_length=3000)
+    proposal = forms.CharField(
+        label=_("和解方案（选填）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("例如：退还货款200元并赔礼道歉。投诉人接受后即按调解成功办结。"),
+    )
+
+
+ACTION_CHOICES = [
+    ("accept", _("受理")),
+    ("reject", _("不予受理")),
+    ("assign", _("分派承办单位")),
+    ("mediate", _("开始调解")),
+    ("close_mediated", _("调解成功办结")),
+    ("terminate", _("终止调解")),
+    ("transfer", _("转为违法线索（举报）")),
+    ("verify", _("举报：开始核查")),
+    ("extend", _("举报：延长决定期限15个工作日")),
+    ("open_case", _("举报：立案")),
+    ("no_case", _("举报：不予立案")),
+    ("link_merchant", _("关联登记库经营者")),
+]
+
+
+class HandlingForm(forms.Form):
+    action = forms.ChoiceField(label=_("办理操作"), choices=ACTION_CHOICES)
+    reject_reason = forms.ChoiceField(
+        label=_("不予受理理由"), choices=[("", "—")] + RejectReason.choices, required=False
+    )
+    termination_reason = forms.ChoiceField(
+        label=_("终止调解理由"), choices=[("", "—")] + TerminationReason.choices, required=False
+    )
+    region = forms.ChoiceField(label=_("承办区县"), required=False)
+    merchant_id = forms.IntegerField(label=_("经营者编号"), required=False)
+    agreement = forms.CharField(label=_("调解协议"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    note = forms.CharField(label=_("说明/延期理由"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    #: Which action each parameter belongs to (the page shows a field only for its action).
+    FIELD_ACTIONS = {
+        "reject_reason": "reject",
+        "termination_reason": "terminate",
+        "region": "assign",
+        "merchant_id": "link_merchant",
+        "agreement": "close_mediated",
+    }
+
+    def __init__(self, *args, region_choices=(), actions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", "—"), *region_choices]
+        if actions is not None:
+            self.fields["action"].choices = [c for c in ACTION_CHOICES if c[0] in actions]

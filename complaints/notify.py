@@ -1,0 +1,44 @@
+"""Notices to complainants by SMS and e-mail. The demo has no SMS gateway: SMS go to the log (console)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils.translation import gettext as _
+
+from .models import Complaint, Status
+
+logger = logging.getLogger("complaints.sms")
+
+_EVENTS = {
+    "tracking_code": _("您的投诉举报查询码为 %(code)s，请凭查询码和手机号码在 %(url)s 查询办理进度。"),
+    "merchant_reply": _("经营者已答复您的投诉（查询码 %(code)s），请登录 %(url)s 查看。"),
+    Status.ACCEPTED: _("您的投诉（查询码 %(code)s）已受理。"),
+    Status.REJECTED: _("您的投诉（查询码 %(code)s）不予受理，理由请到 %(url)s 查看。"),
+    Status.MEDIATED: _("您的投诉（查询码 %(code)s）已调解成功，欢迎评价办理情况。"),
+    Status.SETTLED: _("您的投诉（查询码 %(code)s）已与经营者和解，欢迎评价办理情况。"),
+    Status.TERMINATED: _("您的投诉（查询码 %(code)s）已终止调解，详情请到 %(url)s 查看。"),
+    Status.TRANSFERRED: _("您的投诉（查询码 %(code)s）涉嫌违法，已转执法部门核查。"),
+    Status.CASE_OPENED: _("您的举报（查询码 %(code)s）经核查已立案。感谢您的监督。"),
+    Status.NOT_OPENED: _("您的举报（查询码 %(code)s）经核查不予立案，详情请到 %(url)s 查看。"),
+}
+
+
+def send_sms(phone: str, text: str) -> None:
+    logger.info("SMS to %s: %s", phone, text)
+
+
+def send_notice(*, complaint_id: int, event: str) -> bool:
+    """Send one notice; anonymous reporters are never contacted (they left no contact on purpose)."""
+    template = _EVENTS.get(event)
+    complaint = Complaint.objects.filter(pk=complaint_id).first()
+    if template is None or complaint is None or complaint.anonymous:
+        return False
+    text = str(template) % {"code": complaint.tracking_code, "url": f"{settings.SITE_URL}/complaints/track/"}
+    if complaint.complainant_phone:
+        send_sms(complaint.complainant_phone, text)
+    if complaint.complainant_email:
+        send_mail(_("投诉举报办理通知"), text, None, [complaint.complainant_email], fail_silently=True)
+    return True

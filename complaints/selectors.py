@@ -1,0 +1,214 @@
+"""Reads scoped to the viewer: staff (their region), merchant members (own complaints, no personal data),
+the complainant (tracking), and the public (aggregates only)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Avg, Count, Q
+from django.http import Http404
+
+from integrity_portal.core.audit import audit_entries_for
+from integrity_portal.core.scoping import scope_to_user_region
+
+from .models import (
+    CLOSED_STATUSES,
+    MERCHANT_VISIBLE_STATUSES,
+    Category,
+    Channel,
+    Complaint,
+    ComplaintKind,
+    Status,
+)
+
+PERSONAL_FIELDS = (
+    "complainant_name",
+    "complainant_phone",
+    "complainant_address",
+    "complainant_id_number",
+    "complainant_email",
+)
+MERCHANT_OPEN_STATUSES = [Status.ODR, Status.ASSIGNED, Status.MEDIATING]
+
+
+def complaints_for_staff(user):
+    if not getattr(user, "is_authenticated", False) or not user.is_staff:
+        return Complaint.objects.none()
+    qs = Complaint.objects.select_related("region", "merchant")
+    return scope_to_user_region(qs, user, field="region")
+
+
+def complaint_for_staff_or_404(user, pk) -> Complaint:
+    try:
+        return complaints_for_staff(user).get(pk=pk)
+    except (Complaint.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def complaints_for_merchant_user(user):
+    """Complaints (never reports) against the user's own merchants, without the complainant's contact data."""
+    from merchants.selectors import merchants_for_user
+
+    return (
+        Complaint.objects.filter(
+            kind=ComplaintKind.COMPLAINT,
+            status__in=MERCHANT_VISIBLE_STATUSES,
+            merchant__in=merchants_for_user(user).values("pk"),
+        )
+        .select_related("merchant", "region")
+        .defer(*PERSONAL_FIELDS[1:])
+    )
+
+
+def complaint_for_merchant_user_or_404(user, pk) -> Complaint:
+    try:
+        return complaints_for_merchant_user(user).get(pk=pk)
+    except (Complaint.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def open_complaint_count(merchant) -> int:
+    return Complaint.objects.filter(
+        merchant=merchant, kind=ComplaintKind.COMPLAINT, status__in=MERCHANT_OPEN_STATUSES
+    ).count()
+
+
+_PUBLIC_ACTIONS = {
+    "submit",
+    "accepted",
+    "rejected",
+    "assigned",
+    "mediating",
+    "mediated",
+    "settled",
+    "terminated",
+    "transferred",
+    "received",
+    "verifying",
+    "case_opened",
+    "not_opened",
+    "merchant_reply",
+    "proposal_accepted",
+    "proposal_rejected",
+    "extend",
+    "rate",
+}
+
+
+def complaint_timeline(complaint: Complaint) -> list[dict]:
+    """Status changes for the complainant: what happened and when, never who on the staff side."""
+    rows = []
+    for entry in reversed(list(audit_entries_for(complaint))):
+        action = entry.action.split(".", 1)[-1]
+        if action not in _PUBLIC_ACTIONS:
+            continue
+        rows.append(
+            {
+                "at": entry.created_at,
+                "action": action,
+                "to_status": entry.to_status,
+                "label": Status(entry.to_status).label if entry.to_status in Status.values else "",
+                "note": entry.note if action in {"rejected", "terminated", "extend"} else "",
+            }
+        )
+    return rows
+
+
+def _aggregate(qs) -> dict:
+    closed = Q(status__in=CLOSED_STATUSES)
+    return qs.aggregate(
+        total=Count("id"),
+        closed=Count("id", filter=closed),
+        on_time=Count("id", filter=closed & Q(closed_late=False)),
+        mediated=Count("id", filter=Q(status__in=[Status.MEDIATED, Status.SETTLED])),
+        satisfaction_avg=Avg("satisfaction"),
+        rated=Count("satisfaction"),
+    )
+
+
+def statistics(*, start: date, end: date, region_codes: list[str] | None = None) -> dict:
+    """Aggregate counts for [start, end]: by kind, category, channel, outcome and district. No single item."""
+    qs = Complaint.objects.filter(received_at__date__gte=start, received_at__date__lte=end).order_by()
+    if region_codes is not None:
+        qs = qs.filter(region_id__in=region_codes)
+    totals = _aggregate(qs)
+    totals["on_time_rate"] = (
+        round(100 * totals["on_time"] / totals["closed"], 1) if totals["closed"] else None
+    )
+
+    def counted(field, choices):
+        found = dict(qs.values_list(field).annotate(n=Count("id")).values_list(field, "n"))
+        return [{"key": k, "label": str(label), "count": found.get(k, 0)} for k, label in choices]
+
+    districts = []
+    for row in (
+        qs.values("region_id", "region__name")
+        .annotate(
+            total=Count("id"),
+            closed=Count("id", filter=Q(status__in=CLOSED_STATUSES)),
+            on_time=Count("id", filter=Q(status__in=CLOSED_STATUSES, closed_late=False)),
+        )
+        .order_by("region_id")
+    ):
+        row["on_time_rate"] = round(100 * row["on_time"] / row["closed"], 1) if row["closed"] else None
+        districts.append(row)
+    return {
+        "start": start,
+        "end": end,
+        "totals": totals,
+        "by_kind": counted("kind", ComplaintKind.choices),
+        "by_category": counted("category", Category.choices),
+        "by_channel": counted("channel", Channel.choices),
+        "by_status": counted("status", Status.choices),
+        "by_district": districts,
+    }
+
+
+def monthly_rows(*, user, start: date, end: date) -> list[dict]:
+    """One row per district in the user's scope for the staff export (monthly statistics)."""
+    qs = (
+        complaints_for_staff(user).filter(received_at__date__gte=start, received_at__date__lte=end).order_by()
+    )
+    closed = Q(status__in=CLOSED_STATUSES)
+    annotations = {
+        "total": Count("id"),
+        "complaints": Count("id", filter=Q(kind=ComplaintKind.COMPLAINT)),
+        "reports": Count("id", filter=Q(kind=ComplaintKind.REPORT)),
+        "closed": Count("id", filter=closed),
+        "on_time": Count("id", filter=closed & Q(closed_late=False)),
+        "satisfaction_avg": Avg("satisfaction"),
+        "satisfaction_count": Count("satisfaction"),
+    }
+    for value, _label in Category.choices:
+        annotations[f"category_{value}"] = Count("id", filter=Q(category=value))
+    for value, _label in Channel.choices:
+        annotations[f"channel_{value}"] = Count("id", filter=Q(channel=value))
+    for value, _label in Status.choices:
+        annotations[f"status_{value}"] = Count("id", filter=Q(status=value))
+    rows = list(qs.values("region_id", "region__name").annotate(**annotations).order_by("region_id"))
+    for row in rows:
+        row["on_time_rate"] = round(100 * row["on_time"] / row["closed"], 1) if row["closed"] else None
+        if row["satisfaction_avg"] is not None:
+            row["satisfaction_avg"] = round(float(row["satisfaction_avg"]), 2)
+    return rows
+
+
+def monthly_columns() -> list[tuple[str, str]]:
+    cols = [
+        ("region_id", "区划代码"),
+        ("region__name", "辖区"),
+        ("total", "登记总数"),
+        ("complaints", "投诉"),
+        ("reports", "举报"),
+    ]
+    cols += [(f"category_{v}", f"类别：{label}") for v, label in Category.choices]
+    cols += [(f"channel_{v}", f"渠道：{label}") for v, label in Channel.choices]
+    cols += [(f"status_{v}", f"结果：{label}") for v, label in Status.choices]
+    cols += [
+        ("closed", "办结数"),
+        ("on_time", "按期办结"),
+        ("on_time_rate", "按期办结率(%)"),
+        ("satisfaction_avg", "平均满意度"),
+        ("satisfaction_count", "评价数"),
+    ]
+    return [(k, str(v)) for k, v in cols]

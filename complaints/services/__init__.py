@@ -1,0 +1,34 @@
+"""Every write to complaints and reports; views, API, admin and tasks call these."""
+
+from .deadlines import SweepResult, complaints_escalate_overdue, days_left  # noqa: F401
+from .handling import (  # noqa: F401
+    available_actions,
+    complaint_accept,
+    complaint_apply_action,
+    complaint_assign,
+    complaint_close_mediated,
+    complaint_link_merchant,
+    complaint_reject,
+    complaint_start_mediation,
+    complaint_terminate,
+    complaint_transfer,
+    report_decide,
+    report_extend,
+    report_send_feedback,
+    report_start_verification,
+)
+from .intake import (  # noqa: F401
+    BOTH,
+    Submission,
+    complaint_for_tracking,
+    complaint_rate,
+    complaint_send_tracking_code,
+    complaint_submit,
+    normalize_tracking_code,
+)
+from .merchant import (  # noqa: F401
+    complaint_decide_proposal,
+    complaint_merchant_reply,
+    complaint_odr_expire,
+    merchant_odr_enroll,
+)

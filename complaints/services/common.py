@@ -1,0 +1,120 @@
+"""Shared pieces of the complaint services: locking, permission checks, deadlines, notifications."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrity_portal.core import workdays
+from integrity_portal.core.errors import NotFound, NotPermitted
+from integrity_portal.core.roles import StaffRole
+from integrity_portal.core.scoping import is_unrestricted, staff_role, user_covers_region
+
+from ..models import Complaint
+
+ODR_DAYS = 10
+ACCEPTANCE_DAYS = 7
+MEDIATION_DAYS = 45
+MERCHANT_REPLY_DAYS = 7
+DECISION_DAYS = 15
+EXTENSION_DAYS = 15
+FEEDBACK_DAYS = 5
+TERMINATION_NOTICE_DAYS = 7
+
+HANDLING_ROLES = {StaffRole.CITY_BUREAU, StaffRole.DISTRICT_BRANCH}
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+def normalize_phone(value: str) -> str:
+    return re.sub(r"[\s()（）]", "", value or "").replace("+86", "", 1)
+
+
+def is_valid_phone(value: str) -> bool:
+    return bool(MOBILE_RE.match(value) or LANDLINE_RE.match(value))
+
+
+def mask_phone(value: str) -> str:
+    """``13812345678`` → ``138****5678``; staff lists never show a whole number."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return value[:2] + "*" * (len(value) - 2)
+    return value[:3] + "****" + value[-4:]
+
+
+def mask_name(value: str) -> str:
+    """``张三丰`` → ``张**``: what a merchant may see of a complainant."""
+    if not value:
+        return ""
+    return value[0] + "*" * max(1, len(value) - 1)
+
+
+def today() -> date:
+    return workdays.today()
+
+
+def due_after(start: date, days: int) -> date:
+    return workdays.add_working_days(start, days)
+
+
+def locked(complaint: Complaint | int) -> Complaint:
+    """Re-read the row under a lock (callers are inside ``transaction.atomic``)."""
+    pk = complaint.pk if isinstance(complaint, Complaint) else complaint
+    try:
+        return (
+            Complaint.objects.select_for_update(of=("self",)).select_related("region", "merchant").get(pk=pk)
+        )
+    except Complaint.DoesNotExist:
+        raise NotFound(_("未找到该投诉举报。")) from None
+
+
+def require_handler(actor, complaint: Complaint) -> None:
+    """Only bureau and district staff covering the item's region may move it."""
+    if not getattr(actor, "is_authenticated", False) or not actor.is_staff:
+        raise NotPermitted(_("只有市场监管部门工作人员可以办理投诉举报。"))
+    if not user_covers_region(actor, complaint.region_id):
+        raise NotFound(_("您的辖区内没有该件，无权办理。"))
+    if is_unrestricted(actor):
+        return
+    if staff_role(actor) not in HANDLING_ROLES:
+        raise NotPermitted(_("您的岗位只能查看投诉举报，不能办理。"))
+
+
+def mark_late_if_overdue(complaint: Complaint, fields: dict) -> None:
+    """A step taken after the item's current deadline makes it "handled late" for good."""
+    if complaint.due_on and today() > complaint.due_on:
+        fields["closed_late"] = True
+
+
+def mark_rating_stale(complaint: Complaint, reason: str) -> None:
+    if complaint.merchant_id:
+        from merchants.services import merchant_mark_rating_stale
+
+        merchant_mark_rating_stale(merchant_ids=[complaint.merchant_id], reason=reason)
+
+
+def notify_later(complaint_id: int, event: str) -> None:
+    """Tell the complainant after commit; the task is idempotent and a lost message only loses a notice."""
+    from .. import tasks
+
+    def _send():
+        try:
+            tasks.notify_complainant.delay(complaint_id, event)
+        except Exception:  # broker down: the notice is best-effort, the decision itself is stored
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "notice %s for %s not queued", event, complaint_id, exc_info=True
+            )
+
+    transaction.on_commit(_send)
+
+
+def now():
+    return timezone.now()

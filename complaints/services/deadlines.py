@@ -1,0 +1,104 @@
+"""The daily sweep: expire direct settlements, flag unanswered merchants, escalate (督办) overdue items once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+
+from integrity_portal.core import workdays
+from integrity_portal.core.audit import audit_log
+
+from ..models import Complaint, ComplaintKind, DeadlineKind, Escalation, Status
+from .common import mark_rating_stale, today
+from .merchant import complaint_odr_expire
+
+_DEADLINE_BY_STATUS = {
+    (ComplaintKind.COMPLAINT, Status.RECEIVED): DeadlineKind.ACCEPTANCE,
+    (ComplaintKind.COMPLAINT, Status.ACCEPTED): DeadlineKind.MEDIATION,
+    (ComplaintKind.COMPLAINT, Status.ASSIGNED): DeadlineKind.MEDIATION,
+    (ComplaintKind.COMPLAINT, Status.MEDIATING): DeadlineKind.MEDIATION,
+    (ComplaintKind.REPORT, Status.RECEIVED): DeadlineKind.DECISION,
+    (ComplaintKind.REPORT, Status.VERIFYING): DeadlineKind.DECISION,
+}
+
+
+@dataclass
+class SweepResult:
+    odr_expired: int = 0
+    unanswered: int = 0
+    escalated: int = 0
+
+
+def days_left(complaint: Complaint) -> int | None:
+    """Working days until the current deadline (negative when overdue); None when nothing is due."""
+    if complaint.due_on is None:
+        return None
+    return workdays.working_days_between(today(), complaint.due_on)
+
+
+def _supervisor(region):
+    return region.parent if region.parent_id else region
+
+
+def _escalate(c: Complaint, kind: str, due_on) -> bool:
+    with transaction.atomic():
+        esc, created = Escalation.objects.get_or_create(
+            complaint=c, deadline=kind, due_on=due_on, defaults={"escalated_to": _supervisor(c.region)}
+        )
+        if created:
+            audit_log(
+                actor=None,
+                action=f"{c.kind}.escalate",
+                target=c,
+                note=f"{DeadlineKind(kind).label} {due_on}",
+                data={"deadline": kind, "due_on": str(due_on), "to_region": esc.escalated_to_id},
+            )
+    return created
+
+
+def complaints_escalate_overdue() -> SweepResult:
+    """Idempotent: running it twice on a day (or every day) records each overdue deadline once."""
+    result = SweepResult()
+    day = today()
+    for pk in Complaint.objects.filter(status=Status.ODR, odr_due_on__lt=day).values_list("pk", flat=True):
+        result.odr_expired += complaint_odr_expire(complaint_id=pk)
+
+    unanswered = Complaint.objects.filter(
+        kind=ComplaintKind.COMPLAINT,
+        status__in=[Status.ASSIGNED, Status.MEDIATING],
+        merchant__isnull=False,
+        merchant_replied_at__isnull=True,
+        merchant_unanswered=False,
+        merchant_reply_due_on__lt=day,
+    )
+    for c in unanswered.iterator():
+        with transaction.atomic():
+            if Complaint.objects.filter(pk=c.pk, merchant_unanswered=False).update(merchant_unanswered=True):
+                audit_log(
+                    actor=None,
+                    action="complaint.merchant_unanswered",
+                    target=c,
+                    data={"due": str(c.merchant_reply_due_on)},
+                )
+                mark_rating_stale(c, "complaint unanswered")
+                result.unanswered += 1
+
+    overdue = Complaint.objects.select_related("region").filter(
+        Q(due_on__lt=day, status__in=[s for _k, s in _DEADLINE_BY_STATUS])
+        | Q(
+            kind=ComplaintKind.REPORT,
+            anonymous=False,
+            feedback_due_on__lt=day,
+            feedback_sent_at__isnull=True,
+            decided_at__isnull=False,
+        )
+    )
+    for c in overdue.iterator():
+        kind = _DEADLINE_BY_STATUS.get((c.kind, c.status))
+        if kind and c.due_on and c.due_on < day:
+            result.escalated += _escalate(c, kind, c.due_on)
+        elif c.feedback_due_on and c.feedback_sent_at is None and c.feedback_due_on < day:
+            result.escalated += _escalate(c, DeadlineKind.FEEDBACK, c.feedback_due_on)
+    return result

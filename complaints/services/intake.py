@@ -1,0 +1,290 @@
+"""Intake (portal, hotline, window, mailbox), attachments, tracking and the complainant's own actions."""
+
+from __future__ import annotations
+
+import hmac
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from integrity_portal.core.audit import audit_log
+from integrity_portal.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
+
+from ..models import (
+    CLOSED_STATUSES,
+    TRACKING_ALPHABET,
+    Attachment,
+    Category,
+    Channel,
+    Complaint,
+    ComplaintKind,
+    Status,
+)
+from .common import (
+    ACCEPTANCE_DAYS,
+    DECISION_DAYS,
+    ODR_DAYS,
+    due_after,
+    is_valid_phone,
+    locked,
+    normalize_phone,
+    notify_later,
+    now,
+    today,
+)
+
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+MAX_ATTACHMENTS = 5
+MIN_DESCRIPTION = 10
+BOTH = "both"
+
+_MAGIC = [
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"%PDF-", "application/pdf", ".pdf"),
+]
+
+
+@dataclass
+class Submission:
+    """What a complainant or an intake clerk filled in; ``kind`` may be ``"both"`` to split it."""
+
+    kind: str
+    category: str
+    description: str
+    channel: str = Channel.PORTAL
+    anonymous: bool = False
+    name: str = ""
+    phone: str = ""
+    address: str = ""
+    id_number: str = ""
+    email: str = ""
+    harm_known_on: date | None = None
+    merchant_id: int | None = None
+    target_name: str = ""
+    target_address: str = ""
+    region_code: str = ""
+    amount: Decimal | None = None
+    use_odr: bool = False
+    consent: bool = False
+    attachments: list = field(default_factory=list)
+
+
+def sniff_attachment(upload) -> tuple[str, str]:
+    """Content type and extension from the bytes themselves; the name and the browser's claim are ignored."""
+    if upload.size > MAX_ATTACHMENT_BYTES:
+        raise ValidationFailed(
+            _("附件“%(name)s”超过 5 MB。") % {"name": upload.name}, details={"attachments": "too_large"}
+        )
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    found = next(((ct, ext) for magic, ct, ext in _MAGIC if head.startswith(magic)), None)
+    if found is None:
+        raise ValidationFailed(
+            _("附件“%(name)s”不是 JPEG、PNG 或 PDF 文件。") % {"name": upload.name},
+            details={"attachments": "bad_type"},
+        )
+    content_type, ext = found
+    if content_type.startswith("image/"):
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(upload.read())) as img:
+                img.verify()
+        except Exception:
+            raise ValidationFailed(
+                _("附件“%(name)s”不是完整有效的图片。") % {"name": upload.name},
+                details={"attachments": "bad_image"},
+            ) from None
+        finally:
+            upload.seek(0)
+    return content_type, ext
+
+
+def three_years_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 3)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 3, day=28)
+
+
+def _validate(sub: Submission):
+    from merchants.models import Merchant, Region, RegionLevel
+
+    errors: dict[str, str] = {}
+    kinds = {ComplaintKind.COMPLAINT, ComplaintKind.REPORT, BOTH}
+    if sub.kind not in kinds:
+        errors["kind"] = _("请选择投诉或举报。")
+    if sub.category not in Category.values:
+        errors["category"] = _("请选择问题类别。")
+    if sub.channel not in Channel.values:
+        errors["channel"] = _("请选择受理渠道。")
+    wants_complaint = sub.kind in (ComplaintKind.COMPLAINT, BOTH)
+    sub.phone = normalize_phone(sub.phone)
+    sub.name, sub.address = sub.name.strip(), sub.address.strip()
+    if wants_complaint:
+        if sub.anonymous:
+            errors["anonymous"] = _("投诉须实名，不受理匿名投诉；匿名反映违法线索请选择“举报”。")
+        if not sub.name:
+            errors["name"] = _("投诉须填写姓名。")
+        if not sub.address:
+            errors["address"] = _("投诉须填写联系地址。")
+        if not sub.phone:
+            errors["phone"] = _("投诉须填写手机号码。")
+        if sub.harm_known_on is None:
+            errors["harm_known_on"] = _("请填写知道权益受损的日期。")
+    if sub.phone and not is_valid_phone(sub.phone):
+        errors["phone"] = _("请输入有效的手机号码（11位）或固定电话。")
+    if not sub.anonymous and not wants_complaint and not sub.phone:
+        errors["phone"] = _("实名举报须填写手机号码，以便告知处理结果；也可选择匿名举报。")
+    if sub.harm_known_on is not None:
+        if sub.harm_known_on > today():
+            errors["harm_known_on"] = _("日期不能晚于今天。")
+        elif wants_complaint and sub.harm_known_on < three_years_before(today()):
+            errors["harm_known_on"] = _("自知道权益受损之日起已超过三年，依法不予受理投诉。")
+    if len((sub.description or "").strip()) < MIN_DESCRIPTION:
+        errors["description"] = _("请至少用 %(n)d 个字描述问题。") % {"n": MIN_DESCRIPTION}
+    if sub.amount is not None and sub.amount < 0:
+        errors["amount"] = _("金额不能为负数。")
+    if not sub.anonymous and not sub.consent:
+        errors["consent"] = _("请同意市场监管部门为办理本件处理您的个人信息。")
+    merchant = None
+    if sub.merchant_id:
+        merchant = Merchant.objects.select_related("region").filter(pk=sub.merchant_id).first()
+        if merchant is None:
+            errors["merchant"] = _("未找到该经营者，请重新搜索或直接填写名称和地址。")
+    elif not (sub.target_name.strip() and sub.target_address.strip()):
+        errors["target_name"] = _("找不到经营者时，请填写被投诉方的名称和地址。")
+    region = None
+    if merchant is not None:
+        region = merchant.region
+    elif sub.region_code:
+        region = Region.objects.filter(code=sub.region_code, level=RegionLevel.DISTRICT).first()
+    if region is None and "merchant" not in errors:
+        errors["region"] = _("请选择被投诉方所在的区县。")
+    if sub.use_odr and (merchant is None or not merchant.odr_enrolled or sub.kind == ComplaintKind.REPORT):
+        errors["use_odr"] = _("该经营者未加入在线纠纷解决（ODR），不能选择先行和解。")
+    if len(sub.attachments) > MAX_ATTACHMENTS:
+        errors["attachments"] = _("最多上传 %(n)d 个附件。") % {"n": MAX_ATTACHMENTS}
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), details=errors)
+    sniffed = [sniff_attachment(upload) for upload in sub.attachments]
+    return merchant, region, sniffed
+
+
+def _build(sub: Submission, kind: str, *, merchant, region, actor) -> Complaint:
+    received_at = now()
+    day = today()
+    reporter_anonymous = kind == ComplaintKind.REPORT and sub.anonymous
+    complaint = Complaint(
+        kind=kind,
+        channel=sub.channel,
+        anonymous=reporter_anonymous,
+        complainant_name="" if reporter_anonymous else sub.name,
+        complainant_phone="" if reporter_anonymous else sub.phone,
+        complainant_address="" if reporter_anonymous else sub.address,
+        complainant_id_number="" if reporter_anonymous else sub.id_number.strip(),
+        complainant_email="" if reporter_anonymous else sub.email.strip(),
+        consent_personal_data=bool(sub.consent) and not reporter_anonymous,
+        harm_known_on=sub.harm_known_on,
+        merchant=merchant,
+        target_name="" if merchant else sub.target_name.strip(),
+        target_address="" if merchant else sub.target_address.strip(),
+        region=region,
+        category=sub.category,
+        description=sub.description.strip(),
+        amount=sub.amount if kind == ComplaintKind.COMPLAINT else None,
+        received_at=received_at,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    if kind == ComplaintKind.COMPLAINT and sub.use_odr:
+        complaint.status = Status.ODR
+        complaint.odr_due_on = complaint.due_on = complaint.merchant_reply_due_on = due_after(day, ODR_DAYS)
+    elif kind == ComplaintKind.COMPLAINT:
+        complaint.status = Status.RECEIVED
+        complaint.due_on = due_after(day, ACCEPTANCE_DAYS)
+    else:
+        complaint.status = Status.RECEIVED
+        complaint.due_on = due_after(day, DECISION_DAYS)
+    complaint.save()
+    return complaint
+
+
+def complaint_submit(*, submission: Submission, actor=None) -> list[Complaint]:
+    """File a complaint, a report, or both (split into one of each). Returns what was created."""
+    merchant, region, sniffed = _validate(submission)
+    kinds = [ComplaintKind.COMPLAINT, ComplaintKind.REPORT] if submission.kind == BOTH else [submission.kind]
+    with transaction.atomic():
+        created = [_build(submission, kind, merchant=merchant, region=region, actor=actor) for kind in kinds]
+        if len(created) == 2:
+            created[0].related, created[1].related = created[1], created[0]
+            for c in created:
+                c.save(update_fields=["related"])
+        for complaint in created:
+            for upload, (content_type, _ext) in zip(submission.attachments, sniffed, strict=True):
+                upload.seek(0)
+                Attachment.objects.create(
+                    complaint=complaint,
+                    file=upload,
+                    original_name=str(upload.name)[:200],
+                    content_type=content_type,
+                    size=upload.size,
+                )
+            audit_log(
+                actor=actor,
+                action=f"{complaint.kind}.submit",
+                target=complaint,
+                to_status=complaint.status,
+                data={"channel": complaint.channel, "split": len(created) == 2},
+            )
+    return created
+
+
+def normalize_tracking_code(value: str) -> str:
+    return "".join(ch for ch in (value or "").upper() if ch in TRACKING_ALPHABET)
+
+
+def complaint_for_tracking(*, tracking_code: str, phone: str) -> Complaint:
+    """The complaint matching both code and phone; any mismatch is the same NotFound (no enumeration)."""
+    not_found = NotFound(_("未找到与该查询码和手机号码匹配的记录，请核对后重试。"))
+    code, phone = normalize_tracking_code(tracking_code), normalize_phone(phone)
+    if not code or not phone:
+        raise not_found
+    complaint = Complaint.objects.select_related("region", "merchant").filter(tracking_code=code).first()
+    stored = complaint.complainant_phone if complaint else "0" * 11
+    matches = hmac.compare_digest(stored.encode(), phone.encode())
+    if complaint is None or not matches or complaint.anonymous:
+        raise not_found
+    return complaint
+
+
+def complaint_rate(*, complaint: Complaint, score: int, comment: str = "", actor=None) -> Complaint:
+    """The complainant rates the handling once, after it is closed."""
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationFailed(_("评分须为 1 到 5 星。"), details={"score": "range"})
+    with transaction.atomic():
+        c = locked(complaint)
+        if c.status not in CLOSED_STATUSES:
+            raise TransitionNotAllowed(_("办结后才能评价。"))
+        if c.satisfaction is not None:
+            raise TransitionNotAllowed(_("您已评价过，不能重复评价。"))
+        c.satisfaction, c.satisfaction_comment, c.rated_at = score, comment.strip()[:300], now()
+        c.save(update_fields=["satisfaction", "satisfaction_comment", "rated_at", "updated_at"])
+        audit_log(actor=actor, action=f"{c.kind}.rate", target=c, data={"score": score})
+        from .common import mark_rating_stale
+
+        mark_rating_stale(c, "complaint rated")
+    return c
+
+
+def complaint_send_tracking_code(*, complaint: Complaint, actor=None) -> None:
+    """Re-send the tracking code to the complainant's own phone/e-mail (never to anyone else)."""
+    if complaint.anonymous or not complaint.complainant_phone:
+        raise ValidationFailed(_("匿名举报没有联系方式，无法发送查询码。"))
+    audit_log(actor=actor, action=f"{complaint.kind}.send_code", target=complaint)
+    notify_later(complaint.pk, "tracking_code")

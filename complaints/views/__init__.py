@@ -1,0 +1,1 @@
+"""Pages: public intake, tracking and statistics; the merchant portal; staff attachment downloads."""

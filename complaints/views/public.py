@@ -1,0 +1,215 @@
+"""Public pages. Nothing here shows an individual complaint except to the complainant who proves
+code + phone; the statistics page is aggregate only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.db.models import Q
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from integrity_portal.core.errors import DomainError, NotFound, ValidationFailed
+
+from .. import ratelimit, selectors, services
+from ..forms import RatingForm, SubmissionForm, TrackingForm, apply_domain_error
+from ..models import CLOSED_STATUSES, Attachment, Complaint, ComplaintKind, ProposalStatus
+
+SESSION_NEW = "complaints_new_codes"
+SESSION_MINE = "complaints_mine"
+SESSION_TRACKED = "complaints_tracked"
+
+
+@require_http_methods(["GET", "POST"])
+def new(request):
+    form = SubmissionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        idents = [f"ip:{ratelimit.client_ip(request)}", f"phone:{form.cleaned_data.get('phone') or ''}"]
+        if ratelimit.exceeded("complaint_submit", idents):
+            form.add_error(None, _("提交过于频繁，请稍后再试或拨打 12315 热线。"))
+        else:
+            try:
+                created = services.complaint_submit(submission=form.submission(), actor=request.user)
+            except ValidationFailed as exc:
+                apply_domain_error(form, exc)
+            else:
+                ratelimit.record("complaint_submit", idents)
+                request.session[SESSION_NEW] = [(c.get_kind_display(), c.tracking_code) for c in created]
+                request.session[SESSION_MINE] = [c.pk for c in created]
+                return redirect("complaints:submitted")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "complaints/new.html", {"form": form}, status=status)
+
+
+@require_GET
+def submitted(request):
+    """The tracking codes are shown exactly once; afterwards they can only be re-sent to the phone."""
+    codes = request.session.pop(SESSION_NEW, None)
+    can_resend = bool(request.session.get(SESSION_MINE))
+    if codes is None and not can_resend:
+        return redirect("complaints:new")
+    return render(request, "complaints/submitted.html", {"codes": codes or [], "can_resend": can_resend})
+
+
+@require_POST
+def send_code(request):
+    ids = request.session.get(SESSION_MINE) or []
+    sent = False
+    for complaint in Complaint.objects.filter(pk__in=ids):
+        try:
+            services.complaint_send_tracking_code(complaint=complaint, actor=request.user)
+            sent = True
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    if sent:
+        messages.success(request, _("查询码已发送到您登记的手机号码和邮箱。"))
+    return redirect("complaints:submitted")
+
+
+@require_http_methods(["GET", "POST"])
+def track(request):
+    form = TrackingForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        ident = [f"ip:{ratelimit.client_ip(request)}"]
+        if ratelimit.exceeded("tracking", ident):
+            form.add_error(None, _("查询过于频繁，请一小时后再试。"))
+            status = 429
+        else:
+            ratelimit.record("tracking", ident)
+            try:
+                complaint = services.complaint_for_tracking(
+                    tracking_code=form.cleaned_data["tracking_code"], phone=form.cleaned_data["phone"]
+                )
+            except NotFound as exc:
+                form.add_error(None, exc.message)
+                status = 404
+            else:
+                request.session[SESSION_TRACKED] = complaint.pk
+                return redirect("complaints:track_result")
+    return render(request, "complaints/track.html", {"form": form}, status=status)
+
+
+def _tracked(request) -> Complaint:
+    pk = request.session.get(SESSION_TRACKED)
+    complaint = Complaint.objects.select_related("region", "merchant").filter(pk=pk).first() if pk else None
+    if complaint is None:
+        raise Http404
+    return complaint
+
+
+@require_GET
+def track_result(request):
+    try:
+        complaint = _tracked(request)
+    except Http404:
+        return redirect("complaints:track")
+    replies = complaint.replies.all() if complaint.kind == ComplaintKind.COMPLAINT else []
+    context = {
+        "complaint": complaint,
+        "days_left": services.days_left(complaint),
+        "timeline": selectors.complaint_timeline(complaint),
+        "replies": replies,
+        "pending": ProposalStatus.PENDING,
+        "can_rate": complaint.status in CLOSED_STATUSES and complaint.satisfaction is None,
+        "rating_form": RatingForm(),
+    }
+    return render(request, "complaints/track_result.html", context)
+
+
+@require_POST
+def track_proposal(request, reply_id: int):
+    complaint = _tracked(request)
+    accept = request.POST.get("decision") == "accept"
+    try:
+        services.complaint_decide_proposal(
+            complaint=complaint, reply_id=reply_id, accept=accept, actor=request.user
+        )
+        messages.success(
+            request, _("已接受和解方案，投诉按调解成功办结。") if accept else _("已拒绝和解方案。")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("complaints:track_result")
+
+
+@require_POST
+def track_rate(request):
+    complaint = _tracked(request)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择 1 到 5 星。"))
+    else:
+        try:
+            services.complaint_rate(
+                complaint=complaint,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+                actor=request.user,
+            )
+            messages.success(request, _("感谢您的评价。"))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return redirect("complaints:track_result")
+
+
+@require_GET
+def statistics(request):
+    today = timezone.localdate()
+    try:
+        months = min(max(int(request.GET.get("months", 12)), 1), 24)
+    except ValueError:
+        months = 12
+    key = f"complaints:stats:{today}:{months}"
+    stats = cache.get(key)
+    if stats is None:
+        stats = selectors.statistics(start=today - timedelta(days=30 * months), end=today)
+        cache.set(key, stats, 600)
+    return render(request, "complaints/statistics.html", {"stats": stats, "months": months})
+
+
+@require_GET
+def merchant_search(request):
+    """Register data only (name, district, address are public); used by the intake form."""
+    from merchants.models import Merchant
+
+    q = (request.GET.get("q") or "").strip()
+    if len(q) < 2:
+        return JsonResponse({"results": []})
+    qs = Merchant.objects.select_related("region").filter(Q(name__icontains=q) | Q(uscc=q.upper()))[:10]
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": m.pk,
+                    "name": m.name,
+                    "region": m.region.name,
+                    "address": m.address,
+                    "odr": m.odr_enrolled,
+                }
+                for m in qs
+            ]
+        }
+    )
+
+
+@require_GET
+def attachment(request, pk: int):
+    """Evidence files go only to staff covering the item's region, always as a download."""
+    if not (request.user.is_authenticated and request.user.has_perm("complaints.view_complaint")):
+        raise Http404
+    att = Attachment.objects.filter(pk=pk).select_related("complaint").first()
+    if att is None:
+        raise Http404
+    selectors.complaint_for_staff_or_404(request.user, att.complaint_id)
+    response = FileResponse(
+        att.file.open("rb"), as_attachment=True, filename=att.original_name, content_type=att.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
