@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class MerchantsConfig(AppConfig):
     name = "merchants"
-    verbose_name = _("Merchants and credit (市场主体与信用)")
+    verbose_name = _("市场主体与信用")
 
     def ready(self) -> None:
         from integrity_portal.core.scoping import register_region_resolver
@@ -13,3 +13,15 @@ class MerchantsConfig(AppConfig):
 
         register_region_resolver(regions.region_and_descendant_codes)
         regions.connect_cache_invalidation()
+
+        from integrity_portal.core.demo import register_demo_seeder
+
+        from . import demo
+
+        register_demo_seeder("register", 10, demo.seed_register)
+        register_demo_seeder("demo_logins", 11, demo.seed_demo_logins)
+
+        from . import rating_demo
+
+        register_demo_seeder("credit_facts", 20, rating_demo.seed_credit_facts)
+        register_demo_seeder("final_recompute", 60, rating_demo.seed_final_recompute)

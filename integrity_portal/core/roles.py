@@ -62,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "!campaigns.delete_*",
         "merchants.view_merchant",
         "merchants.view_region",
+        "merchants.view_listentry",
     ],
     StaffRole.INSPECTOR: [
         "merchants.view_*",

@@ -1,1 +1,12 @@
-urlpatterns: list = []
+"""Open-data lists and the authenticated portal rating endpoints (mounted under /api/v1/)."""
+
+from django.urls import path
+
+from . import credit
+
+urlpatterns = [
+    path("lists/red/", credit.RedListApi.as_view(), name="api-red-list"),
+    path("lists/black/", credit.BlackListApi.as_view(), name="api-black-list"),
+    path("portal/merchants/<int:pk>/rating/", credit.MyRatingApi.as_view(), name="api-my-rating"),
+    path("portal/merchants/<int:pk>/appeals/", credit.MyAppealsApi.as_view(), name="api-my-appeals"),
+]

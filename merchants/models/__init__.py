@@ -1,6 +1,7 @@
 """Models of the merchants app, split by topic: the register, and credit facts and ratings."""
 
 from .credit import *  # noqa: F403
+from .rating import *  # noqa: F403
 from .register import (  # noqa: F401
     ClaimCode,
     CreditClass,

@@ -6,6 +6,8 @@ ratings…) live in sibling modules of this package's models when they grow.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -79,6 +81,11 @@ class CreditClass(models.TextChoices):
     D = "D", _("D – high risk")
 
 
+def new_plaque_token() -> str:
+    """A random, unguessable token for the plaque's verification URL (never derived from the id)."""
+    return secrets.token_urlsafe(16)
+
+
 class Merchant(models.Model):
     """A market entity (市场主体): a market operator, an enterprise or a shop/stall."""
 
@@ -127,6 +134,19 @@ class Merchant(models.Model):
     credit_class = models.CharField(_("credit class"), max_length=1, choices=CreditClass.choices, blank=True)
     rating_stale = models.BooleanField(_("rating needs recompute"), default=False, db_index=True)
     odr_enrolled = models.BooleanField(_("enrolled in direct settlement (ODR)"), default=False)
+    rating_under_appeal = models.BooleanField(_("评级申诉中"), default=False)
+    current_rating = models.ForeignKey(
+        "merchants.Rating",
+        verbose_name=_("当前评定"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    plaque_token = models.CharField(
+        _("牌匾验证码"), max_length=32, unique=True, default=new_plaque_token, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -1,0 +1,184 @@
+"""Open-data red/black lists and the merchant's own rating and appeals (authenticated portal API).
+
+The list endpoints expose public columns only (no legal representative, no personal
+data); the portal endpoints never include the internal credit-risk class.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, permissions, serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrity_portal.core.api import DefaultCursorPagination
+
+from ..models import BLACK_KINDS, RED_KINDS, ListEntry, ListName, Rating, RatingAppeal, Region
+from ..selectors.credit import list_entries_public, merchant_rating_history, rating_breakdown
+from ..selectors.register import member_merchant_or_404
+from ..services.recourse import appeal_file, raise_rating_suggestions
+
+
+class ListEntrySerializer(serializers.ModelSerializer):
+    merchant = serializers.IntegerField(source="merchant_id", read_only=True)
+    merchant_name = serializers.CharField(source="merchant.name", read_only=True)
+    registration_number = serializers.CharField(source="merchant.registration_number", read_only=True)
+    region = serializers.CharField(source="merchant.region_id", read_only=True)
+    region_name = serializers.CharField(source="merchant.region.name", read_only=True)
+    list = serializers.CharField(source="list_name", read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = ListEntry
+        fields = [
+            "id",
+            "merchant",
+            "merchant_name",
+            "registration_number",
+            "region",
+            "region_name",
+            "list",
+            "kind",
+            "kind_label",
+            "reason",
+            "legal_basis",
+            "decision_number",
+            "decided_by",
+            "valid_from",
+            "valid_until",
+        ]
+        read_only_fields = fields
+
+
+class EntryCursorPagination(DefaultCursorPagination):
+    ordering = "-id"
+
+
+LIST_PARAMS = [
+    OpenApiParameter("region", str, description="GB/T 2260 区划代码（含下辖区县）"),
+    OpenApiParameter("kind", str, description="类别"),
+]
+
+
+class _ListView(generics.ListAPIView):
+    serializer_class = ListEntrySerializer
+    permission_classes = [permissions.AllowAny]
+    pagination_class = EntryCursorPagination
+    list_name = ""
+    kinds: tuple = ()
+
+    def get_queryset(self):
+        region = self.request.query_params.get("region") or None
+        kind = self.request.query_params.get("kind") or None
+        if region and not Region.objects.filter(pk=region).exists():
+            raise ValidationError({"region": "未知的区划代码。"})
+        if kind and kind not in self.kinds:
+            raise ValidationError({"kind": "类别无效，可选：" + "、".join(self.kinds)})
+        return list_entries_public(
+            list_name=self.list_name, as_of=timezone.localdate(), region_code=region, kind=kind
+        ).order_by("-id")
+
+
+@extend_schema(summary="红名单（在列）", tags=["open-data"], parameters=LIST_PARAMS)
+class RedListApi(_ListView):
+    list_name = ListName.RED
+    kinds = tuple(RED_KINDS)
+
+
+@extend_schema(summary="黑名单（在列）", tags=["open-data"], parameters=LIST_PARAMS)
+class BlackListApi(_ListView):
+    list_name = ListName.BLACK
+    kinds = tuple(BLACK_KINDS)
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    policy_version = serializers.IntegerField(source="policy.version", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Rating
+        fields = [
+            "id",
+            "stars",
+            "trading",
+            "service",
+            "credit",
+            "total",
+            "black_listed",
+            "computed_at",
+            "policy_version",
+        ]
+        read_only_fields = fields
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RatingAppeal
+        fields = [
+            "id",
+            "rating",
+            "grounds",
+            "status",
+            "filed_at",
+            "decide_by",
+            "decided_at",
+            "decision_reason",
+        ]
+        read_only_fields = [
+            "id",
+            "rating",
+            "status",
+            "filed_at",
+            "decide_by",
+            "decided_at",
+            "decision_reason",
+        ]
+
+
+class MyRatingApi(APIView):
+    """The member's merchant: current rating, breakdown, what would raise it, recent history."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        summary="本单位的星级评定（含评分构成与提升建议）", tags=["portal"], responses=RatingSerializer
+    )
+    def get(self, request, pk: int):
+        merchant = member_merchant_or_404(request.user, pk)
+        rating = Rating.objects.filter(pk=merchant.current_rating_id).select_related("policy").first()
+        return Response(
+            {
+                "merchant": merchant.pk,
+                "under_appeal": merchant.rating_under_appeal,
+                "current": RatingSerializer(rating).data if rating else None,
+                "breakdown": rating_breakdown(rating),
+                "suggestions": [
+                    {k: s[k] for k in ("label", "stars", "gain")}
+                    for s in raise_rating_suggestions(merchant=merchant)
+                ],
+                "history": RatingSerializer(merchant_rating_history(merchant=merchant), many=True).data,
+            }
+        )
+
+
+class MyAppealsApi(generics.ListCreateAPIView):
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = AppealSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RatingAppeal.objects.none()
+        merchant = member_merchant_or_404(self.request.user, self.kwargs["pk"])
+        return RatingAppeal.objects.filter(merchant=merchant).order_by("-id")
+
+    @extend_schema(summary="对本单位的评定提出申诉（评定后 21 日内）", tags=["portal"])
+    def post(self, request, *args, **kwargs):
+        merchant = member_merchant_or_404(request.user, self.kwargs["pk"])
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        appeal = appeal_file(
+            merchant=merchant, grounds=serializer.validated_data["grounds"], actor=request.user
+        )
+        return Response(AppealSerializer(appeal).data, status=201)

@@ -1,0 +1,326 @@
+"""The merchant's recourse against a rating: appeal, right to reply and re-inspection.
+
+Modelled on the FHRS safeguards: an appeal within 21 days decided within 21 days by
+someone who took no part in the facts; a reply published under the rating in the
+merchant's own words after moderation; a re-inspection within 3 months of a
+request, after which the rating may go down as well as up.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrity_portal.core.audit import audit_log
+from integrity_portal.core.errors import NotPermitted, ValidationFailed
+from integrity_portal.core.workflow import Workflow
+
+from ..models import (
+    AppealStatus,
+    FindingLevel,
+    Inspection,
+    ListEntry,
+    Merchant,
+    Penalty,
+    Rating,
+    RatingAppeal,
+    RatingReply,
+    ReinspectionRequest,
+    ReinspectionStatus,
+    ReplyStatus,
+)
+from .rating_policy import rating_policy_active
+from .register import merchant_mark_rating_stale
+
+APPEAL_WINDOW_DAYS = 21
+APPEAL_DECISION_DAYS = 21
+REPLY_MAX_CHARS = 500
+REINSPECTION_MONTHS = 3
+
+APPEAL_WORKFLOW = Workflow(
+    "appeal",
+    {AppealStatus.OPEN: {AppealStatus.UPHELD, AppealStatus.DISMISSED}},
+    labels=dict(AppealStatus.choices),
+)
+REPLY_WORKFLOW = Workflow(
+    "reply",
+    {
+        ReplyStatus.PENDING: {ReplyStatus.PUBLISHED, ReplyStatus.REJECTED, ReplyStatus.WITHDRAWN},
+        ReplyStatus.PUBLISHED: {ReplyStatus.WITHDRAWN},
+    },
+    labels=dict(ReplyStatus.choices),
+)
+REINSPECTION_WORKFLOW = Workflow(
+    "reinspection",
+    {
+        ReinspectionStatus.REQUESTED: {ReinspectionStatus.SCHEDULED, ReinspectionStatus.REFUSED},
+        ReinspectionStatus.SCHEDULED: {ReinspectionStatus.DONE},
+    },
+    labels=dict(ReinspectionStatus.choices),
+)
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+# --- appeals -------------------------------------------------------------------------------
+
+
+def appeal_deadline(rating: Rating) -> date:
+    return timezone.localdate(rating.computed_at) + timedelta(days=APPEAL_WINDOW_DAYS)
+
+
+def appeal_file(*, merchant: Merchant, grounds: str, actor) -> RatingAppeal:
+    """Within 21 days of the current rating, one open appeal at a time."""
+    grounds = (grounds or "").strip()
+    if len(grounds) < 5:
+        raise ValidationFailed(_("请写明申诉理由（不少于 5 个字）。"), details={"field": "grounds"})
+    rating = Rating.objects.filter(pk=merchant.current_rating_id).first()
+    if rating is None or rating.stars is None:
+        raise ValidationFailed(_("暂无可申诉的星级评定。"))
+    today = timezone.localdate()
+    deadline = appeal_deadline(rating)
+    if today > deadline:
+        raise ValidationFailed(
+            _("申诉须在评定后 21 日内提出；本次评定的申诉期已于 %(d)s 届满。") % {"d": deadline.isoformat()},
+            details={"deadline": deadline.isoformat()},
+        )
+    open_appeal = RatingAppeal.objects.filter(merchant=merchant, status=AppealStatus.OPEN).first()
+    if open_appeal is not None:
+        raise ValidationFailed(
+            _("已有一项申诉正在处理，预计 %(d)s 前办结，请勿重复申诉。")
+            % {"d": open_appeal.decide_by.isoformat()},
+            details={"earliest": open_appeal.decide_by.isoformat()},
+        )
+    try:
+        with transaction.atomic():
+            appeal = RatingAppeal.objects.create(
+                merchant=merchant,
+                rating=rating,
+                grounds=grounds,
+                filed_by=_user(actor),
+                filed_at=timezone.now(),
+                decide_by=today + timedelta(days=APPEAL_DECISION_DAYS),
+            )
+            Merchant.objects.filter(pk=merchant.pk).update(rating_under_appeal=True)
+            audit_log(actor=actor, action="appeal.file", target=appeal, to_status=AppealStatus.OPEN)
+    except IntegrityError:
+        raise ValidationFailed(_("已有一项申诉正在处理，请勿重复申诉。")) from None
+    merchant.rating_under_appeal = True
+    return appeal
+
+
+def staff_involved_in_facts(*, merchant_id: int, user) -> bool:
+    """Did ``user`` record or take part in any fact behind the merchant's current rating?"""
+    if user is None:
+        return False
+    since = timezone.localdate() - relativedelta(
+        months=rating_policy_active().rules["windows"]["lookback_months"]
+    )
+    return (
+        Inspection.objects.filter(merchant_id=merchant_id, inspected_on__gte=since)
+        .filter(Q(inspector_1=user) | Q(inspector_2=user) | Q(created_by=user))
+        .exists()
+        or Penalty.objects.filter(merchant_id=merchant_id, created_by=user).exists()
+        or ListEntry.objects.filter(merchant_id=merchant_id, created_by=user).exists()
+    )
+
+
+def appeal_decide(*, appeal: RatingAppeal, upheld: bool, reason: str, actor) -> RatingAppeal:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写处理意见。"))
+    if staff_involved_in_facts(merchant_id=appeal.merchant_id, user=_user(actor)):
+        raise NotPermitted(_("您参与了该评定所依据的检查或处罚，须由未参与的工作人员处理申诉。"))
+    target = AppealStatus.UPHELD if upheld else AppealStatus.DISMISSED
+    with transaction.atomic():
+        APPEAL_WORKFLOW.transition(
+            appeal,
+            target,
+            actor=actor,
+            note=reason,
+            fields={"decided_by": _user(actor), "decided_at": timezone.now(), "decision_reason": reason},
+        )
+        Merchant.objects.filter(pk=appeal.merchant_id).update(rating_under_appeal=False)
+        merchant_mark_rating_stale(merchant_ids=[appeal.merchant_id], reason="appeal")
+    return appeal
+
+
+# --- right to reply ------------------------------------------------------------------------
+
+
+def reply_submit(*, merchant: Merchant, text: str, actor) -> RatingReply:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(_("回应内容不能为空。"), details={"field": "text"})
+    if len(text) > REPLY_MAX_CHARS:
+        raise ValidationFailed(
+            _("回应内容不能超过 %(n)d 字。") % {"n": REPLY_MAX_CHARS}, details={"field": "text"}
+        )
+    with transaction.atomic():
+        reply = RatingReply.objects.create(merchant=merchant, text=text, submitted_by=_user(actor))
+        audit_log(actor=actor, action="reply.submit", target=reply, to_status=ReplyStatus.PENDING)
+    return reply
+
+
+def reply_publish(*, reply: RatingReply, actor, published_text: str | None = None) -> RatingReply:
+    """Publish after moderation (staff may strike abusive words); an earlier published reply is withdrawn."""
+    text = (published_text if published_text is not None else reply.text).strip()
+    if not text:
+        raise ValidationFailed(_("公开文本不能为空。"))
+    with transaction.atomic():
+        for old in RatingReply.objects.filter(
+            merchant_id=reply.merchant_id, status=ReplyStatus.PUBLISHED
+        ).exclude(pk=reply.pk):
+            REPLY_WORKFLOW.transition(old, ReplyStatus.WITHDRAWN, actor=actor, note=_("被新的回应替换"))
+        REPLY_WORKFLOW.transition(
+            reply,
+            ReplyStatus.PUBLISHED,
+            actor=actor,
+            fields={"published_text": text, "reviewed_by": _user(actor), "reviewed_at": timezone.now()},
+        )
+    return reply
+
+
+def reply_reject(*, reply: RatingReply, reason: str, actor) -> RatingReply:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写不予发布的原因。"))
+    return REPLY_WORKFLOW.transition(
+        reply,
+        ReplyStatus.REJECTED,
+        actor=actor,
+        note=reason,
+        fields={"review_note": reason[:300], "reviewed_by": _user(actor), "reviewed_at": timezone.now()},
+    )
+
+
+def reply_withdraw(*, reply: RatingReply, actor) -> RatingReply:
+    return REPLY_WORKFLOW.transition(reply, ReplyStatus.WITHDRAWN, actor=actor)
+
+
+# --- re-inspection -------------------------------------------------------------------------
+
+
+def reinspection_request(*, merchant: Merchant, improvements: str, actor) -> ReinspectionRequest:
+    improvements = (improvements or "").strip()
+    if len(improvements) < 5:
+        raise ValidationFailed(_("请说明整改情况（不少于 5 个字）。"), details={"field": "improvements"})
+    findings = Q()
+    for item in ("price_marking", "metrology", "advertising", "food_safety", "premises"):
+        findings |= ~Q(**{item: FindingLevel.PASS})
+    if not Inspection.objects.filter(findings, merchant=merchant).exists():
+        raise ValidationFailed(_("没有需要整改的检查发现，无需申请复查。"))
+    if ReinspectionRequest.objects.filter(
+        merchant=merchant, status__in=[ReinspectionStatus.REQUESTED, ReinspectionStatus.SCHEDULED]
+    ).exists():
+        raise ValidationFailed(_("已有一项复查申请在办理中。"))
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            req = ReinspectionRequest.objects.create(
+                merchant=merchant,
+                improvements=improvements,
+                requested_by=_user(actor),
+                requested_at=timezone.now(),
+                visit_by=today + relativedelta(months=REINSPECTION_MONTHS),
+            )
+            audit_log(
+                actor=actor, action="reinspection.request", target=req, to_status=ReinspectionStatus.REQUESTED
+            )
+    except IntegrityError:
+        raise ValidationFailed(_("已有一项复查申请在办理中。")) from None
+    return req
+
+
+def reinspection_schedule(*, request: ReinspectionRequest, visit_on: date, actor) -> ReinspectionRequest:
+    if visit_on < timezone.localdate() or visit_on > request.visit_by:
+        raise ValidationFailed(
+            _("复查须安排在今天至 %(d)s 之间（申请后三个月内）。") % {"d": request.visit_by.isoformat()}
+        )
+    return REINSPECTION_WORKFLOW.transition(
+        request,
+        ReinspectionStatus.SCHEDULED,
+        actor=actor,
+        fields={"scheduled_for": visit_on, "handled_by": _user(actor)},
+    )
+
+
+def reinspection_refuse(*, request: ReinspectionRequest, reason: str, actor) -> ReinspectionRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写不予受理的原因。"))
+    return REINSPECTION_WORKFLOW.transition(
+        request, ReinspectionStatus.REFUSED, actor=actor, note=reason, fields={"note": reason[:300]}
+    )
+
+
+def reinspection_complete(
+    *, request: ReinspectionRequest, inspection: Inspection, actor
+) -> ReinspectionRequest:
+    """Link the visit's inspection; its findings (better or worse) drive the next rating."""
+    if inspection.merchant_id != request.merchant_id:
+        raise ValidationFailed(_("复查记录须属于同一市场主体。"))
+    with transaction.atomic():
+        REINSPECTION_WORKFLOW.transition(
+            request, ReinspectionStatus.DONE, actor=actor, fields={"inspection": inspection}
+        )
+        merchant_mark_rating_stale(merchant_ids=[request.merchant_id], reason="reinspection")
+    return request
+
+
+def raise_rating_suggestions(*, merchant: Merchant, as_of: date | None = None) -> list[dict]:
+    """What would raise the stars: single changes the merchant can make, scored under the active policy."""
+    from .rating_policy import FACT_COLUMNS, IDX, Scorer
+
+    rating = Rating.objects.filter(pk=merchant.current_rating_id).first()
+    if rating is None or rating.stars is None or rating.black_listed:
+        return []
+    policy = rating_policy_active()
+    scorer = Scorer(policy.rules)
+    vector = [int(rating.facts.get(name, 0)) for name in FACT_COLUMNS]
+    base = scorer.score(vector).stars
+    options = [
+        (1, _("签署信用承诺书"), {"commitments_in_force": 1}, "commitment"),
+        (
+            2,
+            _("整改检查发现的问题并申请复查"),
+            {
+                k: 0
+                for k in (
+                    "trading_minor_recent",
+                    "trading_serious_recent",
+                    "trading_minor_older",
+                    "trading_serious_older",
+                    "premises_minor",
+                    "premises_serious",
+                )
+            },
+            "reinspection",
+        ),
+        (
+            3,
+            _("对公示期已满最短期限的行政处罚申请信用修复"),
+            {"penalties_moderate": 0, "penalties_serious": 0},
+            "repair",
+        ),
+        (4, _("今后按时答复并妥善调解消费投诉"), {"complaints_unanswered": 0, "complaints_late": 0}, ""),
+    ]
+    out = []
+    for effort, label, change, link in options:
+        changed = list(vector)
+        for key, value in change.items():
+            changed[IDX[key]] = value
+        if changed == vector:
+            continue
+        stars = scorer.score(changed).stars
+        if stars is not None and base is not None and stars > base:
+            out.append({"effort": effort, "label": label, "stars": stars, "gain": stars - base, "link": link})
+    out.sort(key=lambda o: (o["effort"], -o["gain"]))
+    return out

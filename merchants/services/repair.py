@@ -1,0 +1,159 @@
+"""Credit repair (信用修复): a merchant asks to end a black-list entry or a penalty's publicity early.
+
+Minimum periods (from the active policy): moderate penalty 3 months, serious penalty
+or serious-dishonesty entry 1 year; judgment defaulters leave only by court decision;
+minor penalties are shown only 3 months and are not repaired early. Staff decide
+within 7 working days; approval ends the entry or the publicity and marks the rating stale.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrity_portal.core.audit import audit_log
+from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.workdays import add_working_days
+
+from ..models import (
+    CreditRepairRequest,
+    ListEntry,
+    ListEntryKind,
+    ListName,
+    Merchant,
+    Penalty,
+    PenaltyTier,
+    RepairEvidence,
+    RepairStatus,
+)
+from .rating_policy import rating_policy_active
+from .register import merchant_mark_rating_stale
+
+
+def _required(value, label) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed(_("%(f)s不能为空。") % {"f": label}, details={"field": str(label)})
+    return value
+
+
+def repair_earliest_date(
+    *, list_entry: ListEntry | None = None, penalty: Penalty | None = None
+) -> date | None:
+    """The first day a repair may be requested; None when this fact cannot be repaired here."""
+    months = rating_policy_active().rules["repair_min_months"]
+    if penalty is not None:
+        if penalty.tier == PenaltyTier.MINOR or not penalty.publicity_from:
+            return None
+        return penalty.publicity_from + relativedelta(months=months[penalty.tier])
+    if list_entry is not None:
+        if list_entry.list_name != ListName.BLACK or list_entry.kind == ListEntryKind.JUDGMENT_DEFAULTER:
+            return None
+        if list_entry.kind == ListEntryKind.SERIOUS_DISHONESTY:
+            return list_entry.valid_from + relativedelta(months=months["serious_dishonesty"])
+        return list_entry.valid_from
+    return None
+
+
+def repair_request_submit(
+    *,
+    merchant: Merchant,
+    application: str,
+    pledge_text: str,
+    pledge_signed: bool,
+    actor,
+    list_entry: ListEntry | None = None,
+    penalty: Penalty | None = None,
+    evidence_files=(),
+) -> CreditRepairRequest:
+    if (list_entry is None) == (penalty is None):
+        raise ValidationFailed(_("请选择一条黑名单记录或一项行政处罚申请修复。"))
+    target = list_entry or penalty
+    if target.merchant_id != merchant.pk:
+        raise NotPermitted(_("只能为本单位的记录申请信用修复。"))
+    application = _required(application, _("修复申请书"))
+    pledge_text = _required(pledge_text, _("信用修复承诺书"))
+    if not pledge_signed:
+        raise ValidationFailed(_("须签署信用修复承诺书。"))
+    if not evidence_files:
+        raise ValidationFailed(_("请上传整改到位的证明材料。"))
+    today = timezone.localdate()
+    if list_entry is not None and not list_entry.in_force_on(today):
+        raise ValidationFailed(_("该名单记录已不在列，无需修复。"))
+    if penalty is not None and not (
+        penalty.published and penalty.revoked_at is None and penalty.publicity_ended_at is None
+    ):
+        raise ValidationFailed(_("该行政处罚不在公示期内，无需修复。"))
+    earliest = repair_earliest_date(list_entry=list_entry, penalty=penalty)
+    if earliest is None:
+        if penalty is not None:
+            raise ValidationFailed(
+                _("简易程序（轻微）处罚公示期仅三个月，期满自动停止公示，不受理提前修复。")
+            )
+        raise ValidationFailed(_("失信被执行人由人民法院决定移出，本平台不受理修复。"))
+    if today < earliest:
+        raise ValidationFailed(
+            _("尚未达到最短公示期，最早可于 %(d)s 申请信用修复。") % {"d": earliest.isoformat()},
+            details={"earliest": earliest.isoformat()},
+        )
+    with transaction.atomic():
+        if CreditRepairRequest.objects.filter(
+            list_entry=list_entry, penalty=penalty, status=RepairStatus.SUBMITTED
+        ).exists():
+            raise ValidationFailed(_("该记录已有待审核的修复申请。"))
+        request = CreditRepairRequest.objects.create(
+            merchant=merchant,
+            list_entry=list_entry,
+            penalty=penalty,
+            application=application,
+            pledge_text=pledge_text,
+            pledge_signed=True,
+            submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+            decide_by=add_working_days(today, 7),
+        )
+        for f in evidence_files:
+            RepairEvidence.objects.create(request=request, file=f, description=getattr(f, "name", "")[:200])
+        audit_log(actor=actor, action="repair.submit", target=request, to_status=RepairStatus.SUBMITTED)
+    return request
+
+
+def repair_request_decide(
+    *, request: CreditRepairRequest, approve: bool, reason: str, actor
+) -> CreditRepairRequest:
+    """Approve (ends the entry or the publicity, rating stale) or refuse, always with a reason."""
+    reason = _required(reason, _("审核意见"))
+    target = RepairStatus.APPROVED if approve else RepairStatus.REFUSED
+    now = timezone.now()
+    with transaction.atomic():
+        if not CreditRepairRequest.objects.filter(pk=request.pk, status=RepairStatus.SUBMITTED).update(
+            status=target,
+            decided_by=actor if getattr(actor, "is_authenticated", False) else None,
+            decided_at=now,
+            decision_reason=reason,
+        ):
+            raise TransitionNotAllowed(_("该修复申请已处理。"))
+        request.refresh_from_db()
+        if approve:
+            note = _("信用修复：%(r)s") % {"r": reason}
+            if request.list_entry_id:
+                ListEntry.objects.filter(pk=request.list_entry_id, ended_at__isnull=True).update(
+                    ended_at=now, end_reason=note[:300]
+                )
+            else:
+                Penalty.objects.filter(pk=request.penalty_id, publicity_ended_at__isnull=True).update(
+                    publicity_ended_at=now, publicity_end_reason=note[:300]
+                )
+            merchant_mark_rating_stale(merchant_ids=[request.merchant_id], reason="repair")
+        audit_log(
+            actor=actor,
+            action=f"repair.{target}",
+            target=request,
+            from_status="submitted",
+            to_status=target,
+            note=reason,
+        )
+    return request

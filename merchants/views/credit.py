@@ -1,0 +1,219 @@
+"""Public credit pages: the red and black lists (with CSV/Excel export), the plaque and its verification.
+
+Only public columns ever leave these views: entity name, registration number,
+region, list kind, reason, legal basis, decision number, deciding authority and
+dates. Never a legal representative, phone, address of a person or the internal
+credit-risk class.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from ..models import BLACK_KINDS, RED_KINDS, ListEntryKind, ListName, Merchant, MerchantStatus, Region
+from ..plaque import plaque_svg
+from ..selectors.credit import five_star_merchants_public, list_entries_public, merchant_by_plaque_token
+
+FIVE_STAR = "five_star"
+EXPORT_LIMIT = 50_000
+
+
+def _region_choices():
+    return [(r.code, r.full_name) for r in Region.objects.select_related("parent").exclude(level="province")]
+
+
+def _filters(request, allowed_kinds):
+    region = request.GET.get("region") or None
+    kind = request.GET.get("kind") or None
+    if region and not Region.objects.filter(pk=region).exists():
+        region = None
+    if kind not in allowed_kinds:
+        kind = None
+    return region, kind
+
+
+def _entry_row(e) -> list[str]:
+    return [
+        e.merchant.name,
+        e.merchant.registration_number,
+        e.merchant.region.name,
+        e.get_kind_display(),
+        e.reason,
+        e.legal_basis,
+        e.decision_number,
+        e.decided_by,
+        e.valid_from.isoformat(),
+        e.valid_until.isoformat() if e.valid_until else "",
+    ]
+
+
+ENTRY_HEADER = [
+    "名称",
+    "统一社会信用代码/注册号",
+    "辖区",
+    "类别",
+    "列入事由",
+    "列入依据",
+    "决定书文号",
+    "作出决定机关",
+    "列入日期",
+    "届满日期",
+]
+
+
+def _export(rows, header, filename: str, fmt: str) -> HttpResponse:
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(title=filename[:30])
+        ws.append(header)
+        for row in rows:
+            ws.append(row)
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return response
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([str(c).lstrip("=+-@") if isinstance(c, str) else c for c in row])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def black_list(request):
+    region, kind = _filters(request, set(BLACK_KINDS))
+    today = timezone.localdate()
+    qs = list_entries_public(list_name=ListName.BLACK, as_of=today, region_code=region, kind=kind)
+    fmt = request.GET.get("format")
+    if fmt in {"csv", "xlsx"}:
+        return _export((_entry_row(e) for e in qs[:EXPORT_LIMIT]), ENTRY_HEADER, "black-list", fmt)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "credit/black_list.html",
+        {
+            "page": page,
+            "regions": _region_choices(),
+            "kinds": [(k, ListEntryKind(k).label) for k in BLACK_KINDS],
+            "region": region,
+            "kind": kind,
+            "today": today,
+            "query": _query(region, kind),
+        },
+    )
+
+
+def _query(region, kind) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({k: v for k, v in (("region", region), ("kind", kind)) if v})
+
+
+def red_list(request):
+    region, kind = _filters(request, set(RED_KINDS) | {FIVE_STAR})
+    today = timezone.localdate()
+    fmt = request.GET.get("format")
+    show_entries = kind != FIVE_STAR
+    show_five = kind in (None, FIVE_STAR)
+    entries = (
+        list_entries_public(list_name=ListName.RED, as_of=today, region_code=region, kind=kind)
+        if show_entries
+        else None
+    )
+    five = five_star_merchants_public(region_code=region) if show_five else None
+    if fmt in {"csv", "xlsx"}:
+
+        def rows():
+            if entries is not None:
+                yield from (_entry_row(e) for e in entries[:EXPORT_LIMIT])
+            if five is not None:
+                label = _("五星级诚信经营")
+                for m in five[:EXPORT_LIMIT]:
+                    yield [m.name, m.uscc or "", m.region.name, label, "", "", "", "", "", ""]
+
+        return _export(rows(), ENTRY_HEADER, "red-list", fmt)
+    return render(
+        request,
+        "credit/red_list.html",
+        {
+            "entries": Paginator(entries, 50).get_page(request.GET.get("page"))
+            if entries is not None
+            else None,
+            "five_star": Paginator(five, 100).get_page(request.GET.get("fpage"))
+            if five is not None
+            else None,
+            "regions": _region_choices(),
+            "kinds": [(k, ListEntryKind(k).label) for k in RED_KINDS] + [(FIVE_STAR, _("五星级商户"))],
+            "region": region,
+            "kind": kind,
+            "query": _query(region, kind),
+        },
+    )
+
+
+def plaque(request, pk: int):
+    """A printable A5 SVG plaque whose QR code opens the live verification page."""
+    merchant = get_object_or_404(
+        Merchant.objects.select_related("region").exclude(status=MerchantStatus.DEREGISTERED), pk=pk
+    )
+    year = timezone.localdate().year
+    stars = merchant.stars
+    verify = request.build_absolute_uri(reverse("credit:verify", args=[merchant.plaque_token]))
+    verify += f"?s={'n' if stars is None else stars}&y={year}"
+    svg = plaque_svg(merchant=merchant, stars=stars, year=year, verify_url=verify)
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="plaque-{merchant.pk}-{year}.svg"'
+    return response
+
+
+@never_cache
+def verify(request, token: str):
+    merchant = merchant_by_plaque_token(token)
+    if merchant is None:
+        raise Http404
+    printed_stars = request.GET.get("s")
+    printed_year = request.GET.get("y")
+    live = merchant.stars
+    live_code = "n" if live is None else str(live)
+    year = timezone.localdate().year
+    mismatch = printed_stars is not None and printed_stars != live_code
+    outdated = printed_year is not None and printed_year != str(year)
+    printed_label = None
+    if printed_stars is not None:
+        printed_label = _("未评级") if printed_stars == "n" else _("%(n)s 星") % {"n": printed_stars[:1]}
+    return render(
+        request,
+        "credit/verify.html",
+        {
+            "merchant": merchant,
+            "rating": merchant.current_rating,
+            "stars": live,
+            "checked": printed_stars is not None,
+            "mismatch": mismatch,
+            "outdated": outdated and not mismatch,
+            "printed_label": printed_label,
+            "printed_year": (printed_year or "")[:4],
+            "black_listed": bool(merchant.current_rating and merchant.current_rating.black_listed),
+            "under_appeal": merchant.rating_under_appeal,
+            "now": timezone.now(),
+        },
+    )
