@@ -49,7 +49,7 @@ beat: $(STAMP)
 	$(BIN)/celery -A integrity_portal beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest tests/bench -o python_files="bench_*.py" -p no:cacheprovider -s $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/bench -o addopts="-ra" -o python_files="bench_*.py" -p no:cacheprovider -s $(PYTEST_ARGS)
 
 messages: $(STAMP)
 	$(MANAGE) makemessages -l en --ignore=.venv --ignore=tests

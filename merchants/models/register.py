@@ -20,24 +20,24 @@ from ..validators import validate_uscc
 
 
 class RegionLevel(models.TextChoices):
-    PROVINCE = "province", _("Province (省)")
-    CITY = "city", _("City (市)")
-    DISTRICT = "district", _("District / county (区县)")
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市")
+    DISTRICT = "district", _("区县")
 
 
 class Region(models.Model):
     """A territory by its GB/T 2260 code; the code is the key so URLs and filters read naturally."""
 
-    code = models.CharField(_("GB/T 2260 code"), max_length=6, primary_key=True)
-    name = models.CharField(_("name"), max_length=60)
-    level = models.CharField(_("level"), max_length=10, choices=RegionLevel.choices)
+    code = models.CharField(_("行政区划代码"), max_length=6, primary_key=True)
+    name = models.CharField(_("名称"), max_length=60)
+    level = models.CharField(_("级别"), max_length=10, choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
 
     class Meta:
-        verbose_name = _("region (辖区)")
-        verbose_name_plural = _("regions")
+        verbose_name = _("辖区")
+        verbose_name_plural = _("辖区")
         ordering = ["code"]
         constraints = [models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6}$"), name="region_code_6_digits")]
 
@@ -50,35 +50,35 @@ class Region(models.Model):
 
 
 class MerchantKind(models.TextChoices):
-    MARKET = "market", _("Market (市场)")
-    ENTERPRISE = "enterprise", _("Enterprise (企业)")
-    MERCHANT = "merchant", _("Merchant (商户)")
+    MARKET = "market", _("市场")
+    ENTERPRISE = "enterprise", _("企业")
+    MERCHANT = "merchant", _("商户")
 
 
 class Industry(models.TextChoices):
-    CATERING = "catering", _("Catering (餐饮)")
-    FOOD_RETAIL = "food_retail", _("Food retail (食品零售)")
-    GENERAL_RETAIL = "general_retail", _("General retail (百货零售)")
-    HOTEL = "hotel", _("Hotel (住宿)")
-    TOURISM = "tourism", _("Tourism (旅游)")
-    TRANSPORT = "transport", _("Transport (交通运输)")
-    SERVICES = "services", _("Services (居民服务)")
-    MARKET_OPERATION = "market_operation", _("Market operation (市场开办)")
-    MANUFACTURING = "manufacturing", _("Manufacturing (制造)")
-    OTHER = "other", _("Other (其他)")
+    CATERING = "catering", _("餐饮")
+    FOOD_RETAIL = "food_retail", _("食品零售")
+    GENERAL_RETAIL = "general_retail", _("百货零售")
+    HOTEL = "hotel", _("住宿")
+    TOURISM = "tourism", _("旅游")
+    TRANSPORT = "transport", _("交通运输")
+    SERVICES = "services", _("居民服务")
+    MARKET_OPERATION = "market_operation", _("市场开办")
+    MANUFACTURING = "manufacturing", _("制造")
+    OTHER = "other", _("其他")
 
 
 class MerchantStatus(models.TextChoices):
-    OPERATING = "operating", _("Operating (存续)")
-    SUSPENDED = "suspended", _("Suspended (停业)")
-    DEREGISTERED = "deregistered", _("Deregistered (注销)")
+    OPERATING = "operating", _("存续")
+    SUSPENDED = "suspended", _("停业")
+    DEREGISTERED = "deregistered", _("注销")
 
 
 class CreditClass(models.TextChoices):
-    A = "A", _("A – low risk")
-    B = "B", _("B – general risk")
-    C = "C", _("C – higher risk")
-    D = "D", _("D – high risk")
+    A = "A", _("A 低风险")
+    B = "B", _("B 一般风险")
+    C = "C", _("C 较高风险")
+    D = "D", _("D 高风险")
 
 
 def new_plaque_token() -> str:
@@ -89,10 +89,10 @@ def new_plaque_token() -> str:
 class Merchant(models.Model):
     """A market entity (市场主体): a market operator, an enterprise or a shop/stall."""
 
-    kind = models.CharField(_("kind"), max_length=12, choices=MerchantKind.choices, db_index=True)
-    name = models.CharField(_("name"), max_length=120, db_index=True)
+    kind = models.CharField(_("主体类型"), max_length=12, choices=MerchantKind.choices, db_index=True)
+    name = models.CharField(_("名称"), max_length=120, db_index=True)
     uscc = models.CharField(
-        _("unified social credit code (统一社会信用代码)"),
+        _("统一社会信用代码"),
         max_length=18,
         null=True,
         blank=True,
@@ -100,40 +100,40 @@ class Merchant(models.Model):
         validators=[validate_uscc],
     )
     licence_number = models.CharField(
-        _("licence number (营业执照/登记号)"),
+        _("注册号"),
         max_length=40,
         null=True,
         blank=True,
         unique=True,
-        help_text=_("For individual stalls registered without a unified social credit code."),
+        help_text=_("用于没有统一社会信用代码的个体摊位。"),
     )
-    legal_representative = models.CharField(_("legal representative (法定代表人/经营者)"), max_length=60)
-    address = models.CharField(_("address"), max_length=200)
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="merchants")
+    legal_representative = models.CharField(_("法定代表人/经营者"), max_length=60)
+    address = models.CharField(_("地址"), max_length=200)
+    region = models.ForeignKey(Region, verbose_name=_("辖区"), on_delete=models.PROTECT, related_name="merchants")
     parent_market = models.ForeignKey(
         "self",
-        verbose_name=_("market it trades in"),
+        verbose_name=_("所在市场"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="stalls",
         limit_choices_to={"kind": MerchantKind.MARKET},
     )
-    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, db_index=True)
+    industry = models.CharField(_("行业"), max_length=20, choices=Industry.choices, db_index=True)
     is_large_venue = models.BooleanField(
-        _("large venue (subject to the public-service-ad quota)"), default=False, db_index=True
+        _("大型场所（须刊播公益广告）"), default=False, db_index=True
     )
-    is_time_honored = models.BooleanField(_("time-honoured brand (老字号)"), default=False)
+    is_time_honored = models.BooleanField(_("老字号"), default=False)
     status = models.CharField(
-        _("status"), max_length=14, choices=MerchantStatus.choices, default=MerchantStatus.OPERATING, db_index=True
+        _("经营状态"), max_length=14, choices=MerchantStatus.choices, default=MerchantStatus.OPERATING, db_index=True
     )
-    registered_on = models.DateField(_("registered on"), null=True, blank=True)
+    registered_on = models.DateField(_("成立日期"), null=True, blank=True)
     stars = models.SmallIntegerField(
-        _("stars"), null=True, blank=True, db_index=True, help_text=_("Empty means not yet rated.")
+        _("诚信星级"), null=True, blank=True, db_index=True, help_text=_("为空表示尚未评级。")
     )
-    credit_class = models.CharField(_("credit class"), max_length=1, choices=CreditClass.choices, blank=True)
-    rating_stale = models.BooleanField(_("rating needs recompute"), default=False, db_index=True)
-    odr_enrolled = models.BooleanField(_("enrolled in direct settlement (ODR)"), default=False)
+    credit_class = models.CharField(_("信用风险分类"), max_length=1, choices=CreditClass.choices, blank=True)
+    rating_stale = models.BooleanField(_("待重新评级"), default=False, db_index=True)
+    odr_enrolled = models.BooleanField(_("已加入在线消费纠纷解决（ODR）"), default=False)
     rating_under_appeal = models.BooleanField(_("评级申诉中"), default=False)
     current_rating = models.ForeignKey(
         "merchants.Rating",
@@ -147,14 +147,14 @@ class Merchant(models.Model):
     plaque_token = models.CharField(
         _("牌匾验证码"), max_length=32, unique=True, default=new_plaque_token, editable=False
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["rating_stale", "updated_at"])
 
     class Meta:
-        verbose_name = _("market entity (市场主体)")
-        verbose_name_plural = _("market entities")
+        verbose_name = _("市场主体")
+        verbose_name_plural = _("市场主体")
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(
@@ -179,24 +179,24 @@ class Merchant(models.Model):
 
 
 class MembershipRole(models.TextChoices):
-    OWNER = "owner", _("Owner (负责人)")
-    CLERK = "clerk", _("Clerk (经办人)")
+    OWNER = "owner", _("负责人")
+    CLERK = "clerk", _("经办人")
 
 
 class Membership(models.Model):
     """A portal user's right to act for a merchant."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="memberships"
     )
     merchant = models.ForeignKey(
-        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="memberships"
+        Merchant, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(_("role"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.OWNER)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    role = models.CharField(_("角色"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.OWNER)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("approved by"),
+        verbose_name=_("审核人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -204,8 +204,8 @@ class Membership(models.Model):
     )
 
     class Meta:
-        verbose_name = _("membership")
-        verbose_name_plural = _("memberships")
+        verbose_name = _("经营者账号关联")
+        verbose_name_plural = _("经营者账号关联")
         constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")]
 
     def __str__(self) -> str:
@@ -219,18 +219,18 @@ class ClaimCode(models.Model):
     """
 
     merchant = models.ForeignKey(
-        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="claim_codes"
+        Merchant, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="claim_codes"
     )
-    code_hash = models.CharField(_("code hash"), max_length=64, unique=True)
+    code_hash = models.CharField(_("认领码摘要"), max_length=64, unique=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("issued by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("发放人"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires at"))
-    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("发放时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("有效期至"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
     used_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("used by"),
+        verbose_name=_("使用人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -238,8 +238,8 @@ class ClaimCode(models.Model):
     )
 
     class Meta:
-        verbose_name = _("claim code")
-        verbose_name_plural = _("claim codes")
+        verbose_name = _("认领码")
+        verbose_name_plural = _("认领码")
         ordering = ["-issued_at"]
 
     def __str__(self) -> str:
@@ -250,15 +250,15 @@ class StaffProfile(models.Model):
     """Where a staff member works (their region) and what they do there (their role)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff_profile"
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="staff_profile"
     )
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="staff")
-    role = models.CharField(_("role"), max_length=20, choices=StaffRole.choices)
-    unit = models.CharField(_("unit"), max_length=100, blank=True, help_text=_("e.g. 解放区市场监管局 or 焦北监管所"))
+    region = models.ForeignKey(Region, verbose_name=_("辖区"), on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(_("角色"), max_length=20, choices=StaffRole.choices)
+    unit = models.CharField(_("单位"), max_length=100, blank=True, help_text=_("如：解放区市场监管局、焦北监管所"))
 
     class Meta:
-        verbose_name = _("staff profile")
-        verbose_name_plural = _("staff profiles")
+        verbose_name = _("工作人员信息")
+        verbose_name_plural = _("工作人员信息")
 
     def __str__(self) -> str:
         return f"{self.user} · {self.region} · {self.get_role_display()}"

@@ -29,6 +29,7 @@ def _clean_env(**extra) -> dict:
             "SECURE_SSL_REDIRECT",
             "SESSION_COOKIE_SECURE",
             "CSRF_COOKIE_SECURE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
         }
     }
     env.update(extra)
@@ -80,7 +81,7 @@ def test_environment_switches_to_postgres_and_redis():
         "django.db.backends.postgresql",
         "False",
         "redis://127.0.0.1:6379/2",
-        "django.core.cache.backends.redis.RedisCache",
+        "integrity_portal.core.cache.ResilientRedisCache",
     ]
 
 

@@ -127,7 +127,7 @@ def test_file_with_bad_rows_shows_each_row_and_reason_and_imports_nothing(client
 
 def test_clean_file_imports_after_confirm_with_history_user(client, district):
     rows = [
-        row("老街包子铺", code=uscc(11), industry="Catering (餐饮)", old="是"),
+        row("老街包子铺", code=uscc(11), industry="catering", old="是"),
         row("解放路菜市场", code=uscc(12), kind="市场", industry="市场开办", large="是"),
         row("小摊", licence="jf-stall-9", kind="商户", industry="食品零售", status=""),
     ]

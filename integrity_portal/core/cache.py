@@ -1,0 +1,59 @@
+"""A Redis cache whose outage degrades to cache misses instead of 500s.
+
+The cache holds only derived data (headline counts, page counts) and rate-limit
+counters. When Redis is unreachable, reads miss, writes are dropped and
+``incr`` raises ValueError (what callers already handle for a missing key), so
+public pages keep answering from the database. Rate limits fail open during an
+outage: claim codes and tracking codes are long enough that this does not make
+guessing feasible, and the outage is logged.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import redis
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+logger = logging.getLogger("integrity_portal.cache")
+_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def _degrade(fallback):
+    def wrap(method):
+        @functools.wraps(method)
+        def inner(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except _UNREACHABLE:
+                logger.warning("cache unavailable: %s degraded to a miss", method.__name__, exc_info=True)
+                return fallback(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def _incr_unavailable(*_args, **_kwargs):
+    raise ValueError("cache unavailable")
+
+
+class ResilientRedisCacheClient(RedisCacheClient):
+    get = _degrade(lambda key, default: default)(RedisCacheClient.get)
+    get_many = _degrade(lambda keys: {})(RedisCacheClient.get_many)
+    has_key = _degrade(lambda key: False)(RedisCacheClient.has_key)
+    add = _degrade(lambda *a, **k: False)(RedisCacheClient.add)
+    set = _degrade(lambda *a, **k: None)(RedisCacheClient.set)
+    set_many = _degrade(lambda *a, **k: [])(RedisCacheClient.set_many)
+    touch = _degrade(lambda *a, **k: False)(RedisCacheClient.touch)
+    delete = _degrade(lambda *a, **k: False)(RedisCacheClient.delete)
+    delete_many = _degrade(lambda *a, **k: None)(RedisCacheClient.delete_many)
+    incr = _degrade(_incr_unavailable)(RedisCacheClient.incr)
+    clear = _degrade(lambda *a, **k: False)(RedisCacheClient.clear)
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ResilientRedisCacheClient
