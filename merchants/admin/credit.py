@@ -12,6 +12,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -79,7 +80,7 @@ class ServiceCreateMixin:
     """Admins whose new rows are made by a service: ``create(request, data)`` returns the object."""
 
     def create(self, request, data):
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define create(request, data).")
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs.setdefault("form", type("CheckedForm", (ServiceCheckedForm,), {}))
