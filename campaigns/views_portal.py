@@ -18,6 +18,17 @@ from .models import DEFAULT_PSA_THEMES, Campaign, CampaignStatus, Category
 from .services import ad_quota_for_year, ad_report_submit, application_check_eligibility, application_submit
 
 
+def _submitted(request, form, call, success: str) -> bool:
+    """Run ``call()``: a refusal becomes a form error, success is announced. True if it went through."""
+    try:
+        call()
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return False
+    messages.success(request, success)
+    return True
+
+
 @login_required
 def overview(request):
     rows = []
@@ -49,19 +60,13 @@ def apply(request, merchant_pk: int, campaign_pk: int):
     form = ApplyForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                application_submit(
-                    campaign=campaign,
-                    merchant=merchant,
-                    actor=request.user,
-                    statement=form.cleaned_data["statement"],
-                )
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, _("申报已提交，请等待区县初审。"))
-                return redirect("portal_campaigns:applications", merchant_pk=merchant.pk)
+
+        def submit():
+            statement = form.cleaned_data["statement"]
+            application_submit(campaign=campaign, merchant=merchant, actor=request.user, statement=statement)
+
+        if form.is_valid() and _submitted(request, form, submit, _("申报已提交，请等待区县初审。")):
+            return redirect("portal_campaigns:applications", merchant_pk=merchant.pk)
         status = 400
     return render(
         request,
@@ -107,20 +112,22 @@ def ad_report(request, merchant_pk: int):
     formset = PlacementFormSet(request.POST or None, request.FILES or None, prefix="p")
     status = 200
     if request.method == "POST" and quota is not None:
-        if form.is_valid() and formset.is_valid():
-            try:
-                ad_report_submit(
-                    quota=quota,
-                    merchant=merchant,
-                    period=form.cleaned_data["period"],
-                    placements=_placement_rows(formset),
-                    actor=request.user,
-                )
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, _("刊播情况已报告，请等待属地监管部门核查。"))
-                return redirect("portal_campaigns:ad_report", merchant_pk=merchant.pk)
+
+        def submit():
+            ad_report_submit(
+                quota=quota,
+                merchant=merchant,
+                period=form.cleaned_data["period"],
+                placements=_placement_rows(formset),
+                actor=request.user,
+            )
+
+        if (
+            form.is_valid()
+            and formset.is_valid()
+            and _submitted(request, form, submit, _("刊播情况已报告，请等待属地监管部门核查。"))
+        ):
+            return redirect("portal_campaigns:ad_report", merchant_pk=merchant.pk)
         status = 400
     return render(
         request,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from integrity_portal.core import workdays
+from integrity_portal.core.admin_actions import ReadOnlyAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
 from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.errors import DomainError, ValidationFailed
@@ -359,18 +360,9 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class EscalationAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     region_field = "complaint__region"
     list_display = ("complaint", "deadline", "due_on", "escalated_to", "created_at", "resolved_at")
     list_filter = ("deadline", ("resolved_at", admin.EmptyFieldListFilter))
     list_select_related = ("complaint", "escalated_to")
     readonly_fields = ("complaint", "deadline", "due_on", "escalated_to", "created_at", "resolved_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

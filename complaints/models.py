@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import secrets
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from integrity_portal.core.fields import actor_fk
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 16
@@ -199,14 +200,7 @@ class Complaint(models.Model):
         related_name="+",
         help_text=_("拆分或转出的另一件（投诉↔举报）。"),
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("登记人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = actor_fk(_("登记人"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -281,13 +275,7 @@ class MerchantReply(models.Model):
     complaint = models.ForeignKey(
         Complaint, verbose_name=_("投诉"), on_delete=models.CASCADE, related_name="replies"
     )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("答复人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    author = actor_fk(_("答复人"), blank=False)
     body = models.TextField(_("答复内容"))
     proposal = models.TextField(_("和解方案"), blank=True)
     proposal_status = models.CharField(

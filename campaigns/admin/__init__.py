@@ -1,4 +1,4 @@
 """Staff admin for the campaign (region-scoped): campaigns, applications and reviews, objections,
 commendation lists, PSA quotas with the district progress board, PSA reports and reminders."""
 
-from . import ads, campaign  # noqa: F401
+from . import ads, application, campaign, commendation, objection  # noqa: F401

@@ -1,10 +1,14 @@
-"""Shared admin helpers: a small form page that calls a service and reports its DomainError."""
+"""Shared admin helpers: a small form page that calls a service and reports its DomainError,
+and the per-object page (review, resolve, verify) that hosts it."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from integrity_portal.core.errors import DomainError
 
@@ -38,18 +42,37 @@ def run_service_form(
     )
 
 
-def run_action(modeladmin, request, queryset, call, done: str) -> None:
-    """Apply ``call(obj)`` to each selected object; report successes and each refusal with its reason."""
-    ok = 0
-    for obj in queryset:
-        try:
-            call(obj)
-        except DomainError as exc:
-            modeladmin.message_user(request, f"{obj}：{exc.message}", messages.ERROR)
-        else:
-            ok += 1
-    if ok:
-        modeladmin.message_user(request, done % {"n": ok}, messages.SUCCESS)
+class ObjectStepAdminMixin:
+    """Records filed by merchants or the public that staff neither add nor delete, only act on
+    through one service form page per object at ``<pk>/<step>/``, served by ``<step>_view`` and
+    named ``<app>_<model>_<step>`` (e.g. ``campaigns_objection_resolve``)."""
+
+    step: str
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def step_url_name(self) -> str:
+        opts = self.model._meta
+        return f"{opts.app_label}_{opts.model_name}_{self.step}"
+
+    def step_button(self, obj, label):
+        url = reverse(f"admin:{self.step_url_name()}", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, label)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(getattr(self, f"{self.step}_view"))
+        return [path(f"<int:pk>/{self.step}/", view, name=self.step_url_name()), *super().get_urls()]
+
+    def step_object(self, request, pk: int):
+        """The object in the viewer's scope, or PermissionDenied if they may not change it."""
+        obj = self.get_object(request, str(pk))
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return obj
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -11,13 +11,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from integrity_portal.core.admin_actions import ReadOnlyAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
 
 from .. import selectors, services
 from ..exports import table_response
 from ..forms import VerifyForm
 from ..models import AdPlacement, AdQuota, AdReport, AdReportStatus, ReminderLog
-from ._base import ReadOnlyInline, run_service_form
+from ._base import ObjectStepAdminMixin, ReadOnlyInline, run_service_form
 
 
 @admin.register(AdQuota)
@@ -116,8 +117,9 @@ class PlacementInline(ReadOnlyInline):
 
 
 @admin.register(AdReport)
-class AdReportAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class AdReportAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     region_field = "merchant__region"
+    step = "verify"
     list_display = (
         "merchant",
         "quota",
@@ -153,12 +155,6 @@ class AdReportAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=gettext_lazy("公益广告占比"))
     def share(self, obj):
         value = obj.psa_share_percent
@@ -167,24 +163,11 @@ class AdReportAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("核查"))
     def verify_link(self, obj):
         if obj.status == AdReportStatus.SUBMITTED:
-            url = reverse("admin:campaigns_adreport_verify", args=[obj.pk])
-            return format_html('<a class="button" href="{}">{}</a>', url, _("核查"))
+            return self.step_button(obj, _("核查"))
         return obj.get_status_display()
 
-    def get_urls(self):
-        custom = [
-            path(
-                "<int:pk>/verify/",
-                self.admin_site.admin_view(self.verify_view),
-                name="campaigns_adreport_verify",
-            )
-        ]
-        return custom + super().get_urls()
-
     def verify_view(self, request, pk: int):
-        report = self.get_object(request, str(pk))
-        if not self.has_change_permission(request, report):
-            raise PermissionDenied
+        report = self.step_object(request, pk)
 
         def call(data):
             services.ad_report_verify(
@@ -219,17 +202,8 @@ class AdReportAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ReminderLog)
-class ReminderLogAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class ReminderLogAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     region_field = "merchant__region"
     list_display = ("merchant", "quota", "days_before", "recipients", "sent_at")
     list_filter = ("quota", "days_before")
     search_fields = ("merchant__name",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

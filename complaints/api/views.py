@@ -21,6 +21,24 @@ from .. import selectors, services
 from . import serializers as s
 
 
+def _valid(serializer_class, request):
+    """The request body bound to ``serializer_class`` and validated (a 400 otherwise)."""
+    ser = serializer_class(data=request.data)
+    ser.is_valid(raise_exception=True)
+    return ser
+
+
+def _tracked(serializer_class, request):
+    """The validated body and the complaint it proves access to (tracking code + phone)."""
+    d = _valid(serializer_class, request).validated_data
+    return d, services.complaint_for_tracking(tracking_code=d["tracking_code"], phone=d["phone"])
+
+
+def _tracked_response(complaint) -> Response:
+    complaint.refresh_from_db()
+    return Response(s.TrackedSerializer(complaint).data)
+
+
 class PhoneThrottle(SimpleRateThrottle):
     """The same per-phone limit as the HTML form, so one number cannot be flooded from many IPs."""
 
@@ -46,61 +64,47 @@ class SubmitView(APIView):
 
     @extend_schema(request=s.SubmissionSerializer, responses={201: s.SubmittedSerializer(many=True)})
     def post(self, request):
-        ser = s.SubmissionSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
+        ser = _valid(s.SubmissionSerializer, request)
         created = services.complaint_submit(submission=ser.submission(), actor=request.user)
         return Response(s.SubmittedSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
 
-class TrackView(APIView):
+# Anonymous endpoints that prove access to one complaint by tracking code + phone. No docstring:
+# the schema would show it as the description of every subclass without one of its own.
+class TrackingView(APIView):
     permission_classes = [permissions.AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "tracking"
 
+
+class TrackView(TrackingView):
     @extend_schema(request=s.TrackingRequestSerializer, responses={200: s.TrackedSerializer})
     def post(self, request):
-        ser = s.TrackingRequestSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
+        ser = _valid(s.TrackingRequestSerializer, request)
         complaint = services.complaint_for_tracking(**ser.validated_data)
         return Response(s.TrackedSerializer(complaint).data)
 
 
-class TrackDecideView(APIView):
+class TrackDecideView(TrackingView):
     """The complainant accepts or rejects the merchant's proposal, proving code + phone again."""
-
-    permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "tracking"
 
     @extend_schema(request=s.ProposalDecisionSerializer, responses={200: s.TrackedSerializer})
     def post(self, request):
-        ser = s.ProposalDecisionSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        d = ser.validated_data
-        complaint = services.complaint_for_tracking(tracking_code=d["tracking_code"], phone=d["phone"])
+        d, complaint = _tracked(s.ProposalDecisionSerializer, request)
         services.complaint_decide_proposal(
             complaint=complaint, reply_id=d["reply_id"], accept=d["accept"], actor=request.user
         )
-        complaint.refresh_from_db()
-        return Response(s.TrackedSerializer(complaint).data)
+        return _tracked_response(complaint)
 
 
-class TrackRateView(APIView):
-    permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "tracking"
-
+class TrackRateView(TrackingView):
     @extend_schema(request=s.RatingSerializer, responses={200: s.TrackedSerializer})
     def post(self, request):
-        ser = s.RatingSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        d = ser.validated_data
-        complaint = services.complaint_for_tracking(tracking_code=d["tracking_code"], phone=d["phone"])
+        d, complaint = _tracked(s.RatingSerializer, request)
         services.complaint_rate(
             complaint=complaint, score=d["score"], comment=d["comment"], actor=request.user
         )
-        complaint.refresh_from_db()
-        return Response(s.TrackedSerializer(complaint).data)
+        return _tracked_response(complaint)
 
 
 class StatisticsView(APIView):
@@ -140,8 +144,7 @@ class StaffComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         complaint = self.get_object()
         if not request.user.has_perm("complaints.change_complaint"):
             raise Http404
-        ser = s.TransitionSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
+        ser = _valid(s.TransitionSerializer, request)
         params = {k: v for k, v in ser.validated_data.items() if v not in (None, "")}
         services.complaint_apply_action(complaint=complaint, actor=request.user, **params)
         complaint.refresh_from_db()
@@ -163,8 +166,7 @@ class MerchantComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"], serializer_class=s.ReplyInSerializer)
     def reply(self, request, pk=None):
         complaint = self.get_object()
-        ser = s.ReplyInSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
+        ser = _valid(s.ReplyInSerializer, request)
         reply = services.complaint_merchant_reply(
             complaint=complaint, actor=request.user, **ser.validated_data
         )
@@ -179,8 +181,7 @@ class OdrView(APIView):
         from merchants.selectors import member_merchant_or_404
 
         merchant = member_merchant_or_404(request.user, merchant_pk)
-        ser = s.OdrSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
+        ser = _valid(s.OdrSerializer, request)
         services.merchant_odr_enroll(
             merchant=merchant, actor=request.user, enrolled=ser.validated_data["enrolled"]
         )

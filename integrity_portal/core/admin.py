@@ -1,25 +1,17 @@
 from django.contrib import admin
 
+from .admin_actions import ReadOnlyAdminMixin
 from .models import AuditEntry, WorkingDayOverride
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the log is written by services and never edited by hand."""
 
     list_display = ("created_at", "actor_label", "action", "content_type", "object_id", "from_status", "to_status")
     list_filter = ("action", "content_type")
     search_fields = ("action", "object_id", "actor_label", "note")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_module_permission(self, request):
         return request.user.is_superuser

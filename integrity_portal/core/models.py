@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from .fields import actor_fk
 
 
 class AuditEntry(models.Model):
@@ -17,14 +18,7 @@ class AuditEntry(models.Model):
     """
 
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    actor = actor_fk(_("操作人"))
     actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
     action = models.CharField(_("操作"), max_length=80, db_index=True)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("对象类型"))

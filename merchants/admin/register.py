@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from integrity_portal.core.admin_actions import ReadOnlyAdminMixin, SuperuserEditsAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
 from integrity_portal.core.errors import DomainError
 from integrity_portal.core.scoping import region_and_descendants, visible_region_codes
@@ -98,7 +99,7 @@ class StarsListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Region)
-class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class RegionAdmin(SuperuserEditsAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     """Read-mostly: the division tree comes from GB/T 2260; only system administrators edit it."""
 
     region_field = "pk"
@@ -106,15 +107,6 @@ class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("level",)
     search_fields = ("code", "name")
     ordering = ("code",)
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 @admin.register(Merchant)
@@ -294,7 +286,7 @@ class MembershipAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ClaimCode)
-class ClaimCodeAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class ClaimCodeAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     """Who issued which code when, and whether it was used; the code itself is never stored or shown."""
 
     region_field = "merchant__region"
@@ -312,18 +304,9 @@ class ClaimCodeAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             return _("已失效")
         return _("有效")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class StaffProfileAdmin(SuperuserEditsAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     """City staff may look; only system administrators appoint staff (through ``staff_assign_role``)."""
 
     list_display = ("user", "region", "role", "unit")
@@ -331,15 +314,6 @@ class StaffProfileAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("user__username", "unit")
     list_select_related = ("user", "region")
     raw_id_fields = ("user",)
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
     def save_model(self, request, obj, form, change):
         try:

@@ -7,10 +7,11 @@ Rules about them (publicity periods, minimum periods before repair…) live in
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from integrity_portal.core.fields import actor_fk
 
 from .register import Merchant
 
@@ -52,25 +53,11 @@ class Commitment(models.Model):
     kind = models.CharField(_("承诺类型"), max_length=16, choices=CommitmentKind.choices)
     text_version = models.CharField(_("承诺书文本版本"), max_length=20)
     text = models.TextField(_("承诺内容"))
-    signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("签署人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    signed_by = actor_fk(_("签署人"))
     signed_at = models.DateTimeField(_("签署时间"))
     valid_until = models.DateField(_("有效期至"))
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("撤销人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    revoked_by = actor_fk(_("撤销人"))
     revoke_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
 
     class Meta:
@@ -116,22 +103,8 @@ class Inspection(models.Model):
         Merchant, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="inspections"
     )
     inspected_on = models.DateField(_("检查日期"), db_index=True)
-    inspector_1 = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("检查人员一"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    inspector_2 = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("检查人员二"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    inspector_1 = actor_fk(_("检查人员一"))
+    inspector_2 = actor_fk(_("检查人员二"))
     inspector_names = models.CharField(_("检查人员姓名"), max_length=60, blank=True)
     plan = models.CharField(_("所属抽查计划"), max_length=120, blank=True)
     price_marking = _finding_field(_("明码标价"))
@@ -142,14 +115,7 @@ class Inspection(models.Model):
     outcome = models.CharField(_("检查结论"), max_length=14, choices=InspectionOutcome.choices)
     notes = models.TextField(_("检查情况说明"), blank=True)
     published = models.BooleanField(_("已公示"), default=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("录入人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = actor_fk(_("录入人"))
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:
@@ -202,14 +168,7 @@ class Penalty(models.Model):
     publicity_end_reason = models.CharField(_("停止公示原因"), max_length=300, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoke_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("录入人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = actor_fk(_("录入人"))
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:
@@ -271,14 +230,7 @@ class ListEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="escalated_from",
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("录入人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = actor_fk(_("录入人"))
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
     class Meta:
@@ -343,23 +295,10 @@ class CreditRepairRequest(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=RepairStatus.choices, default=RepairStatus.SUBMITTED, db_index=True
     )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("申请人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    submitted_by = actor_fk(_("申请人"), blank=False)
     submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     decide_by = models.DateField(_("办理期限"))
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审核人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    decided_by = actor_fk(_("审核人"))
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     decision_reason = models.CharField(_("审核意见"), max_length=500, blank=True)
 

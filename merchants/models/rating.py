@@ -3,10 +3,11 @@ appeal, right to reply and re-inspection requests."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from integrity_portal.core.fields import actor_fk
 
 from .register import Merchant
 
@@ -117,23 +118,10 @@ class RatingAppeal(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=AppealStatus.choices, default=AppealStatus.OPEN, db_index=True
     )
-    filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("申诉人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    filed_by = actor_fk(_("申诉人"), blank=False)
     filed_at = models.DateTimeField(_("提交时间"))
     decide_by = models.DateField(_("办理期限"))
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("处理人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    decided_by = actor_fk(_("处理人"))
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     decision_reason = models.TextField(_("处理意见"), blank=True)
 
@@ -171,22 +159,9 @@ class RatingReply(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=ReplyStatus.choices, default=ReplyStatus.PENDING, db_index=True
     )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("提交人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    submitted_by = actor_fk(_("提交人"), blank=False)
     submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审核人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    reviewed_by = actor_fk(_("审核人"))
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     review_note = models.CharField(_("审核意见"), max_length=300, blank=True)
 
@@ -220,13 +195,7 @@ class ReinspectionRequest(models.Model):
         default=ReinspectionStatus.REQUESTED,
         db_index=True,
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("申请人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    requested_by = actor_fk(_("申请人"), blank=False)
     requested_at = models.DateTimeField(_("申请时间"))
     visit_by = models.DateField(_("复查期限"))
     scheduled_for = models.DateField(_("计划复查日期"), null=True, blank=True)
@@ -238,14 +207,7 @@ class ReinspectionRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("处理人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    handled_by = actor_fk(_("处理人"))
     note = models.CharField(_("处理意见"), max_length=300, blank=True)
 
     class Meta:

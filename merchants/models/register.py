@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from integrity_portal.core.fields import actor_fk
 from integrity_portal.core.roles import StaffRole
 
 from ..validators import validate_uscc
@@ -194,14 +195,7 @@ class Membership(models.Model):
     )
     role = models.CharField(_("角色"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.OWNER)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审核人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    approved_by = actor_fk(_("审核人"))
 
     class Meta:
         verbose_name = _("经营者账号关联")
@@ -222,20 +216,11 @@ class ClaimCode(models.Model):
         Merchant, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="claim_codes"
     )
     code_hash = models.CharField(_("认领码摘要"), max_length=64, unique=True)
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发放人"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    issued_by = actor_fk(_("发放人"), blank=False)
     issued_at = models.DateTimeField(_("发放时间"), auto_now_add=True)
     expires_at = models.DateTimeField(_("有效期至"))
     used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
-    used_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("使用人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    used_by = actor_fk(_("使用人"))
 
     class Meta:
         verbose_name = _("认领码")

@@ -43,20 +43,31 @@ def _page(request, template, merchant, **context):
     )
 
 
+def _submit(request, form, merchant, call, success: str):
+    """On a valid POST run ``call(cleaned_data)``: a refusal becomes a form error; success is
+    announced and redirects back to the merchant's page. None means: show the page."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, success)
+            return redirect(_back(merchant))
+    return None
+
+
 @login_required
 def commitment(request, pk: int):
     merchant = member_merchant_or_404(request.user, pk)
     form = CommitmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            credit_services.commitment_sign(
-                merchant=merchant, kind=form.cleaned_data["kind"], actor=request.user
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("信用承诺书已签署，将在公开信息中展示。"))
-            return redirect(_back(merchant))
+
+    def call(data):
+        credit_services.commitment_sign(merchant=merchant, kind=data["kind"], actor=request.user)
+
+    done = _submit(request, form, merchant, call, _("信用承诺书已签署，将在公开信息中展示。"))
+    if done:
+        return done
     texts = {kind: commitment_text(kind) for kind, _label in form.fields["kind"].choices}
     return _page(
         request,
@@ -97,25 +108,23 @@ def repair(request, pk: int):
         )
     }
     form = RepairForm(request.POST or None, request.FILES or None, targets=choices, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        key = form.cleaned_data["target"]
-        obj = next(o for k, o, _e in targets if k == key)
-        try:
-            credit_services.repair_request_submit(
-                merchant=merchant,
-                list_entry=obj if isinstance(obj, ListEntry) else None,
-                penalty=obj if isinstance(obj, Penalty) else None,
-                application=form.cleaned_data["application"],
-                pledge_text=form.cleaned_data["pledge_text"],
-                pledge_signed=form.cleaned_data["pledge_signed"],
-                evidence_files=form.cleaned_data["evidence"],
-                actor=request.user,
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("信用修复申请已提交，监管部门将在 7 个工作日内审核。"))
-            return redirect(_back(merchant))
+
+    def call(data):
+        obj = next(o for k, o, _e in targets if k == data["target"])
+        credit_services.repair_request_submit(
+            merchant=merchant,
+            list_entry=obj if isinstance(obj, ListEntry) else None,
+            penalty=obj if isinstance(obj, Penalty) else None,
+            application=data["application"],
+            pledge_text=data["pledge_text"],
+            pledge_signed=data["pledge_signed"],
+            evidence_files=data["evidence"],
+            actor=request.user,
+        )
+
+    done = _submit(request, form, merchant, call, _("信用修复申请已提交，监管部门将在 7 个工作日内审核。"))
+    if done:
+        return done
     return _page(
         request,
         "portal_repair.html",
@@ -132,14 +141,13 @@ def repair(request, pk: int):
 def appeal(request, pk: int):
     merchant = member_merchant_or_404(request.user, pk)
     form = AppealForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            recourse.appeal_file(merchant=merchant, grounds=form.cleaned_data["grounds"], actor=request.user)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("申诉已提交，将在 21 日内由未参与评定的工作人员处理。"))
-            return redirect(_back(merchant))
+
+    def call(data):
+        recourse.appeal_file(merchant=merchant, grounds=data["grounds"], actor=request.user)
+
+    done = _submit(request, form, merchant, call, _("申诉已提交，将在 21 日内由未参与评定的工作人员处理。"))
+    if done:
+        return done
     rating = merchant.current_rating
     return _page(
         request,
@@ -156,14 +164,13 @@ def appeal(request, pk: int):
 def reply(request, pk: int):
     merchant = member_merchant_or_404(request.user, pk)
     form = ReplyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            recourse.reply_submit(merchant=merchant, text=form.cleaned_data["text"], actor=request.user)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("回应已提交，审核通过后将显示在公开页面的星级下方。"))
-            return redirect(_back(merchant))
+
+    def call(data):
+        recourse.reply_submit(merchant=merchant, text=data["text"], actor=request.user)
+
+    done = _submit(request, form, merchant, call, _("回应已提交，审核通过后将显示在公开页面的星级下方。"))
+    if done:
+        return done
     return _page(
         request,
         "portal_reply.html",
@@ -177,16 +184,15 @@ def reply(request, pk: int):
 def reinspection(request, pk: int):
     merchant = member_merchant_or_404(request.user, pk)
     form = ReinspectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            recourse.reinspection_request(
-                merchant=merchant, improvements=form.cleaned_data["improvements"], actor=request.user
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("复查申请已提交，监管部门将在三个月内安排复查。"))
-            return redirect(_back(merchant))
+
+    def call(data):
+        recourse.reinspection_request(
+            merchant=merchant, improvements=data["improvements"], actor=request.user
+        )
+
+    done = _submit(request, form, merchant, call, _("复查申请已提交，监管部门将在三个月内安排复查。"))
+    if done:
+        return done
     return _page(
         request,
         "portal_reinspection.html",

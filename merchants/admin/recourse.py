@@ -1,0 +1,137 @@
+"""Admin for a merchant's recourse: credit repair, rating appeals, public replies and re-inspections."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _l
+
+from integrity_portal.core.errors import DomainError
+
+from ..models import (
+    CreditRepairRequest,
+    Inspection,
+    RatingAppeal,
+    RatingReply,
+    ReinspectionRequest,
+    RepairEvidence,
+)
+from ..services import credit as credit_services
+from ..services import recourse
+from ._service_admin import CreditAdmin, credit_action, decision_actions
+
+
+class RepairEvidenceInline(admin.TabularInline):
+    model = RepairEvidence
+    extra = 0
+    can_delete = False
+    readonly_fields = ("file", "description", "uploaded_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MerchantRequestAdmin(CreditAdmin):
+    """Requests a merchant files in the portal: staff decide them here and never add one by hand."""
+
+    list_filter = ("status",)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CreditRepairRequest)
+class CreditRepairRequestAdmin(MerchantRequestAdmin):
+    list_display = ("merchant", "list_entry", "penalty", "status", "submitted_at", "decide_by")
+    readonly_fields = [f.name for f in CreditRepairRequest._meta.fields]
+    inlines = [RepairEvidenceInline]
+    actions = ["approve", "refuse"]
+
+    approve, refuse = decision_actions(
+        credit_services.repair_request_decide,
+        "request",
+        "approve",
+        (_l("准予信用修复（须填写意见）"), _l("已准予 %(n)d 项修复申请。")),
+        (_l("不予修复（须填写原因）"), _l("已驳回 %(n)d 项修复申请。")),
+    )
+
+
+@admin.register(RatingAppeal)
+class RatingAppealAdmin(MerchantRequestAdmin):
+    list_display = ("merchant", "status", "filed_at", "decide_by", "decided_by")
+    readonly_fields = [f.name for f in RatingAppeal._meta.fields]
+    actions = ["uphold", "dismiss"]
+
+    uphold, dismiss = decision_actions(
+        recourse.appeal_decide,
+        "appeal",
+        "upheld",
+        (_l("申诉成立（须填写意见）"), _l("已处理 %(n)d 项申诉。")),
+        (_l("申诉不成立（须填写意见）"), _l("已处理 %(n)d 项申诉。")),
+    )
+
+
+@admin.register(RatingReply)
+class RatingReplyAdmin(MerchantRequestAdmin):
+    list_display = ("merchant", "status", "submitted_at", "reviewed_by")
+    fields = ("merchant", "text", "published_text", "status", "review_note", "reviewed_by", "reviewed_at")
+    readonly_fields = ("merchant", "text", "status", "review_note", "reviewed_by", "reviewed_at")
+    actions = ["publish", "reject"]
+
+    def save_model(self, request, obj, form, change):
+        """Editing the public text is how staff strike abuse; it publishes the edited version."""
+        try:
+            recourse.reply_publish(
+                reply=obj, published_text=obj.published_text or obj.text, actor=request.user
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+
+    publish = credit_action(
+        recourse.reply_publish, "reply", _l("发布所选回应"), _l("已发布 %(n)d 条回应。"), reason=False
+    )
+
+    reject = credit_action(
+        recourse.reply_reject, "reply", _l("不予发布（须填写原因）"), _l("已驳回 %(n)d 条回应。")
+    )
+
+
+@admin.register(ReinspectionRequest)
+class ReinspectionRequestAdmin(MerchantRequestAdmin):
+    list_display = ("merchant", "status", "requested_at", "visit_by", "scheduled_for", "inspection")
+    readonly_fields = (
+        "merchant",
+        "improvements",
+        "status",
+        "requested_by",
+        "requested_at",
+        "visit_by",
+        "handled_by",
+    )
+    fields = readonly_fields + ("scheduled_for", "inspection", "note")
+    actions = ["refuse"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "inspection" and formfield is not None:
+            object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            req = ReinspectionRequest.objects.filter(pk=object_id).first() if object_id else None
+            formfield.queryset = Inspection.objects.filter(merchant_id=req.merchant_id if req else None)
+        return formfield
+
+    def save_model(self, request, obj, form, change):
+        """Setting a date schedules the visit; linking the visit's inspection completes the request."""
+        current = ReinspectionRequest.objects.get(pk=obj.pk)
+        try:
+            if "scheduled_for" in form.changed_data and obj.scheduled_for and current.status == "requested":
+                recourse.reinspection_schedule(
+                    request=current, visit_on=obj.scheduled_for, actor=request.user
+                )
+            if "inspection" in form.changed_data and obj.inspection_id:
+                current.refresh_from_db()
+                recourse.reinspection_complete(request=current, inspection=obj.inspection, actor=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+
+    refuse = credit_action(
+        recourse.reinspection_refuse, "request", _l("不予受理（须填写原因）"), _l("已处理 %(n)d 项复查申请。")
+    )
