@@ -5,7 +5,7 @@ database does, and ``sweep_stale_ratings`` (beat, every few minutes) recomputes
 whatever a lost message or a dead worker left flagged.
 """
 
-from celery import shared_task
+from celery import group, shared_task
 
 
 @shared_task(name="merchants.tasks.recompute_merchant_ratings", acks_late=True)
@@ -34,3 +34,22 @@ def expire_list_entries() -> dict:
     from .services.credit import list_entries_expire
 
     return list_entries_expire(actor=None)
+
+
+@shared_task(name="merchants.tasks.recompute_region_ratings", acks_late=True)
+def recompute_region_ratings(region_code: str) -> dict:
+    """One region and its descendants: the unit of the fan-out below."""
+    from .services.rating import ratings_recompute
+
+    return ratings_recompute(region_code=region_code, actor=None).as_dict()
+
+
+def recompute_ratings_fan_out(region_code: str | None = None):
+    """One ``recompute_region_ratings`` per leaf region (district) under ``region_code`` (all if None),
+    as a Celery group: workers on the same broker share the districts. Returns the group result."""
+    from . import regions as region_tree
+
+    children, names = region_tree._tree()
+    scope = region_tree.region_and_descendant_codes(region_code) if region_code else sorted(names)
+    leaves = [code for code in scope if not children.get(code)]
+    return group(recompute_region_ratings.s(code) for code in leaves).apply_async()

@@ -43,6 +43,7 @@ from ..models import (
     Rating,
 )
 from ..selectors.credit import q_commitment_in_force, q_entry_in_force, q_penalty_in_publicity
+from ..selectors.register import public_pages_changed
 from .rating_policy import FACT_COLUMNS, IDX, PROVIDER_COLUMNS, Scorer, rating_policy_active
 
 logger = logging.getLogger(__name__)
@@ -390,6 +391,10 @@ def ratings_recompute(
                 note=f"region={region_code or '*'} stale_only={stale_only}",
                 data={"considered": result.considered, "changed": result.changed},
             )
+    # After the commit (a task runs outside any transaction): an event-driven run follows a change of a
+    # visible fact (inspection, penalty, list entry, complaint…) even when the stars stay the same.
+    if result.changed or merchant_ids is not None or stale_only:
+        public_pages_changed()
     result.seconds = round(time.perf_counter() - started, 3)
     logger.info("ratings recomputed: %s", result.as_dict())
     return result

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from ..models import BLACK_KINDS, RED_KINDS, ListEntryKind, ListName, Merchant, MerchantStatus, Region
 from ..plaque import plaque_svg
 from ..selectors.credit import five_star_merchants_public, list_entries_public, merchant_by_plaque_token
+from .public import cached_public_page
 
 FIVE_STAR = "five_star"
 EXPORT_LIMIT = 50_000
@@ -98,6 +99,7 @@ def _export(rows, header, filename: str, fmt: str) -> HttpResponse:
     return response
 
 
+@cached_public_page
 def black_list(request):
     region, kind = _filters(request, set(BLACK_KINDS))
     today = timezone.localdate()
@@ -127,6 +129,7 @@ def _query(region, kind) -> str:
     return urlencode({k: v for k, v in (("region", region), ("kind", kind)) if v})
 
 
+@cached_public_page
 def red_list(request):
     region, kind = _filters(request, set(RED_KINDS) | {FIVE_STAR})
     today = timezone.localdate()

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django_filters.views import FilterView
 
 from ..filters.register import (
@@ -20,7 +26,80 @@ from ..filters.register import (
     region_groups,
 )
 from ..models import MerchantStatus
-from ..selectors.register import public_headline_counts, public_merchant_or_404, public_merchants
+from ..selectors.register import (
+    PUBLIC_PAGES_TTL,
+    merchant_public_stamp,
+    public_cache_key,
+    public_headline_counts,
+    public_merchant_or_404,
+    public_merchants,
+)
+
+# The rendered page is the same for every anonymous visitor except the CSRF token of the language form,
+# which is cut out before storing and filled in with this visitor's own token on every hit.
+_CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_CSRF_SLOT = b"\x00csrf\x00"
+
+
+def _cacheable_request(request) -> bool:
+    """Only anonymous visitors without a session or pending messages: everyone else sees personal bits."""
+    return (
+        request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+        and not request.user.is_authenticated
+    )
+
+
+def _admitted(key: str, admit_after: int) -> bool:
+    """Admission filter: a page is stored only once it was asked for ``admit_after`` times within the TTL."""
+    if admit_after <= 1:
+        return True
+    seen_key = key + ":seen"
+    if cache.add(seen_key, 1, PUBLIC_PAGES_TTL):
+        return False
+    try:
+        return cache.incr(seen_key) >= admit_after
+    except ValueError:
+        return False
+
+
+def _serve_cached(request, key_parts: tuple, produce, admit_after: int = 1):
+    key = public_cache_key("page", request.get_full_path(), get_language() or "", *key_parts)
+    hit = cache.get(key)
+    if hit is not None:
+        content_type, body = hit
+        return HttpResponse(body.replace(_CSRF_SLOT, get_token(request).encode()), content_type=content_type)
+    response = produce()
+    if not _admitted(key, admit_after):
+        return response
+    if hasattr(response, "render") and callable(response.render):
+        response = response.render()
+    content_type = response.get("Content-Type", "")
+    if (
+        response.status_code == 200
+        and not response.streaming
+        and content_type.startswith("text/html")
+        and not response.has_header("Content-Disposition")
+    ):
+        body = _CSRF_INPUT.sub(rb"\1" + _CSRF_SLOT + rb"\2", response.content)
+        cache.set(key, (content_type, body), PUBLIC_PAGES_TTL)
+    return response
+
+
+def cached_public_page(view=None, *, admit_after: int = 1):
+    """Serve a public HTML page from the cache under the public pages version (see selectors.register)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not _cacheable_request(request):
+                return view(request, *args, **kwargs)
+            return _serve_cached(request, (), lambda: view(request, *args, **kwargs), admit_after)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
 def _label(merchant) -> None:
@@ -90,10 +169,23 @@ class MerchantDirectoryView(FilterView):
         return context
 
 
-merchant_list = MerchantDirectoryView.as_view()
+# Free text and page numbers make the directory's key space unbounded: only a query asked for a second
+# time is stored, so one-off searches do not push the popular filter pages out of the cache.
+merchant_list = cached_public_page(MerchantDirectoryView.as_view(), admit_after=2)
 
 
 def merchant_detail(request, pk: int):
+    """Cached per merchant: the key also carries a stamp of the row and its published reply, so an edit of
+    the register entry, an appeal or a reply shows at once even though those services bump no version."""
+    if not _cacheable_request(request):
+        return _render_profile(request, pk)
+    stamp = merchant_public_stamp(pk)
+    if stamp is None:
+        raise Http404
+    return _serve_cached(request, (stamp,), lambda: _render_profile(request, pk))
+
+
+def _render_profile(request, pk: int):
     merchant = public_merchant_or_404(pk)
     _label(merchant)
     return render(request, "merchants/merchant_detail.html", {"merchant": merchant})
