@@ -29,6 +29,7 @@ from ..models import (
     Region,
     StaffProfile,
 )
+from ..selectors.register import public_pages_changed
 
 
 def staff_assign_role(*, user, region_code: str, role: str, actor, unit: str = "") -> StaffProfile:
@@ -300,4 +301,6 @@ def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None
             target=merchant,
             data={"fields": sorted(changed_fields or [])} if not is_new else {"region": merchant.region_id},
         )
+        # Directory, lists and open data show register facts: drop their cached copies once committed.
+        transaction.on_commit(public_pages_changed)
     return merchant

@@ -204,3 +204,15 @@ def test_fan_out_refuses_stale_only(regions):
 
     with pytest.raises(CommandError, match="stale-only"):
         call_command("recompute_ratings", "--fan-out", "--stale-only")
+
+
+def test_register_edit_invalidates_cached_public_pages(regions, django_capture_on_commit_callbacks):
+    from merchants.selectors.register import public_pages_version
+    from merchants.services import merchant_save
+
+    merchant = MerchantFactory()
+    before = public_pages_version()
+    merchant.address = "新华街1号"
+    with django_capture_on_commit_callbacks(execute=True):
+        merchant_save(merchant=merchant, actor=None, changed_fields=["address"])
+    assert public_pages_version() == before + 1
