@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from integrity_portal.core import workdays
 from integrity_portal.core.admin_actions import ReadOnlyAdminMixin
@@ -30,15 +30,15 @@ from .services.common import mask_phone
 
 
 class DueDateFilter(admin.SimpleListFilter):
-    title = _l("办理期限")
+    title = gettext_lazy("办理期限")
     parameter_name = "due"
 
     def lookups(self, request, model_admin):
         return [
-            ("overdue", _l("已超期")),
-            ("3", _l("3个工作日内到期")),
-            ("7", _l("7个工作日内到期")),
-            ("none", _l("无期限（已办结）")),
+            ("overdue", gettext_lazy("已超期")),
+            ("3", gettext_lazy("3个工作日内到期")),
+            ("7", gettext_lazy("7个工作日内到期")),
+            ("none", gettext_lazy("无期限（已办结）")),
         ]
 
     def queryset(self, request, queryset):
@@ -56,11 +56,11 @@ class DueDateFilter(admin.SimpleListFilter):
 
 
 class EscalatedFilter(admin.SimpleListFilter):
-    title = _l("督办")
+    title = gettext_lazy("督办")
     parameter_name = "escalated"
 
     def lookups(self, request, model_admin):
-        return [("open", _l("督办中")), ("any", _l("曾被督办"))]
+        return [("open", gettext_lazy("督办中")), ("any", gettext_lazy("曾被督办"))]
 
     def queryset(self, request, queryset):
         if self.value() == "open":
@@ -77,7 +77,7 @@ def _reject_action(reason: RejectReason):
         modeladmin._run(request, queryset, services.complaint_reject, reason=reason.value)
 
     action.__name__ = f"reject_{reason.value}"
-    action.short_description = _l("不予受理：%(r)s") % {"r": reason.label}
+    action.short_description = gettext_lazy("不予受理：%(r)s") % {"r": reason.label}
     return action
 
 
@@ -117,19 +117,19 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         *[_reject_action(r) for r in RejectReason],
     ]
 
-    @admin.display(description=_l("被投诉方"))
+    @admin.display(description=gettext_lazy("被投诉方"))
     def target(self, obj):
         return obj.target_display
 
-    @admin.display(description=_l("投诉人"))
+    @admin.display(description=gettext_lazy("投诉人"))
     def complainant(self, obj):
         return _("匿名") if obj.anonymous else obj.complainant_name
 
-    @admin.display(description=_l("电话"))
+    @admin.display(description=gettext_lazy("电话"))
     def phone_masked(self, obj):
         return mask_phone(obj.complainant_phone)
 
-    @admin.display(description=_l("办理期限（工作日）"), ordering="due_on")
+    @admin.display(description=gettext_lazy("办理期限（工作日）"), ordering="due_on")
     def due(self, obj):
         left = services.days_left(obj)
         if left is None:
@@ -231,19 +231,19 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         for line in failed[:20]:
             self.message_user(request, line, messages.ERROR)
 
-    @admin.action(description=_l("受理所选投诉"), permissions=["change"])
+    @admin.action(description=gettext_lazy("受理所选投诉"), permissions=["change"])
     def accept_selected(self, request, queryset):
         self._run(request, queryset, services.complaint_accept)
 
-    @admin.action(description=_l("举报：开始核查"), permissions=["change"])
+    @admin.action(description=gettext_lazy("举报：开始核查"), permissions=["change"])
     def verify_selected(self, request, queryset):
         self._run(request, queryset, services.report_start_verification)
 
-    @admin.action(description=_l("开始调解"), permissions=["change"])
+    @admin.action(description=gettext_lazy("开始调解"), permissions=["change"])
     def mediate_selected(self, request, queryset):
         self._run(request, queryset, services.complaint_start_mediation)
 
-    @admin.action(description=_l("分派到区县承办单位…"), permissions=["change"])
+    @admin.action(description=gettext_lazy("分派到区县承办单位…"), permissions=["change"])
     def assign_selected(self, request, queryset):
         choices = self._region_choices(request)
         if request.POST.get("region"):
@@ -259,7 +259,7 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "complaints/admin/assign.html", context)
 
-    @admin.action(description=_l("办结（调解成功/终止调解/转违法线索）…"), permissions=["change"])
+    @admin.action(description=gettext_lazy("办结（调解成功/终止调解/转违法线索）…"), permissions=["change"])
     def close_selected(self, request, queryset):
         outcome = request.POST.get("outcome")
         if outcome in ("close_mediated", "terminate", "transfer"):
