@@ -13,7 +13,9 @@ from django.apps import apps
 from django.core.management import call_command
 from django.test import Client
 
-PERSONAL_FIELD = re.compile(r"(complainant|reporter|objector|contact).*(name|phone|address|id_number|email)|phone|id_number")
+PERSONAL_FIELD = re.compile(
+    r"(complainant|reporter|objector|contact).*(name|phone|address|id_number|email)|phone|id_number"
+)
 START = [
     "/",
     "/merchants/",
@@ -27,7 +29,16 @@ START = [
     "/api/v1/lists/black/",
     "/api/v1/commendations/",
 ]
-SKIP_PREFIXES = ("/admin/", "/accounts/", "/portal/", "/static/", "/media/", "/i18n/", "/api/docs", "/api/redoc")
+SKIP_PREFIXES = (
+    "/admin/",
+    "/accounts/",
+    "/portal/",
+    "/static/",
+    "/media/",
+    "/i18n/",
+    "/api/docs",
+    "/api/redoc",
+)
 MAX_PAGES = 400
 
 
@@ -35,7 +46,11 @@ def _personal_values() -> set[str]:
     values: set[str] = set()
     for app_label in ("complaints", "campaigns"):
         for model in apps.get_app_config(app_label).get_models():
-            fields = [f.name for f in model._meta.concrete_fields if f.get_internal_type() in {"CharField", "TextField"}]
+            fields = [
+                f.name
+                for f in model._meta.concrete_fields
+                if f.get_internal_type() in {"CharField", "TextField"}
+            ]
             personal = [f for f in fields if PERSONAL_FIELD.search(f)]
             for row in model.objects.values_list(*personal) if personal else []:
                 values.update(v for v in row if v and len(v) >= 4)
@@ -65,7 +80,7 @@ def _crawl(client: Client):
             if isinstance(data, dict) and data.get("next"):
                 parsed = urlparse(data["next"])
                 queue.append(f"{parsed.path}?{parsed.query}")
-            for item in (data.get("results", []) if isinstance(data, dict) else []):
+            for item in data.get("results", []) if isinstance(data, dict) else []:
                 if isinstance(item, dict) and "id" in item and "/api/v1/merchants/" in url:
                     queue.append(f"/api/v1/merchants/{item['id']}/")
         elif "html" in content_type:

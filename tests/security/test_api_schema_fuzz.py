@@ -1,0 +1,120 @@
+"""Property-based fuzzing of the API against its own OpenAPI schema (``/api/schema/``) with schemathesis.
+
+Every GET operation is called with generated parameters, anonymously, as city staff and as a
+merchant owner (a logged-in session cookie), on the seeded security world. Checks: no 5xx, the status code is one
+the schema documents, the body and content type conform to the schema. Bounded to a few examples
+per operation so the whole file stays well under a minute.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+import werkzeug
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+APP = get_wsgi_application()
+# Positive data only: the schema documents success responses, and the negative-input behaviour
+# (400s) is covered by each app's tests. Credentials are ours, never generated.
+CONFIG = schemathesis.Config.from_dict(
+    {"generation": {"mode": "positive", "with-security-parameters": False}}
+)
+SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/?format=json", APP, config=CONFIG)
+CHECKS = [not_a_server_error, content_type_conformance, response_schema_conformance]
+# drf-spectacular documents only the success status; a 404 for an unknown id or a stale cursor and a 400
+# for an invalid filter value are correct answers the schema leaves out (reported as a documentation gap).
+UNDOCUMENTED_BUT_CORRECT = {"400", "404"}
+FUZZ = settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+# Known schema/behaviour bugs (operation label → reason); each is reported to the lead.
+KNOWN_BUGS: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    """Requests through the real WSGI handler would close the test's DB connection (and its rolled-back
+    transaction) on request start/finish; django.test.Client avoids that the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def _session_cookies(user) -> dict[str, str]:
+    """A logged-in session (basic auth would hash the password on every request and slow the run)."""
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    name = django_settings.SESSION_COOKIE_NAME
+    return {name: client.cookies[name].value}
+
+
+def _run(case, cookies=None):
+    bug = KNOWN_BUGS.get(f"{case.method} {case.path}")
+    try:
+        # The request is sent with werkzeug directly: schemathesis' WSGI transport drops a session cookie
+        # that the schema declares as a security scheme when security parameters are not generated.
+        kwargs = case.as_transport_kwargs()
+        client = werkzeug.Client(APP)
+        for key, value in (cookies or {}).items():
+            client.set_cookie(key, value, domain="testserver")
+        raw = client.open(**kwargs, base_url="http://testserver")
+        response = schemathesis.Response.from_wsgi(raw)
+        case.validate_response(response, checks=CHECKS)
+        documented = set(case.operation.definition.raw.get("responses", {})) | UNDOCUMENTED_BUT_CORRECT
+        assert str(response.status_code) in documented, (
+            f"{case.method} {case.formatted_path}: undocumented status {response.status_code} "
+            f"(query {case.query}): {response.text[:300]}"
+        )
+    except Exception:
+        if bug:
+            pytest.xfail(bug)
+        raise
+
+
+def test_schema_is_served_and_lists_get_operations():
+    operations = [op for op in SCHEMA.get_all_operations() if op.ok().method.upper() == "GET"]
+    assert len(operations) >= 10
+
+
+def _allows_anonymous(ctx) -> bool:
+    security = ctx.operation.definition.raw.get("security")
+    return security is None or {} in security
+
+
+@SCHEMA.include(_allows_anonymous, method="GET").parametrize()
+@FUZZ
+def test_anonymous_get_operations_conform_to_the_schema(case, world, db):
+    _run(case)
+
+
+@SCHEMA.include(method="GET").parametrize()
+@FUZZ
+def test_staff_get_operations_conform_to_the_schema(case, world, db):
+    _run(case, cookies=_session_cookies(world.users["city"]))
+
+
+@SCHEMA.include(method="GET", path_regex=r"/portal/").parametrize()
+@FUZZ
+def test_merchant_get_operations_conform_to_the_schema(case, world, db):
+    _run(case, cookies=_session_cookies(world.users["owner_a"]))
