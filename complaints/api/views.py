@@ -52,8 +52,11 @@ class PhoneThrottle(SimpleRateThrottle):
 
 
 class IsStaff(permissions.BasePermission):
+    """Complaint handlers only: staff whose role grants complaint access (not, e.g., the civility office)."""
+
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff and user.has_perm("complaints.view_complaint"))
 
 
 class SubmitView(APIView):

@@ -506,11 +506,6 @@ def test_api_staff_complaints_are_region_scoped(world, db):
         assert client_for(world, role).get(list_url).status_code in (401, 403)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG complaints/api/views.py IsStaff: any is_staff user (e.g. 文明办, no complaints.* permission) "
-    "reads complaints with the complainant's name, phone and ID number via /api/v1/staff/complaints/",
-)
 def test_api_staff_complaints_need_the_complaints_permission(world, db):
     client = client_for(world, "civility")
     assert not world.users["civility"].has_perm("complaints.view_complaint")
