@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.fields import actor_fk
+from integrity_portal.core.uploads import RandomUploadPath
 
 from .campaign import Campaign
 
@@ -154,7 +155,7 @@ class AdPlacement(models.Model):
     total_ads = models.PositiveIntegerField(_("广告总数"))
     psa_ads = models.PositiveIntegerField(_("公益广告数"))
     theme = models.CharField(_("主题"), max_length=60, blank=True)
-    photo = models.ImageField(_("照片"), upload_to="campaigns/psa/%Y/%m/", blank=True)
+    photo = models.ImageField(_("照片"), upload_to=RandomUploadPath("campaigns/psa"), blank=True)
 
     class Meta:
         verbose_name = _("刊播点位")

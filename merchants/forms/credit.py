@@ -5,10 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import CommitmentKind
+from integrity_portal.core.errors import DomainError
+from integrity_portal.core.uploads import sniff_upload
 
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-EVIDENCE_TYPES = (".pdf", ".jpg", ".jpeg", ".png")
+from ..models import CommitmentKind
 
 
 class CommitmentForm(forms.Form):
@@ -29,10 +29,10 @@ class MultipleFileField(forms.FileField):
         if self.required and not cleaned:
             raise forms.ValidationError(self.error_messages["required"], code="required")
         for f in cleaned:
-            if f.size > MAX_EVIDENCE_BYTES:
-                raise forms.ValidationError(_("单个文件不能超过 10 MB。"))
-            if not f.name.lower().endswith(EVIDENCE_TYPES):
-                raise forms.ValidationError(_("仅支持 PDF、JPG、PNG 文件。"))
+            try:
+                sniff_upload(f)
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message) from None
         return cleaned
 
 

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.fields import actor_fk
+from integrity_portal.core.uploads import RandomUploadPath
 
 from .register import Merchant
 
@@ -322,7 +323,7 @@ class RepairEvidence(models.Model):
     request = models.ForeignKey(
         CreditRepairRequest, verbose_name=_("修复申请"), on_delete=models.CASCADE, related_name="evidence"
     )
-    file = models.FileField(_("证明材料"), upload_to="credit/repair/%Y/%m/")
+    file = models.FileField(_("证明材料"), upload_to=RandomUploadPath("credit/repair"))
     description = models.CharField(_("说明"), max_length=200, blank=True)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 

@@ -72,17 +72,6 @@ UPLOAD_CHECKS = {
     "campaigns.AdPlacement.photo": _refuse_psa_photo,
     "merchants.RepairEvidence.file": _refuse_repair_evidence,
 }
-REPAIR_EVIDENCE_SNIFF_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG merchants/forms/credit.py MultipleFileField.clean: evidence is checked by file NAME only "
-    "(and capped at 10 MB), so any bytes named .jpg/.pdf are stored; sniff like complaints.services.intake.sniff_attachment",
-)
-GUESSABLE_NAME_BUGS = {
-    "merchants.RepairEvidence.file": "BUG merchants/models/credit.py RepairEvidence.file upload_to='credit/repair/%Y/%m/' keeps the "
-    "merchant's original file name; use a random token like complaints.models.attachment_path",
-    "campaigns.AdPlacement.photo": "BUG campaigns/models/ads.py AdPlacement.photo upload_to='campaigns/psa/%Y/%m/' (and "
-    "campaigns/services/ads.py placement.photo.save(photo.name)) keeps the original file name",
-}
 
 
 def upload_fields() -> list[str]:
@@ -105,12 +94,7 @@ def test_every_upload_field_is_registered():
 def _cases():
     for field_key in sorted(UPLOAD_CHECKS):
         for payload in sorted(BAD_PAYLOADS):
-            marks = (
-                [REPAIR_EVIDENCE_SNIFF_BUG]
-                if field_key == "merchants.RepairEvidence.file" and payload != "svg_with_script"
-                else []
-            )
-            yield pytest.param(field_key, payload, marks=marks, id=f"{field_key}-{payload}")
+            yield pytest.param(field_key, payload, id=f"{field_key}-{payload}")
 
 
 @pytest.mark.parametrize(("field_key", "payload"), list(_cases()))
@@ -125,18 +109,7 @@ def test_real_png_is_accepted(field_key):
     UPLOAD_CHECKS[field_key](SimpleUploadedFile("real.png", PNG_1PX, content_type="image/png"))
 
 
-@pytest.mark.parametrize(
-    "field_key",
-    [
-        pytest.param(
-            k,
-            marks=[pytest.mark.xfail(strict=True, reason=GUESSABLE_NAME_BUGS[k])]
-            if k in GUESSABLE_NAME_BUGS
-            else [],
-        )
-        for k in sorted(UPLOAD_CHECKS)
-    ],
-)
+@pytest.mark.parametrize("field_key", sorted(UPLOAD_CHECKS))
 def test_stored_name_is_random_and_hides_the_original_name(field_key):
     label, field_name = field_key.rsplit(".", 1)
     model = apps.get_model(label)
