@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from integrity_portal.core.admin_actions import ReadOnlyAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
+from integrity_portal.core.uploads import private_file_response
 
 from .. import selectors, services
 from ..exports import table_response
@@ -109,11 +110,8 @@ class PlacementInline(ReadOnlyInline):
     def photo_preview(self, obj):
         if not obj.photo:
             return "—"
-        return format_html(
-            '<a href="{}" target="_blank"><img src="{}" alt="" style="max-height:80px"></a>',
-            obj.photo.url,
-            obj.photo.url,
-        )
+        url = reverse("admin:campaigns_adreport_photo", args=[obj.report_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("下载照片"))
 
 
 @admin.register(AdReport)
@@ -136,6 +134,22 @@ class AdReportAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAdm
     search_fields = ("merchant__name",)
     list_select_related = ("merchant", "quota")
     inlines = [PlacementInline]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.photo_view)
+        return [
+            path("<int:pk>/photo/<int:placement_pk>/", view, name="campaigns_adreport_photo"),
+            *super().get_urls(),
+        ]
+
+    def photo_view(self, request, pk: int, placement_pk: int):
+        """PSA photos go only to staff who may see the report (region-scoped), as a download."""
+        report = self.get_object(request, str(pk))
+        if not self.has_view_permission(request, report):
+            raise PermissionDenied
+        placement = get_object_or_404(AdPlacement, pk=placement_pk, report=report)
+        return private_file_response(placement.photo)
+
     readonly_fields = (
         "quota",
         "merchant",

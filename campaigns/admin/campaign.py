@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from integrity_portal.core.admin_actions import service_action
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
@@ -83,7 +83,7 @@ class CampaignAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("year", "region", "title", "status", "next_step", "scheme_text")}),
         (
-            _l("日程"),
+            gettext_lazy("日程"),
             {
                 "fields": (
                     "application_start",
@@ -95,7 +95,7 @@ class CampaignAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             },
         ),
         (
-            _l("申报条件"),
+            gettext_lazy("申报条件"),
             {
                 "fields": (
                     "min_stars",
@@ -107,11 +107,11 @@ class CampaignAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             },
         ),
         (
-            _l("复审权重与表彰"),
+            gettext_lazy("复审权重与表彰"),
             {"fields": ("weight_inspection", "weight_survey", "red_list_years")},
         ),
         (
-            _l("公示公告"),
+            gettext_lazy("公示公告"),
             {
                 "fields": (
                     "notice_number",
@@ -137,7 +137,7 @@ class CampaignAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         locked = [f.name for f in Campaign._meta.concrete_fields if f.name not in EDITABLE_AFTER_DRAFT]
         return sorted(set(fixed + locked) - {"id", "created_by", "created_at"})
 
-    @admin.display(description=_l("下一步尚缺"))
+    @admin.display(description=gettext_lazy("下一步尚缺"))
     def next_step(self, obj):
         targets = sorted(CAMPAIGN_WORKFLOW.allowed_targets(obj.status)) if obj and obj.pk else []
         if not targets:
@@ -147,7 +147,7 @@ class CampaignAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         label = CAMPAIGN_WORKFLOW.label(target)
         return _("可转入“%(t)s”") % {"t": label} if not missing else f"→ {label}：" + " ".join(missing)
 
-    @admin.display(description=_l("公开页面"))
+    @admin.display(description=gettext_lazy("公开页面"))
     def public_link(self, obj):
         if obj and obj.status in (
             CampaignStatus.PUBLICITY,
@@ -168,14 +168,24 @@ class CampaignAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         except DomainError as exc:
             raise PermissionDenied(exc.message) from None
 
-    action_open = _campaign_action(services.campaign_open, _l("开始申报"), _l("%(n)d 个活动已开始申报。"))
+    action_open = _campaign_action(
+        services.campaign_open, gettext_lazy("开始申报"), gettext_lazy("%(n)d 个活动已开始申报。")
+    )
     action_start_review = _campaign_action(
-        services.campaign_start_review, _l("申报截止，进入评审"), _l("%(n)d 个活动已进入评审。")
+        services.campaign_start_review,
+        gettext_lazy("申报截止，进入评审"),
+        gettext_lazy("%(n)d 个活动已进入评审。"),
     )
     action_start_publicity = _campaign_action(
-        services.campaign_start_publicity, _l("评审完成，开始公示"), _l("%(n)d 个活动已开始公示。")
+        services.campaign_start_publicity,
+        gettext_lazy("评审完成，开始公示"),
+        gettext_lazy("%(n)d 个活动已开始公示。"),
     )
     action_publish = _campaign_action(
-        services.campaign_publish, _l("公示期满，发布表彰名单"), _l("%(n)d 个活动的表彰名单已发布。")
+        services.campaign_publish,
+        gettext_lazy("公示期满，发布表彰名单"),
+        gettext_lazy("%(n)d 个活动的表彰名单已发布。"),
     )
-    action_archive = _campaign_action(services.campaign_archive, _l("归档"), _l("%(n)d 个活动已归档。"))
+    action_archive = _campaign_action(
+        services.campaign_archive, gettext_lazy("归档"), gettext_lazy("%(n)d 个活动已归档。")
+    )

@@ -68,3 +68,20 @@ class RandomUploadPath:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, RandomUploadPath) and other.prefix == self.prefix
+
+
+def private_file_response(fieldfile, *, download_name: str | None = None):
+    """Serve an uploaded file to an already-authorised viewer: always a download, never sniffed or cached."""
+    from django.http import FileResponse, Http404
+
+    if not fieldfile:
+        raise Http404
+    try:
+        handle = fieldfile.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    name = download_name or os.path.basename(fieldfile.name)
+    response = FileResponse(handle, as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from ..models import Commitment, Inspection, ListEntry, ListName, Penalty
 from ..services import credit as credit_services
@@ -36,8 +36,8 @@ class CommitmentAdmin(ServiceCreateMixin, CreditAdmin):
     revoke = credit_action(
         credit_services.commitment_revoke,
         "commitment",
-        _l("撤销所选承诺书（须填写原因）"),
-        _l("已撤销 %(n)d 份承诺书。"),
+        gettext_lazy("撤销所选承诺书（须填写原因）"),
+        gettext_lazy("已撤销 %(n)d 份承诺书。"),
     )
 
 
@@ -139,8 +139,8 @@ class PenaltyAdmin(ServiceCreateMixin, CreditAdmin):
     revoke = credit_action(
         credit_services.penalty_revoke,
         "penalty",
-        _l("撤销所选处罚决定（立即停止公示，须填写原因）"),
-        _l("已撤销 %(n)d 项处罚决定。"),
+        gettext_lazy("撤销所选处罚决定（立即停止公示，须填写原因）"),
+        gettext_lazy("已撤销 %(n)d 项处罚决定。"),
     )
 
 
@@ -197,6 +197,6 @@ class ListEntryAdmin(ServiceCreateMixin, CreditAdmin):
     remove = credit_action(
         credit_services.list_entry_remove,
         "entry",
-        _l("移出所选名单记录（须填写原因）"),
-        _l("已移出 %(n)d 条名单记录。"),
+        gettext_lazy("移出所选名单记录（须填写原因）"),
+        gettext_lazy("已移出 %(n)d 条名单记录。"),
     )

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.utils.translation import gettext_lazy as _l
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from integrity_portal.core.errors import DomainError
+from integrity_portal.core.uploads import private_file_response
 
 from ..models import (
     CreditRepairRequest,
@@ -21,10 +27,20 @@ from ._service_admin import CreditAdmin, credit_action, decision_actions
 
 
 class RepairEvidenceInline(admin.TabularInline):
+    """Evidence is linked through the region-scoped download view, never through a /media/ URL."""
+
     model = RepairEvidence
     extra = 0
     can_delete = False
-    readonly_fields = ("file", "description", "uploaded_at")
+    fields = ("download", "description", "uploaded_at")
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("证明材料"))
+    def download(self, obj):
+        if not obj.pk or not obj.file:
+            return "—"
+        url = reverse("admin:merchants_creditrepairrequest_evidence", args=[obj.request_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("下载证明材料 %(n)s") % {"n": obj.pk})
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -46,12 +62,30 @@ class CreditRepairRequestAdmin(MerchantRequestAdmin):
     inlines = [RepairEvidenceInline]
     actions = ["approve", "refuse"]
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.evidence_view)
+        mine = [
+            path(
+                "<path:object_id>/evidence/<int:evidence_pk>/",
+                view,
+                name="merchants_creditrepairrequest_evidence",
+            )
+        ]
+        return mine + super().get_urls()
+
+    def evidence_view(self, request, object_id, evidence_pk):
+        repair = self.get_object(request, object_id)  # region-scoped: another district's request is a 404
+        if not self.has_view_permission(request, repair):
+            raise PermissionDenied
+        evidence = get_object_or_404(RepairEvidence, pk=evidence_pk, request=repair)
+        return private_file_response(evidence.file)
+
     approve, refuse = decision_actions(
         credit_services.repair_request_decide,
         "request",
         "approve",
-        (_l("准予信用修复（须填写意见）"), _l("已准予 %(n)d 项修复申请。")),
-        (_l("不予修复（须填写原因）"), _l("已驳回 %(n)d 项修复申请。")),
+        (gettext_lazy("准予信用修复（须填写意见）"), gettext_lazy("已准予 %(n)d 项修复申请。")),
+        (gettext_lazy("不予修复（须填写原因）"), gettext_lazy("已驳回 %(n)d 项修复申请。")),
     )
 
 
@@ -65,8 +99,8 @@ class RatingAppealAdmin(MerchantRequestAdmin):
         recourse.appeal_decide,
         "appeal",
         "upheld",
-        (_l("申诉成立（须填写意见）"), _l("已处理 %(n)d 项申诉。")),
-        (_l("申诉不成立（须填写意见）"), _l("已处理 %(n)d 项申诉。")),
+        (gettext_lazy("申诉成立（须填写意见）"), gettext_lazy("已处理 %(n)d 项申诉。")),
+        (gettext_lazy("申诉不成立（须填写意见）"), gettext_lazy("已处理 %(n)d 项申诉。")),
     )
 
 
@@ -87,11 +121,18 @@ class RatingReplyAdmin(MerchantRequestAdmin):
             self.message_user(request, exc.message, level=messages.ERROR)
 
     publish = credit_action(
-        recourse.reply_publish, "reply", _l("发布所选回应"), _l("已发布 %(n)d 条回应。"), reason=False
+        recourse.reply_publish,
+        "reply",
+        gettext_lazy("发布所选回应"),
+        gettext_lazy("已发布 %(n)d 条回应。"),
+        reason=False,
     )
 
     reject = credit_action(
-        recourse.reply_reject, "reply", _l("不予发布（须填写原因）"), _l("已驳回 %(n)d 条回应。")
+        recourse.reply_reject,
+        "reply",
+        gettext_lazy("不予发布（须填写原因）"),
+        gettext_lazy("已驳回 %(n)d 条回应。"),
     )
 
 
@@ -133,5 +174,8 @@ class ReinspectionRequestAdmin(MerchantRequestAdmin):
             self.message_user(request, exc.message, level=messages.ERROR)
 
     refuse = credit_action(
-        recourse.reinspection_refuse, "request", _l("不予受理（须填写原因）"), _l("已处理 %(n)d 项复查申请。")
+        recourse.reinspection_refuse,
+        "request",
+        gettext_lazy("不予受理（须填写原因）"),
+        gettext_lazy("已处理 %(n)d 项复查申请。"),
     )

@@ -332,4 +332,4 @@ class RepairEvidence(models.Model):
         verbose_name_plural = _("修复证明材料")
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.description or _("证明材料 %(n)s") % {"n": self.pk}

@@ -194,12 +194,6 @@ def test_complaint_attachment_download_is_limited_to_region_staff(complaint_with
         assert b"".join(response.streaming_content) == PNG_1PX
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG merchants/admin/recourse.py RepairEvidenceInline shows file.url (/media/credit/repair/…): there is no "
-    "authorised download view for repair evidence, so it is either unreachable (MEDIA not routed) or public if a "
-    "web server serves /media/; add a scoped FileResponse view like complaints.views.public.attachment",
-)
 def test_repair_evidence_is_only_linked_through_an_authorised_download(regions):
     from merchants.models import CreditRepairRequest, ListEntry, RepairEvidence
 
@@ -211,22 +205,21 @@ def test_repair_evidence_is_only_linked_through_an_authorised_download(regions):
     builder = _Builder(world, {"410802": staff})
     builder.get_or_build(ListEntry, "410802")
     request = builder.get_or_build(CreditRepairRequest, "410802")
-    RepairEvidence.objects.create(request=request, file=SimpleUploadedFile("e.png", PNG_1PX))
+    evidence = RepairEvidence.objects.create(request=request, file=SimpleUploadedFile("e.png", PNG_1PX))
     client = Client()
     client.force_login(staff)
     html = client.get(
         reverse("admin:merchants_creditrepairrequest_change", args=[request.pk])
     ).content.decode()
-    assert "credit/repair" in html or "e.png" in html
-    assert settings.MEDIA_URL not in html
+    download = reverse("admin:merchants_creditrepairrequest_evidence", args=[request.pk, evidence.pk])
+    assert download in html
+    assert settings.MEDIA_URL not in html and "credit/repair" not in html
+    _assert_private_download(client.get(download))
+    outsider = Client()
+    outsider.force_login(make_staff("410803", StaffRole.DISTRICT_BRANCH))
+    assert outsider.get(download).status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG campaigns/admin/ads.py PlacementInline.photo_preview links photo.url (/media/campaigns/psa/…): "
-    "MEDIA is not routed in production (broken image) or, if a web server serves /media/, every PSA photo is "
-    "public under its original name; serve it through a region-scoped view",
-)
 def test_psa_photo_is_only_linked_through_an_authorised_download(regions):
     from campaigns.models import AdPlacement, AdReport
 
@@ -242,5 +235,18 @@ def test_psa_photo_is_only_linked_through_an_authorised_download(regions):
     client = Client()
     client.force_login(staff)
     html = client.get(reverse("admin:campaigns_adreport_change", args=[report.pk])).content.decode()
-    assert "campaigns/psa/" in html
-    assert settings.MEDIA_URL not in html
+    download = reverse("admin:campaigns_adreport_photo", args=[report.pk, placement.pk])
+    assert download in html
+    assert settings.MEDIA_URL not in html and "campaigns/psa/" not in html
+    _assert_private_download(client.get(download))
+    outsider = Client()
+    outsider.force_login(make_staff("410803", StaffRole.DISTRICT_BRANCH))
+    assert outsider.get(download).status_code == 404
+
+
+def _assert_private_download(response):
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+    assert b"".join(response.streaming_content) == PNG_1PX
