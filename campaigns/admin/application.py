@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -63,17 +63,12 @@ class ApplicationAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.Model
 
     @admin.display(description=gettext_lazy("资格审核结果"))
     def eligibility_summary(self, obj):
-        return format_html(
-            "<ul>{}</ul>",
-            format_html(
-                "".join(
-                    format_html(
-                        "<li>{} {}：{}</li>", "✓" if c.get("ok") else "✗", c.get("label"), c.get("detail")
-                    )
-                    for c in obj.eligibility
-                )
-            ),
+        items = format_html_join(
+            "",
+            "<li>{} {}：{}</li>",
+            (("✓" if c.get("ok") else "✗", c.get("label"), c.get("detail")) for c in obj.eligibility),
         )
+        return format_html("<ul>{}</ul>", items)
 
     @admin.display(description=gettext_lazy("审核"))
     def review_link(self, obj):
