@@ -145,6 +145,10 @@ ADMIN_CUSTOM = {
     "admin:campaigns_adreport_verify": "test_admin_object_actions_deny_other_district",
     "admin:campaigns_adquota_board": "test_admin_psa_board_shows_only_own_district",
     "admin:campaigns_adquota_board_export": "test_admin_psa_board_shows_only_own_district",
+    "admin:campaigns_adreport_photo": "tests/security/test_uploads.py::test_psa_photo_is_only_linked_through_an_authorised_download",
+    "admin:merchants_creditrepairrequest_evidence": (
+        "tests/security/test_uploads.py::test_repair_evidence_is_only_linked_through_an_authorised_download"
+    ),
     "admin:merchants_merchant_export": "test_admin_merchant_export_is_region_scoped",
     "admin:merchants_merchant_import": "import writes through the scoped save; district rows only (merchants tests)",
     "admin:merchants_merchant_process_import": "second step of the import above",
