@@ -57,7 +57,7 @@ class Rating(models.Model):
     """One computed rating of a merchant. A new row is written only when the result changes."""
 
     merchant = models.ForeignKey(
-        Merchant, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="ratings"
+        Merchant, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="ratings", db_index=False
     )
     stars = models.SmallIntegerField(_("星级"), null=True, blank=True, help_text=_("空表示暂未评级。"))
     trading = models.SmallIntegerField(_("诚信经营扣分"), default=0)
@@ -77,6 +77,7 @@ class Rating(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     computed_at = models.DateTimeField(_("评定时间"), db_index=True)
 

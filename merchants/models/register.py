@@ -33,21 +33,32 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=60)
     level = models.CharField(_("级别"), max_length=10, choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
         verbose_name = _("辖区")
         verbose_name_plural = _("辖区")
         ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6}$"), name="region_code_6_digits")]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6}$"), name="region_code_6_digits")
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     @property
     def full_name(self) -> str:
-        return f"{self.parent.name}{self.name}" if self.parent_id and self.level == RegionLevel.DISTRICT else self.name
+        return (
+            f"{self.parent.name}{self.name}"
+            if self.parent_id and self.level == RegionLevel.DISTRICT
+            else self.name
+        )
 
 
 class MerchantKind(models.TextChoices):
@@ -90,8 +101,8 @@ def new_plaque_token() -> str:
 class Merchant(models.Model):
     """A market entity (市场主体): a market operator, an enterprise or a shop/stall."""
 
-    kind = models.CharField(_("主体类型"), max_length=12, choices=MerchantKind.choices, db_index=True)
-    name = models.CharField(_("名称"), max_length=120, db_index=True)
+    kind = models.CharField(_("主体类型"), max_length=12, choices=MerchantKind.choices)
+    name = models.CharField(_("名称"), max_length=120)
     uscc = models.CharField(
         _("统一社会信用代码"),
         max_length=18,
@@ -110,7 +121,9 @@ class Merchant(models.Model):
     )
     legal_representative = models.CharField(_("法定代表人/经营者"), max_length=60)
     address = models.CharField(_("地址"), max_length=200)
-    region = models.ForeignKey(Region, verbose_name=_("辖区"), on_delete=models.PROTECT, related_name="merchants")
+    region = models.ForeignKey(
+        Region, verbose_name=_("辖区"), on_delete=models.PROTECT, related_name="merchants", db_index=False
+    )
     parent_market = models.ForeignKey(
         "self",
         verbose_name=_("所在市场"),
@@ -120,20 +133,16 @@ class Merchant(models.Model):
         related_name="stalls",
         limit_choices_to={"kind": MerchantKind.MARKET},
     )
-    industry = models.CharField(_("行业"), max_length=20, choices=Industry.choices, db_index=True)
-    is_large_venue = models.BooleanField(
-        _("大型场所（须刊播公益广告）"), default=False, db_index=True
-    )
+    industry = models.CharField(_("行业"), max_length=20, choices=Industry.choices)
+    is_large_venue = models.BooleanField(_("大型场所（须刊播公益广告）"), default=False)
     is_time_honored = models.BooleanField(_("老字号"), default=False)
     status = models.CharField(
-        _("经营状态"), max_length=14, choices=MerchantStatus.choices, default=MerchantStatus.OPERATING, db_index=True
+        _("经营状态"), max_length=14, choices=MerchantStatus.choices, default=MerchantStatus.OPERATING
     )
     registered_on = models.DateField(_("成立日期"), null=True, blank=True)
-    stars = models.SmallIntegerField(
-        _("诚信星级"), null=True, blank=True, db_index=True, help_text=_("为空表示尚未评级。")
-    )
+    stars = models.SmallIntegerField(_("诚信星级"), null=True, blank=True, help_text=_("为空表示尚未评级。"))
     credit_class = models.CharField(_("信用风险分类"), max_length=1, choices=CreditClass.choices, blank=True)
-    rating_stale = models.BooleanField(_("待重新评级"), default=False, db_index=True)
+    rating_stale = models.BooleanField(_("待重新评级"), default=False)
     odr_enrolled = models.BooleanField(_("已加入在线消费纠纷解决（ODR）"), default=False)
     rating_under_appeal = models.BooleanField(_("评级申诉中"), default=False)
     current_rating = models.ForeignKey(
@@ -144,6 +153,11 @@ class Merchant(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        # A pointer to the newest derived row, written only by the recompute; the rating it names is deleted
+        # only with this merchant. Neither an index nor a database-level constraint: each would turn the
+        # recompute's in-place update into a slower one (an index entry, a check per row at commit).
+        db_index=False,
+        db_constraint=False,
     )
     plaque_token = models.CharField(
         _("牌匾验证码"), max_length=32, unique=True, default=new_plaque_token, editable=False
@@ -166,9 +180,18 @@ class Merchant(models.Model):
                 condition=Q(stars__isnull=True) | Q(stars__gte=0, stars__lte=5), name="merchant_stars_0_5"
             ),
         ]
+        # Few, deliberate indexes, and none on the columns a recompute writes (stars, credit_class,
+        # current_rating): PostgreSQL can then rewrite a rated row in place (a HOT update, with the
+        # fillfactor set in migration 0003) without touching any index. Region-scoped filters use the
+        # region-led index; city-wide star filters match a fifth of the table, where an index does not help.
         indexes = [
-            models.Index(fields=["region", "stars"], name="merchant_region_stars_idx"),
             models.Index(fields=["region", "kind", "industry"], name="merchant_region_kind_idx"),
+            models.Index(fields=["name", "id"], name="merchant_name_idx"),
+            models.Index(fields=["kind"], name="merchant_kind_idx"),
+            models.Index(
+                fields=["region"], condition=Q(is_large_venue=True), name="merchant_large_venue_idx"
+            ),
+            models.Index(fields=["id"], condition=Q(rating_stale=True), name="merchant_stale_idx"),
         ]
 
     def __str__(self) -> str:
@@ -193,14 +216,18 @@ class Membership(models.Model):
     merchant = models.ForeignKey(
         Merchant, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(_("角色"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.OWNER)
+    role = models.CharField(
+        _("角色"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.OWNER
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     approved_by = actor_fk(_("审核人"))
 
     class Meta:
         verbose_name = _("经营者账号关联")
         verbose_name_plural = _("经营者账号关联")
-        constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.merchant} ({self.get_role_display()})"
@@ -235,11 +262,16 @@ class StaffProfile(models.Model):
     """Where a staff member works (their region) and what they do there (their role)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="staff_profile"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="staff_profile",
     )
     region = models.ForeignKey(Region, verbose_name=_("辖区"), on_delete=models.PROTECT, related_name="staff")
     role = models.CharField(_("角色"), max_length=20, choices=StaffRole.choices)
-    unit = models.CharField(_("单位"), max_length=100, blank=True, help_text=_("如：解放区市场监管局、焦北监管所"))
+    unit = models.CharField(
+        _("单位"), max_length=100, blank=True, help_text=_("如：解放区市场监管局、焦北监管所")
+    )
 
     class Meta:
         verbose_name = _("工作人员信息")

@@ -16,6 +16,7 @@ again and queues its own recompute.
 from __future__ import annotations
 
 import inspect
+import io
 import json
 import logging
 import time
@@ -24,6 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
@@ -50,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 BATCH = 5000
 INSERT_BATCH = 2000  # 12 parameters a row stays under SQLite's 32,766-variable limit
+COPY_BATCH = 20000
 SMALL_SCOPE = 2000  # up to this many ids the aggregates filter by id; above, by region or not at all
 TRADING_ITEMS = ("price_marking", "metrology", "advertising", "food_safety")
 N = len(FACT_COLUMNS)
@@ -82,6 +85,22 @@ def _scope_filter(ids: list[int] | None, region_codes: list[str] | None) -> Q:
     if region_codes is not None:
         q &= Q(merchant__region_id__in=region_codes)
     return q
+
+
+def _rows(qs):
+    """The rows of a ``values_list`` queryset as plain tuples, fetched in batches.
+
+    The ORM's per-row converters cost more than the aggregate queries themselves at this size, and every
+    column here is an integer, a string or NULL, which the database driver already returns as such.
+    """
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:
+        return
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(BATCH):
+            yield from batch
 
 
 def _merge(facts: dict[int, list[int]], rows, mapping: list[tuple[int, int]]) -> None:
@@ -138,7 +157,7 @@ def gather_facts(
             "premises_serious",
         )
     )
-    _merge(facts, inspections.iterator(chunk_size=BATCH), [(i, i - 1) for i in range(1, 8)])
+    _merge(facts, _rows(inspections), [(i, i - 1) for i in range(1, 8)])
 
     penalties = (
         Penalty.objects.filter(scope, q_penalty_in_publicity(as_of))
@@ -153,7 +172,7 @@ def gather_facts(
     )
     _merge(
         facts,
-        penalties.iterator(chunk_size=BATCH),
+        _rows(penalties),
         [(1, IDX["penalties_minor"]), (2, IDX["penalties_moderate"]), (3, IDX["penalties_serious"])],
     )
 
@@ -170,7 +189,7 @@ def gather_facts(
     )
     _merge(
         facts,
-        commitments.iterator(chunk_size=BATCH),
+        _rows(commitments),
         [(1, IDX["commitments_in_force"]), (2, IDX["commitments_revoked"])],
     )
 
@@ -184,7 +203,7 @@ def gather_facts(
         )
         .values_list("merchant_id", "black", "red")
     )
-    _merge(facts, entries.iterator(chunk_size=BATCH), [(1, IDX["black_in_force"]), (2, IDX["red_in_force"])])
+    _merge(facts, _rows(entries), [(1, IDX["black_in_force"]), (2, IDX["red_in_force"])])
 
     for provider in fact_providers():
         _merge_provider(facts, provider, as_of=as_of, ids=ids, region_codes=region_codes)
@@ -211,7 +230,7 @@ def _merge_provider(facts, provider, *, as_of, ids, region_codes) -> None:
     # Rows outside the scope are never looked up, so a provider that ignores the scope is still correct.
     qs = provider.fn(**kwargs)
     rows = qs.values_list("merchant_id", *known)
-    _merge(facts, rows.iterator(chunk_size=BATCH), [(i + 1, IDX[c]) for i, c in enumerate(known)])
+    _merge(facts, _rows(rows), [(i + 1, IDX[c]) for i, c in enumerate(known)])
 
 
 def _digest(version: int, vector, scored) -> int:
@@ -259,8 +278,44 @@ RATING_COLUMNS = (
 )
 
 
+def _copy_value(value) -> str:
+    r"""One field in PostgreSQL's COPY text format (``\N`` is NULL; backslash, tab and newlines escaped)."""
+    if value is None:
+        return r"\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_ratings(rows: list[tuple]) -> dict[int, int]:
+    """PostgreSQL: ids drawn from the table's sequence in one query, then the rows streamed with COPY.
+
+    COPY writes history rows at about three times the speed of multi-row INSERTs (no statement to parse,
+    no parameters to quote), which matters on the first run and after a policy change (every rated merchant).
+    """
+    table = connection.ops.quote_name(Rating._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in ("id", *RATING_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Rating._meta.db_table, len(rows)],
+        )
+        rating_ids = [row[0] for row in cursor.fetchall()]
+        buffer = io.StringIO()
+        for rating_id, row in zip(rating_ids, rows, strict=True):
+            buffer.write(f"{rating_id}\t" + "\t".join(map(_copy_value, row)) + "\n")
+        buffer.seek(0)
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)  # the psycopg2 cursor
+    return {row[0]: rating_id for rating_id, row in zip(rating_ids, rows, strict=True)}
+
+
 def _insert_ratings(rows: list[tuple]) -> dict[int, int]:
     """One multi-row INSERT … RETURNING per batch (PostgreSQL, SQLite ≥ 3.35); maps merchant id → rating id."""
+    if connection.vendor == "postgresql":
+        return _copy_ratings(rows)
     table = connection.ops.quote_name(Rating._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in RATING_COLUMNS)
     placeholder = "(" + ", ".join(["%s"] * len(RATING_COLUMNS)) + ")"
@@ -315,15 +370,12 @@ def ratings_recompute(
         if region_codes is not None:
             current_qs = current_qs.filter(region_id__in=region_codes)
         current: list[tuple] = []
+        columns = ("id", "stars", "credit_class", "current_rating__digest")
         if ids is None:
-            current = list(current_qs.values_list("id", "stars", "credit_class", "current_rating__digest"))
+            current = list(_rows(current_qs.values_list(*columns)))
         else:
             for start in range(0, len(ids), BATCH):
-                current.extend(
-                    current_qs.filter(pk__in=ids[start : start + BATCH]).values_list(
-                        "id", "stars", "credit_class", "current_rating__digest"
-                    )
-                )
+                current.extend(_rows(current_qs.filter(pk__in=ids[start : start + BATCH]).values_list(*columns)))
         facts: dict[int, list[int]] = {}
         small = ids is not None and len(ids) <= SMALL_SCOPE
         gather_facts(
@@ -375,8 +427,9 @@ def ratings_recompute(
         del facts, current
 
         updates = list(class_only)
-        for start in range(0, len(new_ratings), INSERT_BATCH):
-            chunk = new_ratings[start : start + INSERT_BATCH]
+        batch = COPY_BATCH if connection.vendor == "postgresql" else INSERT_BATCH
+        for start in range(0, len(new_ratings), batch):
+            chunk = new_ratings[start : start + batch]
             ids_by_merchant = _insert_ratings(chunk)
             updates.extend((row[0], row[1], row[6], ids_by_merchant[row[0]]) for row in chunk)
         _update_merchants(updates)
