@@ -241,8 +241,74 @@ def test_large_batch_crosses_insert_batches_with_one_history_row_each(regions):
     Inspection.objects.bulk_create(
         [Inspection(merchant=m, inspected_on=m.created_at.date(), outcome="satisfactory") for m in merchants]
     )
-    with mock.patch.object(engine, "INSERT_BATCH", 3), mock.patch.object(engine, "BATCH", 2):
+    from merchants.services import rating_facts
+
+    with (
+        mock.patch.object(engine, "INSERT_BATCH", 3),
+        mock.patch.object(engine, "COPY_BATCH", 3),
+        mock.patch.object(engine, "BATCH", 2),
+        mock.patch.object(rating_facts, "FETCH", 2),
+    ):
         result = ratings_recompute()
     assert result.history_rows == 7
     pairs = dict(Merchant.objects.values_list("id", "current_rating__merchant_id"))
     assert all(pairs[m.pk] == m.pk for m in merchants)
+
+
+def test_fact_streams_merge_by_merchant_id_across_sources_and_batches():
+    """Sources arrive sorted but interleaved, with NULL counts and a merchant repeated within a source."""
+    from merchants.services import rating_facts
+
+    n = rating_facts.N
+    streams = {
+        "a": [(1, 2), (4, None), (9, 1)],
+        "b": [(2, 5, 1), (4, 1, 1), (4, 1, 0), (10, 0, 3)],
+        "c": [],
+    }
+    sources = [("a", [(1, 0)]), ("b", [(1, 1), (2, n - 1)]), ("c", [(1, 2)])]
+    with mock.patch.object(rating_facts, "stream_rows", side_effect=lambda key: iter(streams[key])):
+        merged = list(rating_facts.fact_vectors(sources))
+
+    def vec(**at: int) -> tuple:
+        return tuple(at.get(f"p{i}", 0) for i in range(n))
+
+    last = f"p{n - 1}"
+    assert [mid for mid, _ in merged] == [1, 2, 4, 9, 10]
+    assert dict(merged) == {
+        1: vec(p0=2),
+        2: vec(p1=5, **{last: 1}),
+        4: vec(p1=2, **{last: 1}),
+        9: vec(p0=1),
+        10: vec(**{last: 3}),
+    }
+
+
+def test_recompute_matches_across_fetch_sizes_and_region_scope(regions):
+    """Streaming in tiny batches gives the same ratings as one big batch, in full and per region."""
+    from merchants.services import rating as engine
+    from merchants.services import rating_facts
+
+    merchants = MerchantFactory.create_batch(9, region=regions["410802"]) + MerchantFactory.create_batch(
+        4, region=regions["150302"]
+    )
+    for i, m in enumerate(merchants):
+        if i % 3 == 0:
+            inspect(m, price_marking=MINOR)
+        if i % 4 == 1:
+            penalise(m)
+        if i % 5 == 2:
+            inspect(m, metrology=SERIOUS)
+    ratings_recompute()
+    expected = dict(Merchant.objects.values_list("id", "stars"))
+    Merchant.objects.update(stars=None, credit_class="", current_rating=None)
+    Rating.objects.all().delete()
+    with (
+        mock.patch.object(rating_facts, "FETCH", 1),
+        mock.patch.object(engine, "BATCH", 2),
+        mock.patch.object(engine, "INSERT_BATCH", 2),
+        mock.patch.object(engine, "COPY_BATCH", 2),
+    ):
+        ratings_recompute(region_code="410800")
+        ratings_recompute(region_code="150300")
+    assert dict(Merchant.objects.values_list("id", "stars")) == expected
+    assert any(stars is not None for stars in expected.values())
