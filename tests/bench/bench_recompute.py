@@ -182,13 +182,7 @@ def _reset_to_cold() -> None:
 
 def _command(*args: str) -> dict:
     """``manage.py recompute_ratings`` in its own process: its wall time and peak RSS, nothing else loaded."""
-    db = connection.settings_dict
-    env = dict(
-        os.environ,
-        DEBUG="1",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        LOG_LEVEL="WARNING",
-    )
+    env = _db_env()
     started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "manage.py", "recompute_ratings", *args],
@@ -207,6 +201,70 @@ def _command(*args: str) -> dict:
         "rss": float(fields["peak_rss_mb"]),
         "out": out,
     }
+
+
+def _db_env() -> dict:
+    db = connection.settings_dict
+    return dict(
+        os.environ,
+        DEBUG="1",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        LOG_LEVEL="WARNING",
+        CELERY_TASK_ALWAYS_EAGER="false",
+    )
+
+
+def _fan_out_through_workers() -> list[tuple[int, str]]:
+    """``recompute_ratings --fan-out`` (cold) with real Celery worker processes on the Redis broker.
+
+    One worker with 1 and then 2 prefork processes (this machine has two cores); the command prints its
+    wall time from queueing the group to the last district's result, and the slowest district."""
+    import signal
+
+    runs = []
+    for processes in (1, 2):
+        _reset_to_cold()
+        worker = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "integrity_portal",
+                "worker",
+                "-l",
+                "WARNING",
+                f"--concurrency={processes}",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"bench{processes}@%h",
+            ],
+            cwd=ROOT,
+            env=_db_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            ping = [sys.executable, "-m", "celery", "-A", "integrity_portal", "inspect", "ping", "-t", "2"]
+            deadline = time.monotonic() + 60
+            while subprocess.run(ping, cwd=ROOT, env=_db_env(), capture_output=True).returncode != 0:  # noqa: S603
+                assert time.monotonic() < deadline, "the bench worker did not answer a ping within 60 s"
+            out = subprocess.run(  # noqa: S603
+                [sys.executable, "manage.py", "recompute_ratings", "--fan-out"],
+                cwd=ROOT,
+                env=_db_env(),
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=1800,
+            ).stdout.strip()
+            runs.append((processes, out))
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=60)
+    return runs
 
 
 @pytest.fixture(scope="module")
@@ -311,6 +369,10 @@ def test_bench_recompute(seeded):
         print(
             f"per-district cold recomputes: {len(per_region)} districts, sum {total:.2f}s, max {max(r[2] for r in per_region):.2f}s"
         )
+
+    fan_out = _fan_out_through_workers() if os.environ.get("REDIS_URL") else []
+    for processes, out in fan_out:
+        print(f"recompute_ratings --fan-out, cold, {processes} worker process(es): {out}")
 
     peak = None
     if COUNT <= 200_000:
