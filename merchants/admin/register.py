@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +36,7 @@ from ..models import (
     StaffProfile,
 )
 from ..resources import MerchantResource, short_label
+from ..selectors.register import public_pages_changed
 from ..services import claim_code_issue, format_claim_code, membership_grant, merchant_save, staff_assign_role
 
 
@@ -107,6 +109,19 @@ class RegionAdmin(SuperuserEditsAdminMixin, RegionScopedAdminMixin, admin.ModelA
     list_filter = ("level",)
     search_fields = ("code", "name")
     ordering = ("code",)
+
+    # Region names appear on every public profile, list row and open-data answer: drop the cached copies.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(public_pages_changed)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(public_pages_changed)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(public_pages_changed)
 
 
 @admin.register(Merchant)
@@ -202,6 +217,16 @@ class MerchantAdmin(RegionScopedAdminMixin, ImportExportModelAdmin, SimpleHistor
             )
         except DomainError as exc:
             raise PermissionDenied(exc.message) from exc
+
+    # Only system administrators may delete an entity (staff roles hold no delete permission); its cached
+    # profile must turn into a 404 at once, as after any other register change.
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(public_pages_changed)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(public_pages_changed)
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         kwargs = super().get_resource_kwargs(request, *args, **kwargs)

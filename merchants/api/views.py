@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -12,7 +11,13 @@ from rest_framework.response import Response
 from integrity_portal.core.api import DefaultCursorPagination
 
 from ..filters.register import MerchantApiFilter
-from ..selectors.register import PUBLIC_PAGES_TTL, public_cache_key, public_merchants, public_regions
+from ..selectors.register import (
+    public_cache_get,
+    public_cache_key,
+    public_cache_set,
+    public_merchants,
+    public_regions,
+)
 from .serializers import MerchantSerializer, RegionSerializer
 
 
@@ -45,19 +50,19 @@ class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
         browsable API) store the data and render it per request."""
         as_json = getattr(request.accepted_renderer, "format", None) == "json"
         key = public_cache_key("api:merchants", request.build_absolute_uri(), str(as_json))
-        hit = cache.get(key)
+        version, hit = public_cache_get(key)
         if hit is not None:
             return HttpResponse(hit, content_type="application/json") if as_json else Response(hit)
         response = action(request, *args, **kwargs)
         if response.status_code != 200:
             return response
         if not as_json:
-            cache.set(key, response.data, PUBLIC_PAGES_TTL)
+            public_cache_set(key, version, response.data)
             return response
         body = request.accepted_renderer.render(
             response.data, request.accepted_media_type, self.get_renderer_context()
         )
-        cache.set(key, body, PUBLIC_PAGES_TTL)
+        public_cache_set(key, version, body)
         return HttpResponse(body, content_type="application/json")
 
     def list(self, request, *args, **kwargs):

@@ -84,9 +84,10 @@ def public_headline_counts_clear() -> None:
     public_pages_changed()
 
 
-# Public pages and open-data answers are cached under a version number: any change a visitor could
-# see bumps it (rating recompute, list entries, credit facts), so every cached page goes stale at once
-# and costs nothing to invalidate. The TTL bounds what a change made outside those services can leave.
+# Public pages and open-data answers are cached with the version number they were rendered under: any
+# change a visitor could see bumps it (rating recompute, register saves, appeals, replies, region edits), so
+# every cached answer goes stale at once and a hit costs no query. The TTL bounds what a change made outside
+# those writes can leave.
 PUBLIC_PAGES_VERSION_KEY = "public:pages:version"
 PUBLIC_PAGES_TTL = 60
 
@@ -108,34 +109,27 @@ def public_pages_changed() -> None:
 
 
 def public_cache_key(kind: str, *parts: str) -> str:
-    """A cache key for one public answer under the current version (parts: path, language, host…)."""
+    """A cache key for one public answer (parts: path, language, host…); the version is stored in the value."""
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
-    return f"public:{kind}:v{public_pages_version()}:{digest}"
+    return f"public:{kind}:{digest}"
 
 
-# One fixed statement (no ORM compilation: it runs on every cached profile view). The whole merchant row,
-# its region's name and parent, the parent market's name and the published reply: anything the profile shows
-# that is not covered by a version bump (register edits, appeals, replies) changes this stamp.
-_STAMP_SQL = """
-SELECT m.*, r.name, r.parent_id, pm.name,
-  (SELECT rr.id FROM merchants_ratingreply rr WHERE rr.merchant_id = m.id AND rr.status = %s
-   ORDER BY rr.id DESC LIMIT 1),
-  (SELECT rr.reviewed_at FROM merchants_ratingreply rr WHERE rr.merchant_id = m.id AND rr.status = %s
-   ORDER BY rr.id DESC LIMIT 1)
-FROM merchants_merchant m
-JOIN merchants_region r ON r.code = m.region_id
-LEFT JOIN merchants_merchant pm ON pm.id = m.parent_market_id
-WHERE m.id = %s
-"""
+def public_cache_get(key: str) -> tuple[int, object | None]:
+    """The current version and the answer stored under ``key`` if it was stored under that version.
+
+    Version and answer are read together (one round trip on Redis); an answer stored before the last bump,
+    or by a render that began before it, is a miss.
+    """
+    values = cache.get_many([PUBLIC_PAGES_VERSION_KEY, key])
+    version = values.get(PUBLIC_PAGES_VERSION_KEY)
+    if version is None:
+        return public_pages_version(), None
+    stored = values.get(key)
+    if stored is not None and stored[0] == version:
+        return int(version), stored[1]
+    return int(version), None
 
 
-def merchant_public_stamp(pk: int) -> str | None:
-    """A fingerprint of what a merchant's cached public profile depends on; None if there is no such entity."""
-    from django.db import connection
-
-    from ..models import ReplyStatus
-
-    with connection.cursor() as cursor:
-        cursor.execute(_STAMP_SQL, [ReplyStatus.PUBLISHED.value, ReplyStatus.PUBLISHED.value, pk])
-        row = cursor.fetchone()
-    return None if row is None else repr(row)
+def public_cache_set(key: str, version: int, answer) -> None:
+    """Store an answer rendered under ``version`` (as returned by ``public_cache_get`` before rendering)."""
+    cache.set(key, (version, answer), PUBLIC_PAGES_TTL)

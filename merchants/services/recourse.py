@@ -34,6 +34,7 @@ from ..models import (
     ReinspectionStatus,
     ReplyStatus,
 )
+from ..selectors.register import public_pages_changed
 from .rating_policy import rating_policy_active
 from .register import merchant_mark_rating_stale
 
@@ -110,6 +111,8 @@ def appeal_file(*, merchant: Merchant, grounds: str, actor) -> RatingAppeal:
             )
             Merchant.objects.filter(pk=merchant.pk).update(rating_under_appeal=True)
             audit_log(actor=actor, action="appeal.file", target=appeal, to_status=AppealStatus.OPEN)
+            # The profile and the open data show "under appeal" at once, before any recompute.
+            transaction.on_commit(public_pages_changed)
     except IntegrityError:
         raise ValidationFailed(_("已有一项申诉正在处理，请勿重复申诉。")) from None
     merchant.rating_under_appeal = True
@@ -149,6 +152,8 @@ def appeal_decide(*, appeal: RatingAppeal, upheld: bool, reason: str, actor) -> 
         )
         Merchant.objects.filter(pk=appeal.merchant_id).update(rating_under_appeal=False)
         merchant_mark_rating_stale(merchant_ids=[appeal.merchant_id], reason="appeal")
+        # The notice goes at once, not only once a worker has run the queued recompute.
+        transaction.on_commit(public_pages_changed)
     return appeal
 
 
@@ -185,6 +190,7 @@ def reply_publish(*, reply: RatingReply, actor, published_text: str | None = Non
             actor=actor,
             fields={"published_text": text, "reviewed_by": _user(actor), "reviewed_at": timezone.now()},
         )
+        transaction.on_commit(public_pages_changed)
     return reply
 
 
@@ -202,7 +208,12 @@ def reply_reject(*, reply: RatingReply, reason: str, actor) -> RatingReply:
 
 
 def reply_withdraw(*, reply: RatingReply, actor) -> RatingReply:
-    return REPLY_WORKFLOW.transition(reply, ReplyStatus.WITHDRAWN, actor=actor)
+    was_public = reply.status == ReplyStatus.PUBLISHED
+    with transaction.atomic():
+        REPLY_WORKFLOW.transition(reply, ReplyStatus.WITHDRAWN, actor=actor)
+        if was_public:
+            transaction.on_commit(public_pages_changed)
+    return reply
 
 
 # --- re-inspection -------------------------------------------------------------------------

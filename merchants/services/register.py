@@ -301,6 +301,7 @@ def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None
             target=merchant,
             data={"fields": sorted(changed_fields or [])} if not is_new else {"region": merchant.region_id},
         )
-        # Directory, lists and open data show register facts: drop their cached copies once committed.
+        # Profiles, directory, lists and open data show register facts (a stall's profile its market's name):
+        # drop every cached copy once committed. Register edits are rare, so a global bump costs nothing.
         transaction.on_commit(public_pages_changed)
     return merchant

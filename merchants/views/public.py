@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.functional import cached_property
@@ -28,8 +28,9 @@ from ..filters.register import (
 from ..models import MerchantStatus
 from ..selectors.register import (
     PUBLIC_PAGES_TTL,
-    merchant_public_stamp,
+    public_cache_get,
     public_cache_key,
+    public_cache_set,
     public_headline_counts,
     public_merchant_or_404,
     public_merchants,
@@ -66,7 +67,7 @@ def _admitted(key: str, admit_after: int) -> bool:
 
 def _serve_cached(request, key_parts: tuple, produce, admit_after: int = 1):
     key = public_cache_key("page", request.get_full_path(), get_language() or "", *key_parts)
-    hit = cache.get(key)
+    version, hit = public_cache_get(key)
     if hit is not None:
         content_type, body = hit
         return HttpResponse(body.replace(_CSRF_SLOT, get_token(request).encode()), content_type=content_type)
@@ -83,7 +84,7 @@ def _serve_cached(request, key_parts: tuple, produce, admit_after: int = 1):
         and not response.has_header("Content-Disposition")
     ):
         body = _CSRF_INPUT.sub(rb"\1" + _CSRF_SLOT + rb"\2", response.content)
-        cache.set(key, (content_type, body), PUBLIC_PAGES_TTL)
+        public_cache_set(key, version, (content_type, body))
     return response
 
 
@@ -174,18 +175,10 @@ class MerchantDirectoryView(FilterView):
 merchant_list = cached_public_page(MerchantDirectoryView.as_view(), admit_after=2)
 
 
+@cached_public_page
 def merchant_detail(request, pk: int):
-    """Cached per merchant: the key also carries a stamp of the row and its published reply, so an edit of
-    the register entry, an appeal or a reply shows at once even though those services bump no version."""
-    if not _cacheable_request(request):
-        return _render_profile(request, pk)
-    stamp = merchant_public_stamp(pk)
-    if stamp is None:
-        raise Http404
-    return _serve_cached(request, (stamp,), lambda: _render_profile(request, pk))
-
-
-def _render_profile(request, pk: int):
+    """Cached like the lists: every write a profile shows (register, region, appeal, reply, rating) bumps the
+    public pages version, so a hit costs no query. An unknown id raises 404 before anything is stored."""
     merchant = public_merchant_or_404(pk)
     _label(merchant)
     return render(request, "merchants/merchant_detail.html", {"merchant": merchant})

@@ -77,10 +77,13 @@ def test_public_page_says_under_appeal(rated, client):
     assert "申诉处理中" in body
 
 
-def test_reply_is_published_after_moderation_and_shown_as_merchants_words(rated, client):
+def test_reply_is_published_after_moderation_and_shown_as_merchants_words(
+    rated, client, django_capture_on_commit_callbacks
+):
     reply = recourse.reply_submit(merchant=rated, text="我店已整改，欢迎监督。某某是骗子！", actor=None)
     assert "欢迎监督" not in client.get(f"/merchants/{rated.pk}/").content.decode()
-    recourse.reply_publish(reply=reply, published_text="我店已整改，欢迎监督。", actor=make_staff())
+    with django_capture_on_commit_callbacks(execute=True):  # the published reply replaces the cached page
+        recourse.reply_publish(reply=reply, published_text="我店已整改，欢迎监督。", actor=make_staff())
     body = client.get(f"/merchants/{rated.pk}/").content.decode()
     assert "我店已整改，欢迎监督。" in body and "商户自述" in body and "骗子" not in body
     newer = recourse.reply_submit(merchant=rated, text="新的回应。", actor=None)
