@@ -49,7 +49,14 @@ def campaign_rating_facts(*, as_of: date, merchant_ids_qs=None, **_ignored):
             default=Value(0),
             output_field=IntegerField(),
         )
-    qs = Merchant.objects.filter(Q(is_large_venue=True) | Exists(entries))
+    # ``IN`` rather than ``EXISTS`` beside the OR: PostgreSQL hashes the commended ids once instead of
+    # probing the entries for every merchant of the table (0.4 s at 140k, the fixed cost of every
+    # district's recompute).
+    commended_ids = CommendationEntry.objects.filter(
+        commendation_list__published_at__date__gt=since,
+        commendation_list__published_at__date__lte=as_of,
+    ).values("merchant_id")
+    qs = Merchant.objects.filter(Q(is_large_venue=True) | Q(pk__in=commended_ids))
     if merchant_ids_qs is not None:
         qs = qs.filter(pk__in=merchant_ids_qs)
     return (

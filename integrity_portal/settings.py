@@ -99,6 +99,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 IS_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
+# PostgreSQL's JIT compiles any statement whose estimated cost passes jit_above_cost: on this portal's
+# whole-table aggregates and directory queries it spent 0.1-0.4 s compiling statements that run in tens of
+# milliseconds (docs/BENCHMARKS.md). Off by default; DATABASE_JIT=true, or "options" in the URL, overrides.
+if IS_POSTGRES and not env.bool("DATABASE_JIT", default=False):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = " ".join(filter(None, [_options.get("options", ""), "-c jit=off"]))
 
 # Optional streaming replica for anonymous public reads (docs/SCALING.md §3); without it nothing changes.
 # For this many seconds after a public pages version is first seen, public reads stay on the primary.

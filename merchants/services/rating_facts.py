@@ -71,7 +71,9 @@ def _scope_filter(ids: list[int] | None, region_codes: list[str] | None) -> Q:
     if ids is not None:
         q &= Q(merchant_id__in=ids)
     if region_codes is not None:
-        q &= Q(merchant__region_id__in=region_codes)
+        # A semi-join from the region's merchants (the merchant-id index of each fact table) rather than a
+        # join from every fact row: a district's recompute then reads its own facts, not the whole city's.
+        q &= Q(merchant_id__in=Merchant.objects.filter(region_id__in=region_codes).values("id"))
     return q
 
 

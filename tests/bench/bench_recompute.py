@@ -237,6 +237,9 @@ def _fan_out_through_workers() -> list[tuple[int, str]]:
                 f"--concurrency={processes}",
                 "--without-mingle",
                 "--without-gossip",
+                # Tasks the seeding queued with no worker running would otherwise rate a few merchants
+                # before the fan-out does.
+                "--purge",
                 "-n",
                 f"bench{processes}@%h",
             ],

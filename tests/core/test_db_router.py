@@ -289,7 +289,7 @@ def test_DATABASE_REPLICA_URL_adds_the_replica_alias_router_and_middleware():
     )
     assert replica["CONN_MAX_AGE"] == default["CONN_MAX_AGE"] == 45
     assert replica["CONN_HEALTH_CHECKS"] is True
-    assert replica["OPTIONS"] == default["OPTIONS"] == {"sslmode": "prefer"}
+    assert replica["OPTIONS"] == default["OPTIONS"] == {"sslmode": "prefer", "options": "-c jit=off"}
     assert replica["TEST"]["MIRROR"] == "default"
     assert conf["routers"] == [ROUTER]
     middleware = conf["middleware"]
@@ -297,6 +297,17 @@ def test_DATABASE_REPLICA_URL_adds_the_replica_alias_router_and_middleware():
         middleware.index(MIDDLEWARE)
         == middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
     )
+
+
+def test_postgres_connections_run_without_jit_unless_asked():
+    url = "postgres://portal@db:5432/portal"
+    assert _settings_in_subprocess(DATABASE_URL=url)["databases"]["default"]["OPTIONS"] == {
+        "options": "-c jit=off"
+    }
+    jit = _settings_in_subprocess(DATABASE_URL=url, DATABASE_JIT="true")["databases"]["default"]
+    assert "options" not in jit.get("OPTIONS", {})
+    sqlite = _settings_in_subprocess(DATABASE_URL="sqlite:////tmp/x.sqlite3")["databases"]["default"]
+    assert "options" not in sqlite["OPTIONS"]
 
 
 def test_replica_on_another_database_engine_refuses_to_start():

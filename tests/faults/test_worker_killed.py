@@ -167,7 +167,7 @@ def _blocked_recompute_backend():
             """
             SELECT a.pid, a.query FROM pg_stat_activity a
             WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-              AND a.wait_event_type = 'Lock' AND a.query LIKE 'UPDATE "merchants_merchant" SET stars%%'
+              AND a.wait_event_type = 'Lock' AND a.query LIKE 'UPDATE "merchants_merchant"%%SET stars%%'
               AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
                           WHERE l.pid = a.pid AND c.relname = 'merchants_rating'
                             AND l.mode = 'RowExclusiveLock')
