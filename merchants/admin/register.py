@@ -37,7 +37,14 @@ from ..models import (
 )
 from ..resources import MerchantResource, short_label
 from ..selectors.register import public_pages_changed
-from ..services import claim_code_issue, format_claim_code, membership_grant, merchant_save, staff_assign_role
+from ..services import (
+    claim_code_issue,
+    format_claim_code,
+    membership_grant,
+    merchant_delete,
+    merchant_save,
+    staff_assign_role,
+)
 
 
 class RegionListFilter(admin.SimpleListFilter):
@@ -218,15 +225,17 @@ class MerchantAdmin(RegionScopedAdminMixin, ImportExportModelAdmin, SimpleHistor
         except DomainError as exc:
             raise PermissionDenied(exc.message) from exc
 
-    # Only system administrators may delete an entity (staff roles hold no delete permission); its cached
-    # profile must turn into a 404 at once, as after any other register change.
+    # Only system administrators may delete an entity (staff roles hold no delete permission).
     def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        transaction.on_commit(public_pages_changed)
+        try:
+            merchant_delete(merchant=obj, actor=request.user)
+        except DomainError as exc:
+            raise PermissionDenied(exc.message) from exc
 
     def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        transaction.on_commit(public_pages_changed)
+        with transaction.atomic():
+            for merchant in queryset:
+                self.delete_model(request, merchant)
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         kwargs = super().get_resource_kwargs(request, *args, **kwargs)

@@ -159,13 +159,16 @@ class Merchant(models.Model):
         db_index=False,
         db_constraint=False,
     )
+    # The current rating's digest, beside the pointer: the recompute compares it for every merchant in
+    # scope, and reading it here spares a join with the whole rating history (which only grows).
+    rating_digest = models.BigIntegerField(_("当前评定摘要"), null=True, blank=True, editable=False)
     plaque_token = models.CharField(
         _("牌匾验证码"), max_length=32, unique=True, default=new_plaque_token, editable=False
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["rating_stale", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["rating_stale", "rating_digest", "updated_at"])
 
     class Meta:
         verbose_name = _("市场主体")
@@ -181,7 +184,7 @@ class Merchant(models.Model):
             ),
         ]
         # Few, deliberate indexes, and none on the columns a recompute writes (stars, credit_class,
-        # current_rating): PostgreSQL can then rewrite a rated row in place (a HOT update, with the
+        # current_rating, rating_digest): PostgreSQL can then rewrite a rated row in place (a HOT update, with the
         # fillfactor set in migration 0003) without touching any index. Region-scoped filters use the
         # region-led index; city-wide star filters match a fifth of the table, where an index does not help.
         indexes = [

@@ -6,6 +6,7 @@ from .register import (  # noqa: F401
     format_claim_code,
     membership_grant,
     merchant_claim,
+    merchant_delete,
     merchant_mark_rating_stale,
     merchant_save,
     staff_assign_role,

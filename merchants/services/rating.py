@@ -12,6 +12,7 @@ same transaction that writes the results, so a crash rolls the flags back and th
 sweep retries; an event that commits after the facts were read sets the flag
 again and queues its own recompute.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,6 +24,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from integrity_portal.core.audit import audit_log
@@ -127,39 +129,56 @@ class _Outcome:
 def _pg_array(values) -> str:
     """An array literal of integers, NULLs and credit classes (one letter or empty): one constant for the
     planner, where a list adapted by the driver becomes an ``ARRAY[…]`` expression of one node per row."""
-    return "{" + ",".join("NULL" if v is None else f'"{v}"' if isinstance(v, str) else str(v) for v in values) + "}"
+    return (
+        "{"
+        + ",".join("NULL" if v is None else f'"{v}"' if isinstance(v, str) else str(v) for v in values)
+        + "}"
+    )
 
 
-def _update_merchants(rows: list[tuple]) -> None:
-    """``rows`` = (id, stars, credit_class, current_rating_id): the merchants' rating pointers.
+def _update_merchants(rows: list[tuple]) -> int:
+    """``rows`` = (id, stars, credit_class, current_rating_id, rating_digest): the merchants' rating pointers.
 
     PostgreSQL: one ``UPDATE … FROM unnest(arrays)`` for the lot (four parameters, however many rows);
     elsewhere one ``UPDATE … FROM (VALUES …)`` per batch.
     """
     table = connection.ops.quote_name(Merchant._meta.db_table)
     if connection.vendor == "postgresql":
-        ids, stars, classes, rating_ids = zip(*rows, strict=True)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} AS m SET stars = v.stars, credit_class = v.klass, "  # noqa: S608
-                "current_rating_id = v.rating_id "
-                "FROM unnest(%s::bigint[], %s::smallint[], %s::varchar[], %s::bigint[]) "
-                "AS v(id, stars, klass, rating_id) WHERE m.id = v.id",
-                [_pg_array(ids), _pg_array(stars), _pg_array(classes), _pg_array(rating_ids)],
+                "current_rating_id = v.rating_id, rating_digest = v.digest "
+                "FROM unnest(%s::bigint[], %s::smallint[], %s::varchar[], %s::bigint[], %s::bigint[]) "
+                "AS v(id, stars, klass, rating_id, digest) WHERE m.id = v.id",
+                [_pg_array(column) for column in zip(*rows, strict=True)],
             )
-        return
+            return cursor.rowcount
+    updated = 0
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
-        values = ",".join(["(%s,%s,%s,%s)"] * len(chunk))
+        values = ",".join(["(%s,%s,%s,%s,%s)"] * len(chunk))
         params = [p for row in chunk for p in row]
         # Only the quoted table name and placeholders are interpolated; every value is a parameter.
         sql = (
             f"UPDATE {table} SET stars = CAST(v.column2 AS integer), credit_class = v.column3, "  # noqa: S608
-            f"current_rating_id = CAST(v.column4 AS integer) "
+            f"current_rating_id = CAST(v.column4 AS integer), rating_digest = CAST(v.column5 AS integer) "
             f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            updated += cursor.rowcount
+    return updated
+
+
+def _drop_orphans(rating_ids: list[int]) -> int:
+    """Delete the just-written history rows whose merchant was deleted meanwhile (see ``merchant_delete``)."""
+    gone = ~Exists(Merchant.objects.filter(pk=OuterRef("merchant_id")))
+    deleted = 0
+    for start in range(0, len(rating_ids), BATCH):
+        deleted += Rating.objects.filter(gone, pk__in=rating_ids[start : start + BATCH]).delete()[0]
+    if deleted:
+        logger.warning("recompute: %s rating rows of deleted merchants dropped", deleted)
+    return deleted
 
 
 def _copy_ratings(pending: list[tuple[int, _Outcome]]) -> list[int]:
@@ -196,7 +215,9 @@ def _insert_ratings(pending: list[tuple[int, _Outcome]]) -> list[int]:
     placeholder = "(" + ", ".join(["%s"] * len(RATING_COLUMNS)) + ")"
     sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(pending))} RETURNING id, merchant_id"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for merchant_id, outcome in pending for value in (merchant_id, *outcome.row)])
+        cursor.execute(
+            sql, [value for merchant_id, outcome in pending for value in (merchant_id, *outcome.row)]
+        )
         by_merchant = {merchant_id: rating_id for rating_id, merchant_id in cursor.fetchall()}
     return [by_merchant[merchant_id] for merchant_id, _outcome in pending]
 
@@ -206,7 +227,7 @@ def _current(ids: list[int] | None, region_codes: list[str] | None):
     qs = Merchant.objects.all()
     if region_codes is not None:
         qs = qs.filter(region_id__in=region_codes)
-    columns = ("id", "stars", "credit_class", "current_rating__digest")
+    columns = ("id", "stars", "credit_class", "rating_digest")
     if ids is None:
         yield from stream_rows(qs.order_by("id").values_list(*columns))
         return
@@ -227,7 +248,7 @@ class _RatingWriter:
         self.changed = 0
 
     def class_only(self, merchant_id: int, credit_class: str) -> None:
-        self.updates.append((merchant_id, None, credit_class, None))
+        self.updates.append((merchant_id, None, credit_class, None, None))
         if len(self.updates) >= self.batch:
             self.flush()
 
@@ -237,17 +258,20 @@ class _RatingWriter:
             self.flush()
 
     def flush(self) -> None:
+        rating_ids: list[int] = []
         if self.pending:
             rating_ids = _insert_ratings(self.pending)
             self.updates.extend(
-                (merchant_id, outcome.scored.stars, outcome.scored.credit_class, rating_id)
+                (merchant_id, outcome.scored.stars, outcome.scored.credit_class, rating_id, outcome.digest)
                 for (merchant_id, outcome), rating_id in zip(self.pending, rating_ids, strict=True)
             )
             self.history_rows += len(self.pending)
             self.pending = []
         if self.updates:
-            _update_merchants(self.updates)
-            self.changed += len(self.updates)
+            updated = _update_merchants(self.updates)
+            if updated < len(self.updates):  # merchants deleted since they were read
+                self.history_rows -= _drop_orphans(rating_ids)
+            self.changed += updated
             self.updates = []
 
 

@@ -305,3 +305,31 @@ def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None
         # drop every cached copy once committed. Register edits are rare, so a global bump costs nothing.
         transaction.on_commit(public_pages_changed)
     return merchant
+
+
+def merchant_delete(*, merchant: Merchant, actor) -> None:
+    """Remove an entity from the register for good (system administrators only: staff roles hold no delete
+    permission; a closed business is deregistered, not deleted).
+
+    The row is locked before Django collects what cascades with it. A rating recompute writes history rows
+    before it updates the merchant row, so with the lock taken first either the recompute committed earlier
+    (and its rows are collected here) or its update finds the row gone and it drops the rows it wrote
+    (``services.rating``): the rating history holds no row of a deleted entity, with no per-row foreign-key
+    check on the recompute's path.
+    """
+    if actor is not None and not getattr(actor, "is_superuser", False):
+        raise NotPermitted(_("只有系统管理员可以删除市场主体；停业的主体请办理注销。"))
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
+        if locked is None:
+            return
+        audit_log(
+            actor=actor,
+            action="merchant.delete",
+            target=locked,
+            data={"name": locked.name, "region": locked.region_id},
+        )
+        if getattr(actor, "is_authenticated", False):
+            locked._history_user = actor
+        locked.delete()
+        transaction.on_commit(public_pages_changed)

@@ -174,7 +174,7 @@ def _reset_to_cold() -> None:
     """Clear every merchant's rating pointers: the next run rescores everyone and writes history anew."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE merchants_merchant SET stars = NULL, credit_class = '', current_rating_id = NULL "
+            "UPDATE merchants_merchant SET stars = NULL, credit_class = '', current_rating_id = NULL, rating_digest = NULL "
             "WHERE stars IS NOT NULL OR credit_class <> '' OR current_rating_id IS NOT NULL"
         )
         cursor.execute("VACUUM ANALYZE merchants_merchant")
@@ -361,7 +361,7 @@ def test_bench_recompute(seeded):
     for code in districts:
         n = Merchant.objects.filter(region_id=code).count()
         _reset = Merchant.objects.filter(region_id=code).update(
-            stars=None, credit_class="", current_rating=None
+            stars=None, credit_class="", current_rating=None, rating_digest=None
         )
         result, secs = _timed(lambda code=code: ratings_recompute(region_code=code))
         per_region.append((code, n, secs, result.changed))

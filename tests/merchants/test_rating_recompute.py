@@ -300,7 +300,7 @@ def test_recompute_matches_across_fetch_sizes_and_region_scope(regions):
             inspect(m, metrology=SERIOUS)
     ratings_recompute()
     expected = dict(Merchant.objects.values_list("id", "stars"))
-    Merchant.objects.update(stars=None, credit_class="", current_rating=None)
+    Merchant.objects.update(stars=None, credit_class="", current_rating=None, rating_digest=None)
     Rating.objects.all().delete()
     with (
         mock.patch.object(rating_facts, "FETCH", 1),
