@@ -288,7 +288,7 @@ def _claim(ids: list[int] | None, region_codes: list[str] | None, stale_only: bo
             base.filter(pk__in=ids[start : start + BATCH], rating_stale=True).update(rating_stale=False)
         return ids
     if stale_only:
-        claimed = list(base.filter(rating_stale=True).values_list("id", flat=True))
+        claimed = list(base.filter(rating_stale=True).order_by("id").values_list("id", flat=True))
         for start in range(0, len(claimed), BATCH):
             Merchant.objects.filter(pk__in=claimed[start : start + BATCH]).update(rating_stale=False)
         return claimed
@@ -334,6 +334,10 @@ def ratings_recompute(
         if connection.vendor == "postgresql":
             _tune_transaction(outermost=outermost)
         ids = _claim(ids, region_codes, stale_only)
+        if ids is not None:
+            # The walk below merges merchants and facts by ascending id, batch after batch: an id list out
+            # of order would pair merchants with no facts (stale-only runs over several batches did).
+            ids = sorted(ids)
         if ids is not None and not ids:
             result.seconds = round(time.perf_counter() - started, 3)
             return result

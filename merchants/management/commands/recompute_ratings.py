@@ -14,6 +14,23 @@ from merchants.regions import region_exists
 from merchants.services.rating import ratings_recompute
 
 
+def _peak_rss_mb() -> float:
+    """This process's own peak resident memory.
+
+    ``/proc/self/status`` ``VmHWM`` where there is one: Linux carries ``ru_maxrss`` over ``exec`` from the
+    process that forked this one, so a command started by a large parent (a benchmark that seeded 1.4M
+    entities) would report the parent's peak, not its own.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class Command(BaseCommand):
     help = "Recompute star ratings in set-based SQL (all merchants, one region, or only stale ones)."
 
@@ -40,7 +57,7 @@ class Command(BaseCommand):
             result = ratings_recompute(region_code=region, stale_only=stale_only, actor=None)
         except DomainError as exc:
             raise CommandError(exc.message) from None
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_mb = _peak_rss_mb()
         self.stdout.write(
             f"considered={result.considered} changed={result.changed} history_rows={result.history_rows} "
             f"rated={result.rated} seconds={result.seconds:.3f} peak_rss_mb={peak_mb:.0f}"
