@@ -10,6 +10,8 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.scoping import region_and_descendants
@@ -44,7 +46,16 @@ STATUS_LABELS = {
 }
 KIND_CHOICES = [(k.value, KIND_LABELS[k]) for k in MerchantKind]
 INDUSTRY_CHOICES = [(i.value, INDUSTRY_LABELS[i]) for i in Industry]
-STARS_CHOICES = [(str(n), _("%(n)d 星") % {"n": n}) for n in range(5, -1, -1)] + [(NOT_RATED, _("尚未评级"))]
+
+
+def _stars_label(n: int) -> str:
+    return gettext("%(n)d 星") % {"n": n}
+
+
+# Lazy labels: formatting a lazy string at import would fix it in the default language.
+STARS_CHOICES = [(str(n), lazy(_stars_label, str)(n)) for n in range(5, -1, -1)] + [
+    (NOT_RATED, _("尚未评级"))
+]
 
 
 def region_choices() -> list[tuple[str, str]]:

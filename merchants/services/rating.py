@@ -139,7 +139,7 @@ def _pg_array(values) -> str:
 def _update_merchants(rows: list[tuple]) -> int:
     """``rows`` = (id, stars, credit_class, current_rating_id, rating_digest): the merchants' rating pointers.
 
-    PostgreSQL: one ``UPDATE … FROM unnest(arrays)`` for the lot (four parameters, however many rows);
+    PostgreSQL: one ``UPDATE … FROM unnest(arrays)`` for the lot (five parameters, however many rows);
     elsewhere one ``UPDATE … FROM (VALUES …)`` per batch.
     """
     table = connection.ops.quote_name(Merchant._meta.db_table)

@@ -170,3 +170,10 @@ def test_language_switcher_ignores_unknown_language(client, regions):
     assert response.status_code == 302
     assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
     assert "主体查询" in client.get("/").content.decode()
+
+
+def test_directory_star_filter_speaks_the_visitors_language(client, regions):
+    english = client.get("/merchants/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">4 stars<" in english and "4 星" not in english
+    chinese = client.get("/merchants/").content.decode()
+    assert ">4 星<" in chinese
