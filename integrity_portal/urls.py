@@ -3,9 +3,10 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from integrity_portal.core import views as core_views
+from integrity_portal.core.api_docs import RedocDocsView, SwaggerDocsView
 
 api_v1 = [
     path("", include("merchants.api.urls")),
@@ -26,8 +27,8 @@ urlpatterns = [
     path("notices/", include("campaigns.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/docs/", SwaggerDocsView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", RedocDocsView.as_view(url_name="api-schema"), name="api-redoc"),
     path("healthz/", core_views.healthz, name="healthz"),
     path("", include("merchants.urls_credit")),
     path("", include("merchants.urls")),

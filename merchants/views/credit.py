@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 
+from csp.decorators import csp
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from ..models import BLACK_KINDS, RED_KINDS, ListEntryKind, ListName, Merchant, MerchantStatus, Region
-from ..plaque import plaque_svg
+from ..plaque import PLAQUE_CSP, plaque_svg
 from ..selectors.credit import five_star_merchants_public, list_entries_public, merchant_by_plaque_token
 from .public import cached_public_page
 
@@ -172,6 +173,7 @@ def red_list(request):
     )
 
 
+@csp(PLAQUE_CSP)
 def plaque(request, pk: int):
     """A printable A5 SVG plaque whose QR code opens the live verification page."""
     merchant = get_object_or_404(

@@ -95,6 +95,43 @@ def test_deploy_check_is_clean_with_production_settings():
     )
     result = _run_python(code, env)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNINGS" not in result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout + result.stderr
+
+
+_HSTS_CODE = (
+    "import os, django; os.environ['DJANGO_SETTINGS_MODULE']='integrity_portal.settings'; django.setup();"
+    "from django.conf import settings as s;"
+    "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD);"
+    "from django.http import HttpResponse; from django.middleware.security import SecurityMiddleware;"
+    "from django.test import RequestFactory;"
+    "r = SecurityMiddleware(lambda request: HttpResponse())(RequestFactory().get('/', secure=True));"
+    "print(r.headers.get('Strict-Transport-Security'))"
+)
+
+
+def _production_env(**extra) -> dict:
+    env = {k: v for k, v in _clean_env().items() if not k.startswith("SECURE_HSTS_")}
+    env.update(SECRET_KEY="prod-" + "k7Q2x9LmZ4vB8nR1tY6wE3uI0oP5aS" * 2, ALLOWED_HOSTS="portal.example.cn")
+    env.update(extra)
+    return env
+
+
+def test_hsts_preload_and_subdomains_are_off_unless_the_domain_owner_opts_in():
+    """Preload and includeSubDomains bind a whole (government) domain to HTTPS: issue #11 wants both opt-in."""
+    result = _run_python(_HSTS_CODE, _production_env())
+    assert result.returncode == 0, result.stderr
+    flags, header = result.stdout.strip().splitlines()[-2:]
+    assert flags == "31536000 False False"
+    assert header == "max-age=31536000"
+
+    opted_in = _run_python(
+        _HSTS_CODE, _production_env(SECURE_HSTS_INCLUDE_SUBDOMAINS="true", SECURE_HSTS_PRELOAD="true")
+    )
+    assert opted_in.returncode == 0, opted_in.stderr
+    flags, header = opted_in.stdout.strip().splitlines()[-2:]
+    assert flags == "31536000 True True"
+    assert header == "max-age=31536000; includeSubDomains; preload"
 
 
 @pytest.mark.django_db
