@@ -36,6 +36,32 @@ DEMO_LOGINS = [
     ("demo_merchant", "410802", None, "解放区商户负责人"),
 ]
 
+# Rostered inspectors (检查人员名册), posted at city level so they may inspect in every district:
+# (city, full name); login demo_inspector_<city>_<n>, certificate number <city>2026<n>.
+DEMO_INSPECTORS = [
+    ("410800", "王磊"),
+    ("410800", "李娜"),
+    ("410800", "张伟"),
+    ("410800", "刘洋"),
+    ("411000", "陈静"),
+    ("411000", "杨帆"),
+    ("620500", "赵强"),
+    ("620500", "孙丽"),
+    ("150300", "周杰"),
+    ("150300", "吴敏"),
+]
+
+
+def demo_inspector_logins() -> list[tuple[str, str, str, str]]:
+    """(login, city, full name, certificate number) of each demo inspector, deterministic."""
+    out, seen = [], {}
+    for city, name in DEMO_INSPECTORS:
+        seen[city] = seen.get(city, 0) + 1
+        n = seen[city]
+        out.append((f"demo_inspector_{city}_{n}", city, name, f"{city}2026{n:04d}"))
+    return out
+
+
 CITY_SHORT = {"410800": "焦作", "411000": "许昌", "620500": "天水", "150300": "乌海"}
 
 # District → (weight, road names). 焦作 (the seed-000 city) carries 70 % of the entities.
@@ -404,5 +430,30 @@ def seed_demo_logins(*, seed: int, merchant_count: int, stdout=None) -> None:
             )
             if merchant is not None:
                 Membership.objects.create(user=user, merchant=merchant, role=MembershipRole.OWNER)
+    for username, city, full_name, certificate in demo_inspector_logins():
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.cn"}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        profile = getattr(user, "staff_profile", None)
+        if profile is None or (profile.region_id, profile.role, profile.full_name, profile.certificate_number) != (
+            city,
+            StaffRole.INSPECTOR,
+            full_name,
+            certificate,
+        ):
+            staff_assign_role(
+                user=user,
+                region_code=city,
+                role=StaffRole.INSPECTOR,
+                actor=None,
+                unit=f"{CITY_SHORT.get(city, '')}市市场监管局执法大队",
+                full_name=full_name,
+                certificate_number=certificate,
+            )
     if stdout is not None:
-        stdout.write(f"  演示账号 / demo logins: {len(DEMO_LOGINS)} ready")
+        stdout.write(
+            f"  演示账号 / demo logins: {len(DEMO_LOGINS)} ready, {len(DEMO_INSPECTORS)} rostered inspectors"
+        )

@@ -57,9 +57,30 @@ def _pick(value: float, table):
 FINDING = ((0.86, FindingLevel.PASS), (0.11, FindingLevel.MINOR), (0.03, FindingLevel.SERIOUS))
 
 
+def _rosters(merchants) -> dict[str, list[tuple[int, str]]]:
+    """Per region of the demo merchants, the rostered inspectors (user id, name) who may work there."""
+    from .selectors.staff import inspector_roster
+
+    out = {}
+    for region in sorted({r for _m, _i, r in merchants}):
+        out[region] = sorted((p.user_id, p.full_name) for p in inspector_roster(region=region))
+    return out
+
+
+def _inspectors(seed, mid, k, roster) -> dict:
+    """Two different rostered inspectors, drawn from the hash (names only if no roster exists)."""
+    if len(roster) < 2:
+        return {"inspector_names": INSPECTORS[int(_u(seed, mid, f"who-{k}") * len(INSPECTORS))]}
+    i = int(_u(seed, mid, f"who-{k}") * len(roster))
+    j = (i + 1 + int(_u(seed, mid, f"who2-{k}") * (len(roster) - 1))) % len(roster)
+    (a, name_a), (b, name_b) = roster[i], roster[j]
+    return {"inspector_1_id": a, "inspector_2_id": b, "inspector_names": f"{name_a}、{name_b}"}
+
+
 def _inspections(seed, merchants, today, done) -> list[Inspection]:
     rows = []
-    for mid, industry, _region in merchants:
+    rosters = _rosters(merchants)
+    for mid, industry, region in merchants:
         if mid in done:
             continue
         u = _u(seed, mid, "insp")
@@ -85,7 +106,7 @@ def _inspections(seed, merchants, today, done) -> list[Inspection]:
                 Inspection(
                     merchant_id=mid,
                     inspected_on=today - timedelta(days=days),
-                    inspector_names=INSPECTORS[int(_u(seed, mid, f"who-{k}") * len(INSPECTORS))],
+                    **_inspectors(seed, mid, k, rosters.get(region, [])),
                     plan=DEMO_PLAN,
                     outcome=outcome,
                     published=True,
@@ -136,6 +157,7 @@ def _penalties(seed, merchants, today, done, months) -> list[Penalty]:
                 publish_by=decided + timedelta(days=28) if published else None,
                 publicity_from=start if published else None,
                 publicity_until=start + relativedelta(months=months[tier]) if published else None,
+                publicity_months=months[tier] if published else None,
             )
         )
     return rows

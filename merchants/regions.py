@@ -45,3 +45,15 @@ def region_and_descendant_codes(code: str) -> list[str]:
 
 def region_exists(code: str) -> bool:
     return code in _tree()[1]
+
+
+def region_and_ancestor_codes(code: str) -> list[str]:
+    """``code`` and every region above it (district → city → province); [] for an unknown code."""
+    children, names = _tree()
+    if code not in names:
+        return []
+    parent_of = {child: parent for parent, kids in children.items() for child in kids}
+    out = [code]
+    while out[-1] in parent_of and len(out) < 10:
+        out.append(parent_of[out[-1]])
+    return out

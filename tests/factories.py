@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -41,6 +43,27 @@ def make_staff(region_code: str = "410800", role: str = StaffRole.CITY_BUREAU, *
 
     user = UserFactory(**user_kwargs)
     staff_assign_role(user=user, region_code=region_code, role=role, actor=None)
+    user.refresh_from_db()
+    return user
+
+
+_cert_seq = itertools.count(1)
+
+
+def make_inspector(region_code: str = "410800", full_name: str | None = None, certificate_number: str | None = None):
+    """An inspector on the roster of ``region_code``: inspector role, a name and a certificate number."""
+    from merchants.services import staff_assign_role
+
+    n = next(_cert_seq)
+    user = UserFactory()
+    staff_assign_role(
+        user=user,
+        region_code=region_code,
+        role=StaffRole.INSPECTOR,
+        actor=None,
+        full_name=full_name or f"检查员{n}",
+        certificate_number=certificate_number if certificate_number is not None else f"T{region_code}{n:05d}",
+    )
     user.refresh_from_db()
     return user
 

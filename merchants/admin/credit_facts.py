@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import Commitment, Inspection, ListEntry, ListName, Penalty
+from integrity_portal.core.errors import DomainError
+
+from ..models import INSPECTION_ITEMS, Commitment, Inspection, ListEntry, ListName, Penalty, PenaltyTier
+from ..selectors.staff import inspector_roster_for_viewer
 from ..services import credit as credit_services
-from ._service_admin import CreditAdmin, ServiceCreateMixin, credit_action
+from ..services.credit import INSPECTION_CORRECTABLE
+from ..services.rating_policy import rating_policy_active
+from ._service_admin import CreditAdmin, ServiceCheckedForm, ServiceCreateMixin, credit_action
+
+INSPECTION_ITEM_FIELDS = tuple(name for name, _label in INSPECTION_ITEMS)
 
 
 @admin.register(Commitment)
@@ -41,7 +49,14 @@ class CommitmentAdmin(ServiceCreateMixin, CreditAdmin):
     )
 
 
-class InspectionForm(forms.ModelForm):
+class InspectorChoiceField(forms.ModelChoiceField):
+    """A rostered inspector, shown by name and certificate number, never by login."""
+
+    def label_from_instance(self, obj):
+        return obj.staff_profile.roster_label
+
+
+class InspectionAddForm(ServiceCheckedForm):
     class Meta:
         model = Inspection
         fields = (
@@ -49,38 +64,95 @@ class InspectionForm(forms.ModelForm):
             "inspected_on",
             "inspector_1",
             "inspector_2",
-            "inspector_names",
             "plan",
-            "price_marking",
-            "metrology",
-            "advertising",
-            "food_safety",
-            "premises",
+            *INSPECTION_ITEM_FIELDS,
             "outcome",
             "notes",
             "published",
         )
 
-    def clean(self):
-        data = super().clean()
-        if data.get("inspector_1") and data.get("inspector_1") == data.get("inspector_2"):
-            raise forms.ValidationError(_("现场检查须由两名不同的执法人员进行。"))
-        return data
+
+class InspectionCorrectForm(forms.ModelForm):
+    correction_reason = forms.CharField(
+        label=gettext_lazy("更正原因"),
+        max_length=300,
+        help_text=gettext_lazy("检查日期、检查人员和检查结果录入后不能修改；如有错误请撤回公示并重新录入。"),
+    )
+
+    class Meta:
+        model = Inspection
+        fields = credit_services.INSPECTION_CORRECTABLE
 
 
 @admin.register(Inspection)
-class InspectionAdmin(CreditAdmin):
-    form = InspectionForm
+class InspectionAdmin(ServiceCreateMixin, CreditAdmin):
+    """Recorded only through ``inspection_record``; afterwards only notes, plan and publication are
+    corrected (``inspection_correct``, with a reason, audited)."""
+
     list_display = ("merchant", "inspected_on", "outcome", "published", "inspector_names")
     list_filter = ("outcome", "published", "inspected_on")
     date_hierarchy = "inspected_on"
 
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = InspectionAddForm if obj is None else InspectionCorrectForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return InspectionAddForm.Meta.fields
+        return (*self.get_readonly_fields(request, obj), *INSPECTION_CORRECTABLE, "correction_reason")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return (
+            "merchant",
+            "inspected_on",
+            "inspector_names",
+            *INSPECTION_ITEM_FIELDS,
+            "outcome",
+            "created_by",
+            "created_at",
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in ("inspector_1", "inspector_2"):
+            roster = inspector_roster_for_viewer(request.user)
+            return InspectorChoiceField(
+                queryset=get_user_model()
+                .objects.filter(staff_profile__in=roster)
+                .select_related("staff_profile")
+                .order_by("staff_profile__region_id", "staff_profile__full_name", "pk"),
+                label=db_field.verbose_name,
+                required=True,
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def create(self, request, data):
+        return credit_services.inspection_record(
+            merchant=data["merchant"],
+            inspected_on=data["inspected_on"],
+            inspector_1=data["inspector_1"],
+            inspector_2=data["inspector_2"],
+            findings={name: data[name] for name in INSPECTION_ITEM_FIELDS},
+            outcome=data["outcome"],
+            plan=data.get("plan", ""),
+            notes=data.get("notes", ""),
+            published=data.get("published", True),
+            actor=request.user,
+        )
+
     def save_model(self, request, obj, form, change):
-        created = not change
-        if created:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        credit_services.inspection_saved(inspection=obj, actor=request.user, created=created)
+        if not change:
+            return super().save_model(request, obj, form, change)
+        changes = {k: form.cleaned_data[k] for k in form.changed_data if k in INSPECTION_CORRECTABLE}
+        try:
+            credit_services.inspection_correct(
+                inspection=obj, changes=changes, reason=form.cleaned_data["correction_reason"], actor=request.user
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
+        obj.refresh_from_db()
 
 
 @admin.register(Penalty)
@@ -105,9 +177,29 @@ class PenaltyAdmin(ServiceCreateMixin, CreditAdmin):
         "kind",
         "fine_yuan",
         "tier",
+        "publicity_months",
         "facts",
     )
     actions = ["revoke"]
+
+    def get_changeform_initial_data(self, request):
+        """Pre-fill the publicity period with the active policy's default for the tier
+        (``?tier=serious`` pre-fills that tier's; without one, the moderate tier's)."""
+        initial = super().get_changeform_initial_data(request)
+        tier = initial.get("tier") if initial.get("tier") in PenaltyTier.values else PenaltyTier.MODERATE
+        initial.setdefault("tier", tier)
+        initial["publicity_months"] = rating_policy_active().rules["publicity_months"][tier]
+        return initial
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "publicity_months" and field is not None:
+            months = rating_policy_active().rules["publicity_months"]
+            field.help_text = _(
+                "在法定幅度内确定：简易程序 3 个月；一般 3–12 个月（默认 %(m)d）；严重 12–36 个月（默认 %(s)d）。"
+                "留空按默认；仅给予警告的不予公示。"
+            ) % {"m": months["moderate"], "s": months["serious"]}
+        return field
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -133,6 +225,7 @@ class PenaltyAdmin(ServiceCreateMixin, CreditAdmin):
             tier=data["tier"],
             fine_yuan=data.get("fine_yuan") or 0,
             facts=data.get("facts", ""),
+            publicity_months=data.get("publicity_months"),
             actor=request.user,
         )
 

@@ -6,18 +6,36 @@ data); the portal endpoints never include the internal credit-risk class.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrity_portal.core.api import DefaultCursorPagination
+from integrity_portal.core.scoping import scope_to_user_region
 
-from ..models import BLACK_KINDS, RED_KINDS, ListEntry, ListName, Rating, RatingAppeal, Region
+from ..models import (
+    BLACK_KINDS,
+    INSPECTION_ITEMS,
+    RED_KINDS,
+    FindingLevel,
+    Inspection,
+    InspectionOutcome,
+    ListEntry,
+    ListName,
+    Merchant,
+    Rating,
+    RatingAppeal,
+    Region,
+)
 from ..selectors.credit import list_entries_public, merchant_rating_history, rating_breakdown
 from ..selectors.register import member_merchant_or_404
+from ..selectors.staff import inspector_roster_for_viewer
+from ..services.credit import inspection_record
 from ..services.recourse import appeal_file, raise_rating_suggestions
 
 
@@ -182,3 +200,96 @@ class MyAppealsApi(generics.ListCreateAPIView):
             merchant=merchant, grounds=serializer.validated_data["grounds"], actor=request.user
         )
         return Response(AppealSerializer(appeal).data, status=201)
+
+
+# --- staff: inspections -------------------------------------------------------------------
+
+
+class CanRecordInspections(permissions.BasePermission):
+    """Bureau staff whose role may record inspections (district branches, the city, inspectors)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(
+            user and user.is_authenticated and user.is_staff and user.has_perm("merchants.add_inspection")
+        )
+
+
+class InspectorField(serializers.PrimaryKeyRelatedField):
+    """A user id that must be on the roster the caller may pick from (the service checks the merchant's)."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        roster = inspector_roster_for_viewer(request.user if request else None)
+        return get_user_model().objects.filter(staff_profile__in=roster)
+
+
+class InspectionInSerializer(serializers.Serializer):
+    merchant = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    inspected_on = serializers.DateField()
+    inspector_1 = InspectorField()
+    inspector_2 = InspectorField()
+    price_marking = serializers.ChoiceField(FindingLevel.choices, default=FindingLevel.PASS)
+    metrology = serializers.ChoiceField(FindingLevel.choices, default=FindingLevel.PASS)
+    advertising = serializers.ChoiceField(FindingLevel.choices, default=FindingLevel.PASS)
+    food_safety = serializers.ChoiceField(FindingLevel.choices, default=FindingLevel.PASS)
+    premises = serializers.ChoiceField(FindingLevel.choices, default=FindingLevel.PASS)
+    outcome = serializers.ChoiceField(InspectionOutcome.choices)
+    plan = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    published = serializers.BooleanField(default=True)
+
+
+class InspectionOutSerializer(serializers.ModelSerializer):
+    merchant_name = serializers.CharField(source="merchant.name", read_only=True)
+
+    class Meta:
+        model = Inspection
+        fields = [
+            "id",
+            "merchant",
+            "merchant_name",
+            "inspected_on",
+            "inspector_1",
+            "inspector_2",
+            "inspector_names",
+            "plan",
+            *(name for name, _label in INSPECTION_ITEMS),
+            "outcome",
+            "notes",
+            "published",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class StaffInspectionsApi(generics.ListCreateAPIView):
+    """Inspections of the caller's region; a new one is recorded only through ``inspection_record``."""
+
+    permission_classes = [CanRecordInspections]
+    pagination_class = EntryCursorPagination
+
+    def get_serializer_class(self):
+        return InspectionInSerializer if self.request.method == "POST" else InspectionOutSerializer
+
+    def get_queryset(self):
+        return scope_to_user_region(
+            Inspection.objects.select_related("merchant"), self.request.user, field="merchant__region"
+        ).order_by("-id")
+
+    @extend_schema(
+        summary="录入现场检查记录（检查人员须为本辖区名册内的两名不同检查员，日期不得晚于今天）",
+        tags=["staff"],
+        request=InspectionInSerializer,
+        responses={201: InspectionOutSerializer},
+    )
+    def post(self, request, *args, **kwargs):
+        ser = InspectionInSerializer(data=request.data, context={"request": request})
+        ser.is_valid(raise_exception=True)
+        d = dict(ser.validated_data)
+        merchant = scope_to_user_region(Merchant.objects.all(), request.user).filter(pk=d.pop("merchant")).first()
+        if merchant is None:
+            raise NotFound(_("您的辖区内没有该市场主体。"))
+        findings = {name: d.pop(name) for name, _label in INSPECTION_ITEMS}
+        inspection = inspection_record(merchant=merchant, findings=findings, actor=request.user, **d)
+        return Response(InspectionOutSerializer(inspection).data, status=201)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("lists/black/", credit.BlackListApi.as_view(), name="api-black-list"),
     path("portal/merchants/<int:pk>/rating/", credit.MyRatingApi.as_view(), name="api-my-rating"),
     path("portal/merchants/<int:pk>/appeals/", credit.MyAppealsApi.as_view(), name="api-my-appeals"),
+    path("staff/inspections/", credit.StaffInspectionsApi.as_view(), name="api-staff-inspections"),
 ]

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.fields import actor_fk
-from integrity_portal.core.uploads import RandomUploadPath
+from integrity_portal.core.uploads import ORIGINAL_NAME_MAX, RandomUploadPath
 
 from .register import Merchant
 
@@ -26,12 +26,16 @@ __all__ = [
     "ListEntry",
     "ListEntryKind",
     "ListName",
+    "ListProposal",
+    "ProposalStatus",
     "Penalty",
     "PenaltyKind",
     "PenaltyTier",
     "RepairEvidence",
     "RepairStatus",
+    "OPEN_REPAIR_STATUSES",
     "INSPECTION_ITEMS",
+    "COMMITMENT_ITEMS",
     "BLACK_KINDS",
     "RED_KINDS",
 ]
@@ -93,6 +97,18 @@ INSPECTION_ITEMS = (
 )
 
 
+# The inspection items each kind of commitment promises to keep: a non-pass finding on one of them,
+# on a visit while the commitment was in force, is a breach of that commitment (承诺—监管—践诺).
+# The one place this mapping lives: the rating facts (SQL), the breach selector and the docs read it.
+COMMITMENT_ITEMS: dict[str, tuple[str, ...]] = {
+    "comprehensive": ("price_marking", "metrology", "advertising", "food_safety", "premises"),
+    "price": ("price_marking",),
+    "quality": ("metrology", "advertising"),
+    "food_safety": ("food_safety",),
+    "service": ("premises",),
+}
+
+
 def _finding_field(label):
     return models.CharField(label, max_length=8, choices=FindingLevel.choices, default=FindingLevel.PASS)
 
@@ -116,6 +132,32 @@ class Inspection(models.Model):
     outcome = models.CharField(_("检查结论"), max_length=14, choices=InspectionOutcome.choices)
     notes = models.TextField(_("检查情况说明"), blank=True)
     published = models.BooleanField(_("已公示"), default=True)
+    # Re-inspection (FHRS): the visit re-checks an earlier inspection, and its result supersedes that
+    # inspection's findings for the items it re-checked. Both marks are set only by
+    # ``reinspection_complete``; the earlier visit stays on record, so the rating facts filter on
+    # ``superseded_items`` (comma-separated item names) instead of deleting anything.
+    rechecks = models.ForeignKey(
+        "self",
+        verbose_name=_("复查的原检查"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rechecked_by",
+        editable=False,
+    )
+    superseded_items = models.CharField(
+        _("已被复查取代的项目"), max_length=80, blank=True, default="", editable=False
+    )
+    superseded_by = models.ForeignKey(
+        "self",
+        verbose_name=_("取代本次结果的复查"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    superseded_at = models.DateTimeField(_("被复查取代时间"), null=True, blank=True, editable=False)
     created_by = actor_fk(_("录入人"))
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
@@ -131,6 +173,16 @@ class Inspection(models.Model):
     @property
     def items(self) -> list[tuple[str, str, str]]:
         return [(name, label, getattr(self, name)) for name, label in INSPECTION_ITEMS]
+
+    @property
+    def superseded_item_names(self) -> list[str]:
+        return [name for name in (self.superseded_items or "").split(",") if name]
+
+    @property
+    def superseded_labels(self) -> list[str]:
+        """Labels of the items a re-inspection superseded (for staff, portal and public notes)."""
+        names = set(self.superseded_item_names)
+        return [str(label) for name, label in INSPECTION_ITEMS if name in names]
 
 
 class PenaltyKind(models.TextChoices):
@@ -165,6 +217,12 @@ class Penalty(models.Model):
     publish_by = models.DateField(_("最迟公示日期"), null=True, blank=True)
     publicity_from = models.DateField(_("公示起始日"), null=True, blank=True)
     publicity_until = models.DateField(_("公示截止日"), null=True, blank=True)
+    publicity_months = models.PositiveSmallIntegerField(
+        _("公示期（月）"),
+        null=True,
+        blank=True,
+        help_text=_("由作出决定的执法人员在法定幅度内确定：简易程序 3 个月，一般 3–12 个月，严重 12–36 个月。"),
+    )
     publicity_ended_at = models.DateTimeField(_("提前停止公示时间"), null=True, blank=True)
     publicity_end_reason = models.CharField(_("停止公示原因"), max_length=300, blank=True)
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
@@ -262,10 +320,67 @@ class ListEntry(models.Model):
         )
 
 
+class ProposalStatus(models.TextChoices):
+    OPEN = "open", _("待决定")
+    LISTED = "listed", _("已决定列入")
+    DISMISSED = "dismissed", _("不予列入")
+
+
+class ListProposal(models.Model):
+    """A proposal (拟列入) to list a merchant as seriously dishonest, opened when its abnormal-operation
+    entry is still in force after 3 years. Nothing is published until the district decides it with
+    a real decision number; dismissal is final for that source entry (one proposal per entry)."""
+
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("市场主体"), on_delete=models.CASCADE, related_name="list_proposals"
+    )
+    source_entry = models.ForeignKey(
+        ListEntry, verbose_name=_("经营异常名录记录"), on_delete=models.CASCADE, related_name="proposals"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN, db_index=True
+    )
+    reason = models.CharField(_("拟列入事由"), max_length=300)
+    proposed_on = models.DateField(_("提出日期"))
+    decision_number = models.CharField(_("决定书文号"), max_length=80, blank=True)
+    legal_basis = models.CharField(_("列入依据"), max_length=300, blank=True)
+    decided_by_user = actor_fk(_("决定人"))
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    dismiss_reason = models.CharField(_("不予列入理由"), max_length=300, blank=True)
+    listed_entry = models.ForeignKey(
+        ListEntry,
+        verbose_name=_("列入的名单记录"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("拟列入严重违法失信名单")
+        verbose_name_plural = _("拟列入严重违法失信名单")
+        ordering = ["-proposed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_entry"], name="listproposal_one_per_source_entry"),
+            models.CheckConstraint(
+                condition=~Q(status="listed") | (~Q(decision_number="") & ~Q(legal_basis="")),
+                name="listproposal_listed_has_decision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} · {self.get_status_display()}"
+
+
 class RepairStatus(models.TextChoices):
     SUBMITTED = "submitted", _("已提交，待审核")
     APPROVED = "approved", _("已准予修复")
     REFUSED = "refused", _("不予修复")
+
+
+#: Statuses in which a request still awaits a decision (at most one per fact, see the constraints).
+OPEN_REPAIR_STATUSES = [RepairStatus.SUBMITTED.value]
 
 
 class CreditRepairRequest(models.Model):
@@ -312,7 +427,19 @@ class CreditRepairRequest(models.Model):
                 condition=(Q(list_entry__isnull=False) & Q(penalty__isnull=True))
                 | (Q(list_entry__isnull=True) & Q(penalty__isnull=False)),
                 name="repair_targets_one_fact",
-            )
+            ),
+            # One open request per fact: three parallel submissions used to create three pending requests
+            # (check-then-insert). The service also locks the fact's row; this is the guarantee.
+            models.UniqueConstraint(
+                fields=["list_entry"],
+                condition=Q(status__in=OPEN_REPAIR_STATUSES, list_entry__isnull=False),
+                name="repair_one_open_per_entry",
+            ),
+            models.UniqueConstraint(
+                fields=["penalty"],
+                condition=Q(status__in=OPEN_REPAIR_STATUSES, penalty__isnull=False),
+                name="repair_one_open_per_penalty",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -324,6 +451,9 @@ class RepairEvidence(models.Model):
         CreditRepairRequest, verbose_name=_("修复申请"), on_delete=models.CASCADE, related_name="evidence"
     )
     file = models.FileField(_("证明材料"), upload_to=RandomUploadPath("credit/repair"))
+    original_name = models.CharField(
+        _("原文件名"), max_length=ORIGINAL_NAME_MAX, blank=True, default="", editable=False
+    )
     description = models.CharField(_("说明"), max_length=200, blank=True)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 

@@ -275,10 +275,31 @@ class StaffProfile(models.Model):
     unit = models.CharField(
         _("单位"), max_length=100, blank=True, help_text=_("如：解放区市场监管局、焦北监管所")
     )
+    full_name = models.CharField(
+        _("姓名"), max_length=40, blank=True, help_text=_("检查记录和人员名册中显示的真实姓名。")
+    )
+    certificate_number = models.CharField(
+        _("执法证号"),
+        max_length=30,
+        blank=True,
+        help_text=_("行政执法证件号码；检查员须有执法证号才列入检查人员名册。"),
+    )
 
     class Meta:
         verbose_name = _("工作人员信息")
         verbose_name_plural = _("工作人员信息")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate_number"],
+                condition=~Q(certificate_number=""),
+                name="staffprofile_unique_certificate",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.region} · {self.get_role_display()}"
+
+    @property
+    def roster_label(self) -> str:
+        """How an inspector appears in drop-downs and on records: name and certificate number."""
+        return f"{self.full_name or self.user.get_username()}（{_('执法证号')} {self.certificate_number}）"

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
-from integrity_portal.core.errors import TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.scoping import user_covers_region
 from integrity_portal.core.workdays import add_working_days
 
 from ..models import (
@@ -36,7 +37,7 @@ from ..models import (
     PenaltyTier,
 )
 from ..selectors.credit import q_entry_in_force
-from .rating_policy import rating_policy_active
+from .rating_policy import PUBLICITY_BOUNDS, rating_policy_active
 from .register import merchant_mark_rating_stale
 from .repair import repair_earliest_date, repair_request_decide, repair_request_submit  # noqa: F401 - one import path
 
@@ -106,6 +107,40 @@ def commitment_revoke(*, commitment: Commitment, reason: str, actor) -> Commitme
 # --- inspections ---------------------------------------------------------------------------
 
 
+def inspection_check_inspectors(*, merchant: Merchant, inspector_1, inspector_2) -> tuple:
+    """The two inspectors' roster profiles, or a ValidationFailed naming the field at fault.
+
+    Both must be on the roster of the merchant's region (``inspector_roster``) and be two
+    different people; a merchant account, an ordinary staff account, an inspector without a
+    certificate number or one posted in another city is refused.
+    """
+    from ..selectors.staff import inspector_roster
+
+    if inspector_1 is None or inspector_2 is None:
+        raise ValidationFailed(
+            _("现场检查须由两名在册检查人员进行，请选择检查人员。"), details={"field": "inspector_1"}
+        )
+    if getattr(inspector_1, "pk", inspector_1) == getattr(inspector_2, "pk", inspector_2):
+        raise ValidationFailed(
+            _("现场检查须由两名不同的执法人员进行。"), details={"field": "inspector_2"}
+        )
+    roster = {
+        p.user_id: p
+        for p in inspector_roster(region=merchant.region_id).filter(
+            user_id__in=[getattr(inspector_1, "pk", inspector_1), getattr(inspector_2, "pk", inspector_2)]
+        )
+    }
+    profiles = []
+    for field, user in (("inspector_1", inspector_1), ("inspector_2", inspector_2)):
+        profile = roster.get(getattr(user, "pk", user))
+        if profile is None:
+            raise ValidationFailed(
+                _("所选检查人员不在本辖区检查人员名册中（须为持执法证的检查员）。"), details={"field": field}
+            )
+        profiles.append(profile)
+    return tuple(profiles)
+
+
 def inspection_record(
     *,
     merchant: Merchant,
@@ -113,65 +148,136 @@ def inspection_record(
     findings: dict[str, str],
     outcome: str,
     actor,
-    inspector_1=None,
-    inspector_2=None,
-    inspector_names: str = "",
+    inspector_1,
+    inspector_2,
     plan: str = "",
     notes: str = "",
     published: bool = True,
 ) -> Inspection:
+    """Record an on-site inspection: the only way one is written (admin, API, import alike).
+
+    Never a future date (a visit cannot be published before it happens); two different
+    inspectors from the roster of the merchant's region; their names (with certificate
+    numbers) are kept on the record as written on the day.
+    """
+    if getattr(actor, "is_authenticated", False) and not user_covers_region(actor, merchant.region_id):
+        raise NotPermitted(_("只能录入本辖区市场主体的检查记录。"))
+    if not isinstance(inspected_on, date):
+        raise ValidationFailed(_("检查日期无效。"), details={"field": "inspected_on"})
     if inspected_on > timezone.localdate():
-        raise ValidationFailed(_("检查日期不能晚于今天。"))
-    if inspector_1 is not None and inspector_1 == inspector_2:
-        raise ValidationFailed(_("现场检查须由两名不同的执法人员进行。"))
+        raise ValidationFailed(_("检查日期不能晚于今天。"), details={"field": "inspected_on"})
+    first, second = inspection_check_inspectors(
+        merchant=merchant, inspector_1=inspector_1, inspector_2=inspector_2
+    )
     values = {}
     for name, label in INSPECTION_ITEMS:
-        level = findings.get(name, FindingLevel.PASS)
+        level = (findings or {}).get(name, FindingLevel.PASS)
         if level not in FindingLevel.values:
             raise ValidationFailed(_("%(item)s 的检查结果无效。") % {"item": label})
         values[name] = level
     if outcome not in InspectionOutcome.values:
-        raise ValidationFailed(_("检查结论无效。"))
+        raise ValidationFailed(_("检查结论无效。"), details={"field": "outcome"})
+    names = "、".join(p.full_name or p.user.get_username() for p in (first, second))
     with transaction.atomic():
         inspection = Inspection.objects.create(
             merchant=merchant,
             inspected_on=inspected_on,
-            inspector_1=inspector_1,
-            inspector_2=inspector_2,
-            inspector_names=inspector_names,
-            plan=plan,
+            inspector_1_id=first.user_id,
+            inspector_2_id=second.user_id,
+            inspector_names=names[:60],
+            plan=(plan or "")[:120],
             outcome=outcome,
-            notes=notes,
+            notes=notes or "",
             published=published,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
             **values,
         )
-        audit_log(actor=actor, action="inspection.record", target=inspection, to_status=outcome)
+        audit_log(
+            actor=actor,
+            action="inspection.record",
+            target=inspection,
+            to_status=outcome,
+            data={"inspectors": [first.certificate_number, second.certificate_number]},
+        )
         merchant_mark_rating_stale(merchant_ids=[merchant.pk], reason="inspection")
     return inspection
 
 
-def inspection_saved(*, inspection: Inspection, actor, created: bool) -> None:
-    """For the admin form, which saves the row itself: audit and mark the rating stale."""
-    audit_log(actor=actor, action="inspection.record" if created else "inspection.change", target=inspection)
-    merchant_mark_rating_stale(merchant_ids=[inspection.merchant_id], reason="inspection")
+#: What a correction may change; the merchant, date and inspectors are the visit itself.
+INSPECTION_CORRECTABLE = ("notes", "published", "plan")
+
+
+def inspection_correct(*, inspection: Inspection, changes: dict, reason: str, actor) -> Inspection:
+    """Correct a recorded inspection's notes, plan or publication, with a reason, audited.
+
+    Findings, date and inspectors are not edited after the fact: a wrong record is withdrawn
+    from publication here and the visit recorded again (or re-inspected), so history stays true.
+    """
+    reason = _required(reason, _("更正原因"))
+    unknown = set(changes) - set(INSPECTION_CORRECTABLE)
+    if unknown:
+        raise ValidationFailed(
+            _("检查记录的日期、检查人员和检查结果录入后不能修改；如有错误请撤回公示后重新录入。"),
+            details={"fields": sorted(unknown)},
+        )
+    with transaction.atomic():
+        locked = Inspection.objects.select_for_update().get(pk=inspection.pk)
+        before = {k: getattr(locked, k) for k in changes}
+        changed = [k for k, v in changes.items() if before[k] != v]
+        if not changed:
+            return locked
+        for key in changed:
+            setattr(locked, key, changes[key])
+        locked.save(update_fields=changed)
+        audit_log(
+            actor=actor,
+            action="inspection.correct",
+            target=locked,
+            note=reason,
+            data={k: [str(before[k]), str(changes[k])] for k in changed},
+        )
+        merchant_mark_rating_stale(merchant_ids=[locked.merchant_id], reason="inspection")
+    return locked
 
 
 # --- penalties -----------------------------------------------------------------------------
 
 
-def penalty_publicity_window(*, decided_on: date, tier: str, kind: str, rules: dict) -> dict:
-    """Warnings alone are not published; others within 20 working days, for the tier's months."""
-    publish_by = add_working_days(decided_on, 20)
+def penalty_publicity_range(tier: str) -> tuple[int, int]:
+    """The months the law allows for a tier's publicity: minor 3, moderate 3–12, serious 12–36."""
+    return PUBLICITY_BOUNDS[tier]
+
+
+def penalty_publicity_window(
+    *, decided_on: date, tier: str, kind: str, rules: dict, months: int | None = None
+) -> dict:
+    """Warnings alone are not published; others within 20 working days, for the months the officer
+    chose within the tier's legal range (the policy's default when none was given)."""
     if kind == PenaltyKind.WARNING:
-        return {"published": False, "publish_by": None, "publicity_from": None, "publicity_until": None}
+        return {
+            "published": False,
+            "publish_by": None,
+            "publicity_from": None,
+            "publicity_until": None,
+            "publicity_months": None,
+        }
+    lo, hi = penalty_publicity_range(tier)
+    if months is None:
+        months = rules["publicity_months"][tier]
+    if isinstance(months, bool) or not isinstance(months, int) or not lo <= months <= hi:
+        raise ValidationFailed(
+            _("%(tier)s处罚的公示期须在 %(lo)d 至 %(hi)d 个月之间。")
+            % {"tier": PenaltyTier(tier).label, "lo": lo, "hi": hi},
+            details={"field": "publicity_months"},
+        )
+    publish_by = add_working_days(decided_on, 20)
     publicity_from = max(decided_on, min(timezone.localdate(), publish_by))
-    months = rules["publicity_months"][tier]
     return {
         "published": True,
         "publish_by": publish_by,
         "publicity_from": publicity_from,
         "publicity_until": publicity_from + relativedelta(months=months),
+        "publicity_months": months,
     }
 
 
@@ -186,7 +292,10 @@ def penalty_record(
     actor,
     fine_yuan=0,
     facts: str = "",
+    publicity_months: int | None = None,
 ) -> Penalty:
+    """Record a penalty decision; ``publicity_months`` is the period the decision sets within the
+    legal range of its tier (None: the active policy's default for the tier)."""
     decision_number = _required(decision_number, _("处罚决定书文号"))
     legal_basis = _required(legal_basis, _("处罚依据"))
     if kind not in PenaltyKind.values or tier not in PenaltyTier.values:
@@ -199,7 +308,11 @@ def penalty_record(
             details={"field": "decision_number"},
         )
     window = penalty_publicity_window(
-        decided_on=decided_on, tier=tier, kind=kind, rules=rating_policy_active().rules
+        decided_on=decided_on,
+        tier=tier,
+        kind=kind,
+        rules=rating_policy_active().rules,
+        months=publicity_months,
     )
     try:
         with transaction.atomic():
@@ -215,7 +328,13 @@ def penalty_record(
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
                 **window,
             )
-            audit_log(actor=actor, action="penalty.record", target=penalty, to_status=tier)
+            audit_log(
+                actor=actor,
+                action="penalty.record",
+                target=penalty,
+                to_status=tier,
+                data={"publicity_months": window["publicity_months"]},
+            )
             merchant_mark_rating_stale(merchant_ids=[merchant.pk], reason="penalty")
     except IntegrityError:
         raise ValidationFailed(
@@ -361,14 +480,17 @@ def list_entry_remove(*, entry: ListEntry, reason: str, actor) -> ListEntry:
 
 
 def list_entries_expire(*, as_of: date | None = None, actor=None) -> dict:
-    """End entries whose term is over and escalate 3-year-old abnormal-operation entries.
+    """End entries whose term is over, and open a listing proposal for each abnormal-operation
+    entry still in force after 3 years.
 
-    Idempotent: an ended entry is never touched again; an escalation is created once
-    (the new entry's decision number is derived from the old one and unique per merchant).
+    Nothing is published by this task: the proposal waits for the district's decision
+    (``list_proposals.list_proposal_decide``), which alone creates the serious-dishonesty entry.
+    Idempotent: an ended entry is never touched again; a source entry has at most one proposal.
     """
+    from .list_proposals import list_proposal_open
+
     as_of = as_of or timezone.localdate()
     now = timezone.now()
-    expired = escalated = 0
     with transaction.atomic():
         due = list(
             ListEntry.objects.select_for_update().filter(
@@ -378,31 +500,16 @@ def list_entries_expire(*, as_of: date | None = None, actor=None) -> dict:
         for entry in due:
             ListEntry.objects.filter(pk=entry.pk).update(ended_at=now, end_reason=_("期限届满，自动移出"))
             audit_log(actor=actor, action="list_entry.expire", target=entry, to_status="ended")
-        expired = len(due)
-        limit = as_of - relativedelta(years=ABNORMAL_ESCALATION_YEARS)
-        stale_abnormal = list(
-            ListEntry.objects.select_for_update().filter(
-                q_entry_in_force(as_of), kind=ListEntryKind.ABNORMAL_OPERATION, valid_from__lte=limit
-            )
-        )
-        for entry in stale_abnormal:
-            new = ListEntry.objects.create(
-                merchant_id=entry.merchant_id,
-                list_name=ListName.BLACK,
-                kind=ListEntryKind.SERIOUS_DISHONESTY,
-                reason=_("列入经营异常名录届满三年仍未履行相关义务"),
-                legal_basis=_("《市场监督管理严重违法失信名单管理办法》"),
-                decision_number=f"{entry.decision_number}-转严重",
-                decided_by=entry.decided_by,
-                valid_from=as_of,
-                valid_until=as_of + relativedelta(years=SERIOUS_DISHONESTY_YEARS),
-            )
-            ListEntry.objects.filter(pk=entry.pk).update(
-                ended_at=now, end_reason=_("届满三年转入严重违法失信名单"), escalated_to=new
-            )
-            audit_log(actor=actor, action="list_entry.escalate", target=entry, to_status="escalated")
-            audit_log(actor=actor, action="list_entry.add_black", target=new, to_status=new.kind)
-        escalated = len(stale_abnormal)
-        ids = [e.merchant_id for e in due] + [e.merchant_id for e in stale_abnormal]
-        merchant_mark_rating_stale(merchant_ids=ids, reason="list_entry_expiry")
-    return {"expired": expired, "escalated": escalated}
+        merchant_mark_rating_stale(merchant_ids=[e.merchant_id for e in due], reason="list_entry_expiry")
+    limit = as_of - relativedelta(years=ABNORMAL_ESCALATION_YEARS)
+    stale_abnormal = ListEntry.objects.filter(
+        q_entry_in_force(as_of),
+        kind=ListEntryKind.ABNORMAL_OPERATION,
+        valid_from__lte=limit,
+        proposals__isnull=True,
+    ).order_by("pk")
+    proposed = 0
+    for entry in stale_abnormal:
+        _proposal, created = list_proposal_open(source_entry=entry, as_of=as_of, actor=actor)
+        proposed += int(created)
+    return {"expired": len(due), "proposed": proposed}

@@ -6,15 +6,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from integrity_portal.core import ratelimit
 from integrity_portal.core.audit import audit_log
+from integrity_portal.core.client import address_key
 from integrity_portal.core.errors import DomainError, NotPermitted, ValidationFailed
 from integrity_portal.core.roles import ROLE_GROUP_NAMES, StaffRole, sync_role_groups
 from integrity_portal.core.scoping import user_covers_region
@@ -30,22 +31,67 @@ from ..models import (
     StaffProfile,
 )
 from ..selectors.register import public_pages_changed
+from .accounts import require_confirmed_email
 
 
-def staff_assign_role(*, user, region_code: str, role: str, actor, unit: str = "") -> StaffProfile:
-    """Make ``user`` a staff member of ``region_code`` with ``role`` (and only that role's group)."""
+def _staff_text(value: str | None, label, max_length: int) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    if len(value) > max_length or any(ord(c) < 32 for c in value):
+        raise ValidationFailed(
+            _("%(f)s格式不正确（最多 %(n)d 个字符，不含控制字符）。") % {"f": label, "n": max_length}
+        )
+    return value
+
+
+def staff_assign_role(
+    *,
+    user,
+    region_code: str,
+    role: str,
+    actor,
+    unit: str = "",
+    full_name: str | None = None,
+    certificate_number: str | None = None,
+) -> StaffProfile:
+    """Make ``user`` a staff member of ``region_code`` with ``role`` (and only that role's group).
+
+    ``full_name`` and ``certificate_number`` (执法证号) are kept when None; an inspector is on the
+    roster (``merchants.selectors.staff.inspector_roster``) only with a certificate number, and a
+    certificate number belongs to one person.
+    """
     if role not in StaffRole.values:
         raise ValidationFailed(_("未知的工作人员角色：%(role)s") % {"role": role})
     try:
         region = Region.objects.get(pk=region_code)
     except Region.DoesNotExist:
         raise ValidationFailed(_("未知的区划代码：%(code)s") % {"code": region_code}) from None
+    defaults = {"region": region, "role": role, "unit": unit}
+    full_name = _staff_text(full_name, _("姓名"), 40)
+    certificate_number = _staff_text(certificate_number, _("执法证号"), 30)
+    if full_name is not None:
+        defaults["full_name"] = full_name
+    if certificate_number is not None:
+        defaults["certificate_number"] = certificate_number
     with transaction.atomic():
+        if certificate_number and (
+            StaffProfile.objects.filter(certificate_number=certificate_number).exclude(user=user).exists()
+        ):
+            raise ValidationFailed(
+                _("执法证号“%(n)s”已登记给其他工作人员。") % {"n": certificate_number},
+                details={"field": "certificate_number"},
+            )
         if not Group.objects.filter(name=ROLE_GROUP_NAMES[role]).exists():
             sync_role_groups()
-        profile, _created = StaffProfile.objects.update_or_create(
-            user=user, defaults={"region": region, "role": role, "unit": unit}
-        )
+        try:
+            with transaction.atomic():
+                profile, _created = StaffProfile.objects.update_or_create(user=user, defaults=defaults)
+        except IntegrityError:  # two appointments with one certificate number at once
+            raise ValidationFailed(
+                _("执法证号“%(n)s”已登记给其他工作人员。") % {"n": certificate_number},
+                details={"field": "certificate_number"},
+            ) from None
         if not user.is_staff:
             user.is_staff = True
             user.save(update_fields=["is_staff"])
@@ -57,7 +103,7 @@ def staff_assign_role(*, user, region_code: str, role: str, actor, unit: str = "
             action="staff.assign_role",
             target=profile,
             to_status=role,
-            data={"region": region.code},
+            data={"region": region.code, "certificate_number": profile.certificate_number},
         )
     return profile
 
@@ -154,50 +200,21 @@ def claim_code_issue(*, merchant, actor) -> tuple[ClaimCode, str]:
     return claim, plain
 
 
-def _claim_rate() -> tuple[int, int]:
-    """The ``claim`` rate from settings (``10/hour``) as (attempts, window in seconds)."""
-    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("claim") or "10/hour"
-    count, _sep, period = rate.partition("/")
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(period[:1].lower(), 3600)
-    return int(count), seconds
-
-
-def _claim_failure_keys(user, ip: str | None) -> list[str]:
-    keys = [f"claim-fail:user:{user.pk}"]
-    if ip:
-        keys.append(f"claim-fail:ip:{ip}")
-    return keys
-
-
-def _claim_check_throttle(keys: list[str]) -> None:
-    limit, _window = _claim_rate()
-    counts = cache.get_many(keys)
-    if any(int(v) >= limit for v in counts.values()):
-        raise TooManyAttempts(CLAIM_TOO_MANY_ATTEMPTS)
-
-
-def _claim_record_failure(keys: list[str]) -> None:
-    _limit, window = _claim_rate()
-    for key in keys:
-        cache.add(key, 0, timeout=window)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-
-
 def merchant_claim(*, user, registration_number: str, code: str, ip: str | None = None) -> Membership:
     """Make ``user`` the owner of the merchant with this USCC or licence number, spending the code.
 
     A wrong registration number, a wrong, used or expired code all give the same
     error, so the form reveals neither whether a merchant exists nor which part was
-    wrong. Wrong attempts are counted per user and per IP address; past the limit
-    every attempt is refused until the window ends.
+    wrong. Wrong attempts are counted (``claim`` scope of ``core.ratelimit``) per user and per client
+    address (``ip``, from ``core.client.client_ip``); past the limit every attempt is refused until the
+    window ends. An account whose e-mail address is not confirmed yet cannot claim at all.
     """
     if not getattr(user, "is_authenticated", False):
         raise NotPermitted(_("请先登录。"))
-    keys = _claim_failure_keys(user, ip)
-    _claim_check_throttle(keys)
+    require_confirmed_email(user)
+    idents = [f"user:{user.pk}", address_key(ip) if ip else ""]
+    if not ratelimit.peek("claim", idents).allowed:
+        raise TooManyAttempts(CLAIM_TOO_MANY_ATTEMPTS)
     number = (registration_number or "").strip().upper()
     plain = normalize_claim_code(code)
     merchant = None
@@ -225,7 +242,7 @@ def merchant_claim(*, user, registration_number: str, code: str, ip: str | None 
                     data={"membership_id": membership.pk, "user": user.get_username()},
                 )
     if membership is None:
-        _claim_record_failure(keys)
+        ratelimit.record("claim", idents)
         raise ValidationFailed(CLAIM_CODE_INVALID, code="claim_invalid")
     return membership
 
@@ -259,21 +276,6 @@ def membership_grant(*, user, merchant, role: str, actor) -> Membership:
             data={"membership_id": membership.pk, "user": user.get_username()},
         )
     return membership
-
-
-def user_signup(*, username: str, email: str, password: str):
-    """Create a merchant's portal account (not staff); the password was checked by the validators."""
-    from django.contrib.auth import get_user_model
-
-    User = get_user_model()
-    with transaction.atomic():
-        if User.objects.filter(username=username).exists():
-            raise ValidationFailed(_("该用户名已被使用。"))
-        user = User.objects.create_user(username=username, email=email, password=password)
-        audit_log(
-            actor=user, action="account.signup", target=user, data={"consent": "用户协议与个人信息保护说明"}
-        )
-    return user
 
 
 def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None = None) -> Merchant:

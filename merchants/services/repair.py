@@ -11,15 +11,17 @@ from __future__ import annotations
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.uploads import DOCUMENT_TYPES, check_upload
 from integrity_portal.core.workdays import add_working_days
 
 from ..models import (
+    OPEN_REPAIR_STATUSES,
     CreditRepairRequest,
     ListEntry,
     ListEntryKind,
@@ -32,6 +34,9 @@ from ..models import (
 )
 from .rating_policy import rating_policy_active
 from .register import merchant_mark_rating_stale
+
+#: Evidence of a correction: photos or documents.
+EVIDENCE_TYPES = DOCUMENT_TYPES
 
 
 def _required(value, label) -> str:
@@ -49,7 +54,12 @@ def repair_earliest_date(
     if penalty is not None:
         if penalty.tier == PenaltyTier.MINOR or not penalty.publicity_from:
             return None
-        return penalty.publicity_from + relativedelta(months=months[penalty.tier])
+        earliest = penalty.publicity_from + relativedelta(months=months[penalty.tier])
+        if penalty.publicity_until is not None and earliest >= penalty.publicity_until:
+            # The officer set a period no longer than the minimum (e.g. moderate 3 months):
+            # publicity ends by itself on that day, there is nothing to end early.
+            return None
+        return earliest
     if list_entry is not None:
         if list_entry.list_name != ListName.BLACK or list_entry.kind == ListEntryKind.JUDGMENT_DEFAULTER:
             return None
@@ -81,6 +91,8 @@ def repair_request_submit(
         raise ValidationFailed(_("须签署信用修复承诺书。"))
     if not evidence_files:
         raise ValidationFailed(_("请上传整改到位的证明材料。"))
+    # By content, one checker for every upload; each file is renamed upload<detected ext> for storage.
+    checked = [check_upload(f, allowed=EVIDENCE_TYPES, field="evidence") for f in evidence_files]
     today = timezone.localdate()
     if list_entry is not None and not list_entry.in_force_on(today):
         raise ValidationFailed(_("该名单记录已不在列，无需修复。"))
@@ -90,9 +102,14 @@ def repair_request_submit(
         raise ValidationFailed(_("该行政处罚不在公示期内，无需修复。"))
     earliest = repair_earliest_date(list_entry=list_entry, penalty=penalty)
     if earliest is None:
-        if penalty is not None:
+        if penalty is not None and penalty.tier == PenaltyTier.MINOR:
             raise ValidationFailed(
                 _("简易程序（轻微）处罚公示期仅三个月，期满自动停止公示，不受理提前修复。")
+            )
+        if penalty is not None:
+            raise ValidationFailed(
+                _("该处罚的公示期不长于最短公示期，将于 %(d)s 期满自动停止公示，不受理提前修复。")
+                % {"d": penalty.publicity_until.isoformat() if penalty.publicity_until else "—"}
             )
         raise ValidationFailed(_("失信被执行人由人民法院决定移出，本平台不受理修复。"))
     if today < earliest:
@@ -100,23 +117,32 @@ def repair_request_submit(
             _("尚未达到最短公示期，最早可于 %(d)s 申请信用修复。") % {"d": earliest.isoformat()},
             details={"earliest": earliest.isoformat()},
         )
+    pending = ValidationFailed(_("该记录已有待审核的修复申请。"))
     with transaction.atomic():
+        # Lock the fact's row so parallel submissions for it queue here and the second sees the first's
+        # request; the partial unique constraint (one open request per fact) is the guarantee behind it.
+        type(target).objects.select_for_update().filter(pk=target.pk).first()
         if CreditRepairRequest.objects.filter(
-            list_entry=list_entry, penalty=penalty, status=RepairStatus.SUBMITTED
+            list_entry=list_entry, penalty=penalty, status__in=OPEN_REPAIR_STATUSES
         ).exists():
-            raise ValidationFailed(_("该记录已有待审核的修复申请。"))
-        request = CreditRepairRequest.objects.create(
-            merchant=merchant,
-            list_entry=list_entry,
-            penalty=penalty,
-            application=application,
-            pledge_text=pledge_text,
-            pledge_signed=True,
-            submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
-            decide_by=add_working_days(today, 7),
-        )
-        for f in evidence_files:
-            RepairEvidence.objects.create(request=request, file=f, description=getattr(f, "name", "")[:200])
+            raise pending
+        try:
+            with transaction.atomic():
+                request = CreditRepairRequest.objects.create(
+                    merchant=merchant,
+                    list_entry=list_entry,
+                    penalty=penalty,
+                    application=application,
+                    pledge_text=pledge_text,
+                    pledge_signed=True,
+                    submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    decide_by=add_working_days(today, 7),
+                )
+        except IntegrityError:
+            raise pending from None
+        for f, found in zip(evidence_files, checked, strict=True):
+            f.seek(0)
+            RepairEvidence.objects.create(request=request, file=f, original_name=found.original_name)
         audit_log(actor=actor, action="repair.submit", target=request, to_status=RepairStatus.SUBMITTED)
     return request
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from merchants.models import FindingLevel, InspectionOutcome, ListEntryKind, PenaltyKind, PenaltyTier
 from merchants.services.credit import inspection_record, list_entry_add_black, penalty_record
+from tests.factories import make_inspector
 
 _seq = itertools.count(1)
 
@@ -17,14 +18,26 @@ def today() -> date:
     return timezone.localdate()
 
 
+def inspector_pair(region_code: str):
+    """Two rostered inspectors who may inspect in ``region_code`` (reused when already there)."""
+    from merchants.selectors.staff import inspector_roster
+
+    users = [p.user for p in inspector_roster(region=region_code)[:2]]
+    while len(users) < 2:
+        users.append(make_inspector(region_code))
+    return users
+
+
 def inspect(merchant, *, days_ago: int = 10, actor=None, **findings):
+    first, second = inspector_pair(merchant.region_id)
     return inspection_record(
         merchant=merchant,
         inspected_on=today() - timedelta(days=days_ago),
         findings=findings,
         outcome=InspectionOutcome.RECTIFY if findings else InspectionOutcome.SATISFACTORY,
         actor=actor,
-        inspector_names="王五、赵六",
+        inspector_1=first,
+        inspector_2=second,
     )
 
 

@@ -20,6 +20,7 @@ from merchants.services import recourse
 from merchants.services.rating import ratings_recompute
 from tests.factories import MerchantFactory, make_staff
 from tests.merchants.credit_factories import MINOR, blacklist, inspect, penalise, today
+from tests.upload_samples import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -150,19 +151,20 @@ def test_serious_dishonesty_entry_ends_after_three_years_and_expiry_task_keeps_h
     assert result["expired"] == 1 and entry.ended_at is not None and "届满" in entry.end_reason
     assert ListEntry.objects.filter(pk=entry.pk).exists() and _stale(m)
     assert audit_entries_for(entry).filter(action="list_entry.expire").exists()
-    assert svc.list_entries_expire() == {"expired": 0, "escalated": 0}
+    assert svc.list_entries_expire() == {"expired": 0, "proposed": 0}
 
 
-def test_abnormal_operation_escalates_to_serious_dishonesty_after_three_years(regions):
+def test_abnormal_operation_after_three_years_opens_a_proposal_not_an_entry(regions):
+    """Full coverage in tests/merchants/test_list_proposals.py."""
     m = MerchantFactory()
     old = blacklist(
         m, kind=ListEntryKind.ABNORMAL_OPERATION, valid_from=today() - timedelta(days=3 * 365 + 5)
     )
     result = svc.list_entries_expire()
     old.refresh_from_db()
-    assert result["escalated"] == 1 and old.escalated_to.kind == ListEntryKind.SERIOUS_DISHONESTY
-    assert old.escalated_to.in_force_on(today())
-    assert svc.list_entries_expire()["escalated"] == 0
+    assert result["proposed"] == 1 and old.escalated_to is None and old.ended_at is None
+    assert not ListEntry.objects.filter(kind=ListEntryKind.SERIOUS_DISHONESTY).exists()
+    assert svc.list_entries_expire()["proposed"] == 0
 
 
 def test_expire_task_runs_the_service(regions):
@@ -194,7 +196,7 @@ def _events():
             application="已整改到位，补交材料",
             pledge_text="守法经营",
             pledge_signed=True,
-            evidence_files=[SimpleUploadedFile("a.pdf", b"%PDF-1.4")],
+            evidence_files=[SimpleUploadedFile("a.pdf", pdf_bytes())],
             actor=None,
         )
         _clear(m)
@@ -209,11 +211,12 @@ def _events():
         recourse.appeal_decide(appeal=appeal, upheld=False, reason="维持", actor=make_staff())
 
     def reinspection_done(m):
-        first = inspect(m, price_marking=MINOR)
+        inspect(m, price_marking=MINOR)
         req = recourse.reinspection_request(merchant=m, improvements="已补齐全部价签并培训店员。", actor=None)
         recourse.reinspection_schedule(request=req, visit_on=today(), actor=None)
+        visit = inspect(m, days_ago=0)
         _clear(m)
-        recourse.reinspection_complete(request=req, inspection=first, actor=None)
+        recourse.reinspection_complete(request=req, inspection=visit, actor=None)
 
     def commitment_revoked(m):
         c = svc.commitment_sign(merchant=m, kind="price", actor=None)

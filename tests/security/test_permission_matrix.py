@@ -54,6 +54,9 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "login": AUTH,
     "logout": AUTH,
     "signup": AUTH,
+    "signup_done": AUTH,
+    "signup_confirm": "sign-up e-mail confirmation by signed token: tests/merchants/test_signup_confirmation.py",
+    "signup_confirm_resend": "signed-in user's own confirmation mail: tests/merchants/test_signup_confirmation.py",
     "password_change": AUTH,
     "password_change_done": AUTH,
     "password_reset": AUTH,
@@ -124,6 +127,9 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "campaign-application-detail": API_MATRIX,
     "campaign-application-city-review": API_MATRIX,
     "campaign-application-district-review": API_MATRIX,
+    "api-staff-inspections": (
+        "staff inspection API: tests/merchants/test_inspections.py::test_api_is_for_staff_who_may_record_in_their_district"
+    ),
 }
 
 ADMIN_SITE_EXEMPT = {
@@ -165,14 +171,14 @@ UNSCOPED_ADMINS = {
     "axes.AccessLog": "superuser only",
     "axes.AccessFailureLog": "superuser only",
     "core.AuditEntry": "superuser only",
-    "core.WorkingDayOverride": "national holiday calendar, no regional data",
+    "core.HolidaySchedule": "superuser only: the national holiday calendar moves every city's deadlines",
+    "core.WorkingDayOverride": "national working-day calendar: superuser only (test_settings_for_every_city)",
     "merchants.RatingPolicy": "one rating policy for the whole system",
-    "campaigns.AdQuota": "one PSA quota per year for the whole system; its board is region-scoped",
-    "django_celery_beat.PeriodicTask": "scheduler configuration, no regional data",
-    "django_celery_beat.ClockedSchedule": "scheduler configuration",
-    "django_celery_beat.CrontabSchedule": "scheduler configuration",
-    "django_celery_beat.SolarSchedule": "scheduler configuration",
-    "django_celery_beat.IntervalSchedule": "scheduler configuration",
+    "django_celery_beat.PeriodicTask": "system schedules: superuser only (test_settings_for_every_city)",
+    "django_celery_beat.ClockedSchedule": "system schedules: superuser only",
+    "django_celery_beat.CrontabSchedule": "system schedules: superuser only",
+    "django_celery_beat.SolarSchedule": "system schedules: superuser only",
+    "django_celery_beat.IntervalSchedule": "system schedules: superuser only",
 }
 
 

@@ -15,6 +15,7 @@ from django.utils.crypto import get_random_string
 
 from integrity_portal.core.errors import DomainError
 from integrity_portal.core.roles import StaffRole
+from merchants.models import StaffProfile
 from merchants.services import staff_assign_role
 
 GENERATED_CHARS = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -30,8 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
         parser.add_argument("--password", default=None, help="不提供时自动生成并只显示一次")
         parser.add_argument("--unit", default="", help="单位名称，例如 解放区市场监管局")
+        parser.add_argument("--name", default=None, help="真实姓名（检查人员名册中显示）")
+        parser.add_argument(
+            "--certificate", default=None, help="执法证号；检查员（inspector）须有执法证号才列入检查人员名册"
+        )
 
-    def handle(self, *args, username, region, role, email, password, unit, **options):
+    def handle(self, *args, username, region, role, email, password, unit, name, certificate, **options):
         username = username.strip()
         if not username:
             raise CommandError("用户名不能为空。")
@@ -59,10 +64,20 @@ class Command(BaseCommand):
                         raise CommandError("密码不符合要求：" + " ".join(exc.messages)) from None
                     user.set_password(password)
                     user.save(update_fields=["password"])
-                staff_assign_role(user=user, region_code=region, role=role, actor=None, unit=unit)
+                staff_assign_role(
+                    user=user,
+                    region_code=region,
+                    role=role,
+                    actor=None,
+                    unit=unit,
+                    full_name=name,
+                    certificate_number=certificate,
+                )
         except DomainError as exc:
             raise CommandError(exc.message) from None
         verb = "已创建" if created else "已更新"
         self.stdout.write(f"{verb}工作人员 {username}（辖区 {region}，角色 {role}）。")
+        if role == StaffRole.INSPECTOR and StaffProfile.objects.filter(user=user, certificate_number="").exists():
+            self.stdout.write("提示：未登记执法证号，该检查员暂不列入检查人员名册（用 --certificate 补登）。")
         if generated and created:
             self.stdout.write(f"初始密码（只显示这一次）：{password}")
