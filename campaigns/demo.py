@@ -262,14 +262,12 @@ def _seed_publicity(city: str, year: int, today: date, seed: int, stdout) -> Non
 def _seed_psa(year: int, seed: int, stdout) -> None:
     from merchants.models import Merchant, MerchantStatus
 
-    if AdQuota.objects.filter(year=year).exists():
+    if AdQuota.objects.filter(year=year, region__isnull=True).exists():
         return
     with transaction.atomic():
+        # The national default (30 %, 31 May); a city may set its own row in the admin.
         quota = AdQuota.objects.create(
-            year=year,
-            deadline=date(year, 5, 31),
-            themes=list(DEFAULT_PSA_THEMES),
-            campaign=Campaign.objects.filter(year=year).order_by("region_id").first(),
+            year=year, region=None, deadline=date(year, 5, 31), themes=list(DEFAULT_PSA_THEMES)
         )
         venues = list(
             Merchant.objects.filter(is_large_venue=True, status=MerchantStatus.OPERATING)

@@ -1,8 +1,9 @@
 """Rating facts the campaigns app contributes to the star rating (see ``core.ratingfacts``).
 
 ``commended_3y``: commendation entries published in the 3 years up to ``as_of``.
-``psa_noncompliant``: 1 for a large venue whose current-year PSA deadline has
-passed without a verified compliant report, else 0.
+``psa_noncompliant``: 1 for a large venue whose current-year PSA deadline (that of
+the quota in force for its city, else the national default) has passed without a
+verified compliant report, else 0.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, 
 from django.db.models.functions import Coalesce
 
 from .models import AdQuota, AdReport, AdReportStatus, CommendationEntry
+from .selectors import ad_quota_venue_filter
 
 FACT_COLUMNS = ("commended_3y", "psa_noncompliant")
 
@@ -37,15 +39,24 @@ def campaign_rating_facts(*, as_of: date, merchant_ids_qs=None, **_ignored):
         entries.order_by().values("merchant").annotate(n=Count("pk")).values("n")[:1],
         output_field=IntegerField(),
     )
-    quota = AdQuota.objects.filter(year=as_of.year, deadline__lt=as_of).first()
-    if quota is None:
+    # Each quota row of the year governs its own venues (a city's row its city, the national row
+    # the rest, ``ad_quota_venue_filter``); a venue is late once *its* quota's deadline has passed.
+    quotas = list(AdQuota.objects.filter(year=as_of.year))
+    overdue = [q for q in quotas if q.deadline < as_of]
+    if not overdue:
         psa = Value(0, output_field=IntegerField())
     else:
+        governed = Q()
+        for quota in overdue:
+            governed |= ad_quota_venue_filter(quota)
         compliant = AdReport.objects.filter(
-            quota=quota, merchant=OuterRef("pk"), status=AdReportStatus.VERIFIED, is_compliant=True
+            quota_id__in=[q.pk for q in quotas],
+            merchant=OuterRef("pk"),
+            status=AdReportStatus.VERIFIED,
+            is_compliant=True,
         )
         psa = Case(
-            When(Q(is_large_venue=True) & ~Exists(compliant), then=Value(1)),
+            When(Q(is_large_venue=True) & governed & ~Exists(compliant), then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         )

@@ -122,6 +122,71 @@ def applications_for_user(user) -> QuerySet[Application]:
     )
 
 
+# --- PSA quota in force -----------------------------------------------------------------------------
+
+
+def ad_quota_for(*, region, year: int, or_earlier: bool = False) -> AdQuota | None:
+    """The PSA quota in force for a venue in ``region`` (a Region or its code) in ``year``.
+
+    Walks up from the region (district → city → province) and takes the nearest region's row; a
+    city's row thus overrides the national default for the city and its districts, and never for
+    another city. Without a regional row, the national default (region NULL, superuser-only);
+    None when neither exists (no quota issued). ``or_earlier`` takes the latest year up to
+    ``year`` that has a quota here (the campaign eligibility check reads the last one issued).
+    """
+    from merchants.regions import region_and_ancestor_codes
+
+    code = getattr(region, "pk", region)
+    chain = region_and_ancestor_codes(code) if code else []
+    qs = AdQuota.objects.filter(Q(region__isnull=True) | Q(region_id__in=chain)).select_related("region")
+    rows = list(qs.filter(year__lte=year) if or_earlier else qs.filter(year=year))
+    if not rows:
+        return None
+    depth = {c: i for i, c in enumerate(chain)}
+    return min(rows, key=lambda q: (-q.year, depth.get(q.region_id, len(chain))))
+
+
+def ad_quota_ids_of_year(year: int) -> list[int]:
+    """Every quota row of ``year`` (national and regional): a venue's reports of the year count
+    whichever row they were filed against (a city may set its own quota after venues reported)."""
+    return list(AdQuota.objects.filter(year=year).values_list("pk", flat=True))
+
+
+def ad_quota_venue_filter(quota: AdQuota, *, field: str = "region") -> Q:
+    """A filter on ``field`` (a Region FK path) matching the venues for which ``quota`` is in force:
+    its region's subtree (all regions for the national row) minus subregions with a row of their own."""
+    from integrity_portal.core.scoping import region_and_descendants
+
+    inside = set(region_and_descendants(quota.region_id)) if quota.region_id else None
+    carved: set[str] = set()
+    others = (
+        AdQuota.objects.filter(year=quota.year, region__isnull=False)
+        .exclude(pk=quota.pk)
+        .values_list("region_id", flat=True)
+    )
+    for code in others:
+        if inside is None or (code in inside and code != quota.region_id):
+            carved.update(region_and_descendants(code))
+    if inside is not None:
+        return Q(**{f"{field}__in": sorted(inside - carved)})
+    return ~Q(**{f"{field}__in": sorted(carved)}) if carved else Q()
+
+
+def ad_quotas_for_staff(user) -> QuerySet[AdQuota]:
+    """Quotas staff may see: their own region's (and its districts'), the rows above it that apply
+    to them (their province's, the national default) — never another city's."""
+    from integrity_portal.core.scoping import staff_region_code, visible_region_codes
+    from merchants.regions import region_and_ancestor_codes
+
+    codes = visible_region_codes(user)
+    qs = AdQuota.objects.select_related("region", "campaign")
+    if codes is None:
+        return qs
+    own = staff_region_code(user)
+    above = region_and_ancestor_codes(own) if own else []
+    return qs.filter(Q(region__isnull=True) | Q(region_id__in=[*codes, *above]))
+
+
 def ad_reports_for_merchant(merchant) -> QuerySet[AdReport]:
     return AdReport.objects.filter(merchant=merchant).select_related("quota").prefetch_related("placements")
 
@@ -131,10 +196,14 @@ def psa_status_for_merchant(merchant, *, today: date | None = None) -> dict | No
     if not merchant.is_large_venue:
         return None
     today = today or timezone.localdate()
-    quota = AdQuota.objects.filter(year=today.year).first()
+    quota = ad_quota_for(region=merchant.region_id, year=today.year)
     if quota is None:
         return {"quota": None}
-    reports = list(AdReport.objects.filter(quota=quota, merchant=merchant).order_by("-submitted_at"))
+    reports = list(
+        AdReport.objects.filter(quota_id__in=ad_quota_ids_of_year(quota.year), merchant=merchant).order_by(
+            "-submitted_at"
+        )
+    )
     compliant = any(r.status == AdReportStatus.VERIFIED and r.is_compliant for r in reports)
     return {
         "quota": quota,
@@ -153,13 +222,18 @@ def objections_for_staff(user) -> QuerySet[Objection]:
 
 
 def ad_progress_board(*, quota: AdQuota, user, today: date | None = None) -> dict:
-    """Per district: venues required, reported, verified, compliant — within the viewer's region."""
+    """Per district: venues required, reported, verified, compliant — within the viewer's region,
+    among the venues for which ``quota`` is in force (a city with its own quota has its own board)."""
     from merchants.models import Merchant, MerchantStatus, Region
 
     today = today or timezone.localdate()
-    reports = AdReport.objects.filter(quota=quota, merchant=OuterRef("pk"))
+    reports = AdReport.objects.filter(quota_id__in=ad_quota_ids_of_year(quota.year), merchant=OuterRef("pk"))
     venues = scope_to_user_region(
-        Merchant.objects.filter(is_large_venue=True, status=MerchantStatus.OPERATING), user, field="region"
+        Merchant.objects.filter(
+            ad_quota_venue_filter(quota), is_large_venue=True, status=MerchantStatus.OPERATING
+        ),
+        user,
+        field="region",
     ).annotate(
         has_report=Exists(reports),
         has_verified=Exists(reports.filter(status=AdReportStatus.VERIFIED)),

@@ -15,7 +15,7 @@ from merchants.selectors import member_merchant_or_404, merchants_for_user
 from . import selectors
 from .forms import AdReportForm, ApplyForm, PlacementFormSet
 from .models import DEFAULT_PSA_THEMES, Campaign, CampaignStatus, Category
-from .services import ad_quota_for_year, ad_report_submit, application_check_eligibility, application_submit
+from .services import ad_report_submit, application_check_eligibility, application_submit
 
 
 def _submitted(request, form, call, success: str) -> bool:
@@ -107,7 +107,7 @@ def ad_report(request, merchant_pk: int):
     if not merchant.is_large_venue:
         raise Http404
     today = timezone.localdate()
-    quota = ad_quota_for_year(today.year)
+    quota = selectors.ad_quota_for(region=merchant.region_id, year=today.year)
     form = AdReportForm(request.POST or None, initial={"period": f"{today.year}年{today.month}月"})
     formset = PlacementFormSet(request.POST or None, request.FILES or None, prefix="p")
     status = 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
@@ -13,6 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from integrity_portal.core.admin_actions import ReadOnlyAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
+from integrity_portal.core.errors import DomainError
+from integrity_portal.core.scoping import user_covers_region
 from integrity_portal.core.uploads import private_file_response
 
 from .. import selectors, services
@@ -22,12 +25,99 @@ from ..models import AdPlacement, AdQuota, AdReport, AdReportStatus, ReminderLog
 from ._base import ObjectStepAdminMixin, ReadOnlyInline, run_service_form
 
 
-@admin.register(AdQuota)
-class AdQuotaAdmin(admin.ModelAdmin):
-    """City-wide and yearly; the board itself is scoped to the viewer's region."""
+class AdQuotaForm(forms.ModelForm):
+    """Runs the service's checks (who may write which region's row, one row per region and year,
+    the campaign of the same city and year) so that each refusal is a form error."""
 
-    list_display = ("year", "min_share_percent", "deadline", "theme_list", "board_link")
-    fields = ("year", "campaign", "min_share_percent", "deadline", "themes")
+    actor = None
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        instance = self.instance
+        try:
+            services.ad_quota_check(
+                actor=self.actor,
+                region=data.get("region", instance.region if instance.pk else None),
+                year=data.get("year", instance.year),
+                campaign=data.get("campaign"),
+                quota=instance if instance.pk else None,
+            )
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return data
+
+
+@admin.register(AdQuota)
+class AdQuotaAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    """One row per city and year; the row without a region is the national default.
+
+    Staff see their own city's row and the rows above it that apply to them (the national
+    default, read-only), never another city's (404); only a city's bureau and civility office
+    edit their city's row, only superusers the national one (issue #11). The board is scoped to
+    the viewer's region and to the venues the row governs.
+    """
+
+    region_field = "region"
+    form = AdQuotaForm
+    list_display = ("year", "scope", "min_share_percent", "deadline", "theme_list", "board_link")
+    list_filter = ("year",)
+    list_select_related = ("region",)
+    fields = ("year", "region", "campaign", "min_share_percent", "deadline", "themes")
+
+    def get_queryset(self, request):
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return qs.filter(pk__in=selectors.ad_quotas_for_staff(request.user).values("pk"))
+
+    def _may_write(self, request, obj) -> bool:
+        return obj is None or user_covers_region(request.user, obj.region_id)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_write(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_write(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A row never moves to another region: the city's venues' reports are filed against it.
+        return ("region",) if obj is not None else ()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form = type("AdQuotaFormFor", (form,), {"actor": request.user})
+        if "region" in form.base_fields:
+            # Non-superusers set their own city's row; only a superuser leaves it empty (national).
+            form.base_fields["region"].required = not request.user.is_superuser
+        return form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "region" and formfield is not None:
+            from merchants.models import RegionLevel
+
+            formfield.queryset = formfield.queryset.filter(level=RegionLevel.CITY)
+        return formfield
+
+    def save_model(self, request, obj, form, change):
+        try:
+            services.ad_quota_save(quota=obj, actor=request.user, changed_fields=list(form.changed_data))
+        except DomainError as exc:
+            raise PermissionDenied(exc.message) from None
+
+    def delete_model(self, request, obj):
+        try:
+            services.ad_quota_delete(quota=obj, actor=request.user)
+        except DomainError as exc:
+            raise PermissionDenied(exc.message) from None
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    @admin.display(description=gettext_lazy("适用范围"))
+    def scope(self, obj):
+        return obj.region.name if obj.region_id else _("全国默认")
 
     @admin.display(description=gettext_lazy("主题"))
     def theme_list(self, obj):
@@ -54,7 +144,7 @@ class AdQuotaAdmin(admin.ModelAdmin):
     def _board(self, request, pk: int):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        quota = get_object_or_404(AdQuota, pk=pk)
+        quota = get_object_or_404(self.get_queryset(request), pk=pk)
         return selectors.ad_progress_board(quota=quota, user=request.user)
 
     def board_view(self, request, pk: int):
@@ -130,7 +220,7 @@ class AdReportAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAdm
         "is_compliant",
         "verify_link",
     )
-    list_filter = ("status", "is_compliant", "quota")
+    list_filter = ("status", "is_compliant", ("quota", admin.RelatedOnlyFieldListFilter))
     search_fields = ("merchant__name",)
     list_select_related = ("merchant", "quota")
     inlines = [PlacementInline]
@@ -219,5 +309,5 @@ class AdReportAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAdm
 class ReminderLogAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     region_field = "merchant__region"
     list_display = ("merchant", "quota", "days_before", "recipients", "sent_at")
-    list_filter = ("quota", "days_before")
+    list_filter = (("quota", admin.RelatedOnlyFieldListFilter), "days_before")
     search_fields = ("merchant__name",)

@@ -35,7 +35,8 @@ class ApplicationAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.Model
         "rank",
         "review_link",
     )
-    list_filter = ("status", "category", "campaign")
+    # Only campaigns of the user's own applications (the plain filter listed every city's).
+    list_filter = ("status", "category", ("campaign", admin.RelatedOnlyFieldListFilter))
     search_fields = ("merchant__name", "merchant__uscc")
     list_select_related = ("merchant", "campaign")
     inlines = [ReviewInline]

@@ -27,7 +27,7 @@ class ObjectionAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAd
         "created_at",
         "resolve_link",
     )
-    list_filter = ("status", "application__campaign")
+    list_filter = ("status", ("application__campaign", admin.RelatedOnlyFieldListFilter))
     search_fields = ("reference", "application__merchant__name")
     list_select_related = ("application__merchant", "application__campaign")
     readonly_fields = (

@@ -35,9 +35,24 @@ def default_deadline_for(year: int) -> date:
 
 
 class AdQuota(models.Model):
-    """The yearly public-service-ad (公益广告) quota large venues must meet by the deadline."""
+    """The yearly public-service-ad (公益广告) quota large venues must meet by the deadline.
 
-    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    One row per region and year: a city sets its own quota for itself and its districts; the
+    row without a region is the national default (30 %, 31 May) that applies wherever no city
+    has one, and only superusers edit it. ``campaigns.selectors.ad_quota_for`` picks the row in
+    force for a venue.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    region = models.ForeignKey(
+        "merchants.Region",
+        verbose_name=_("辖区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ad_quotas",
+        help_text=_("本市的刊播任务；留空为全国默认（仅系统管理员可设）。"),
+    )
     campaign = models.OneToOneField(
         Campaign,
         verbose_name=_("所属活动"),
@@ -60,11 +75,24 @@ class AdQuota(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(min_share_percent__gte=1, min_share_percent__lte=100), name="adquota_share_1_100"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["region", "year"],
+                name="adquota_one_per_region_year",
+                violation_error_message=_("该辖区本年度已有公益广告刊播任务。"),
+            ),
+            models.UniqueConstraint(
+                fields=["year"],
+                condition=Q(region__isnull=True),
+                name="adquota_one_national_per_year",
+                violation_error_message=_("本年度已有全国默认的公益广告刊播任务。"),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.year}年度公益广告刊播"
+        if self.region_id is None:
+            return f"{self.year}年度公益广告刊播（全国默认）"
+        return f"{self.year}年度公益广告刊播（{self.region}）"
 
     def save(self, *args, **kwargs):
         if self.deadline is None and self.year:

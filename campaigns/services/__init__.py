@@ -2,7 +2,6 @@
 publication of the commendation lists, and public-service-ad reports and reminders."""
 
 from .ads import (  # noqa: F401
-    ad_quota_for_year,
     ad_reminders_send,
     ad_report_submit,
     ad_report_verify,
@@ -26,3 +25,4 @@ from .campaign import (  # noqa: F401
 )
 from .objection import objection_file, objection_resolve  # noqa: F401
 from .publication import campaign_publish, campaign_publish_if_due, publish_due_commendations  # noqa: F401
+from .quota import ad_quota_check, ad_quota_delete, ad_quota_save  # noqa: F401

@@ -12,6 +12,7 @@ from datetime import date
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
@@ -19,6 +20,7 @@ from PIL import Image, UnidentifiedImageError
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 
+from .. import selectors
 from ..models import (
     AdLocation,
     AdMedium,
@@ -40,10 +42,6 @@ REMINDER_THRESHOLDS = (14, 7, 1)
 def psa_is_compliant(*, total_ads: int, psa_ads: int, psa_at_entrance: int, min_share_percent: int) -> bool:
     """Integer arithmetic, so 30 of 100 is exactly 30 % (no float rounding at the boundary)."""
     return total_ads > 0 and psa_ads * 100 >= min_share_percent * total_ads and psa_at_entrance >= 1
-
-
-def ad_quota_for_year(year: int) -> AdQuota | None:
-    return AdQuota.objects.filter(year=year).first()
 
 
 def validate_photo(photo) -> None:
@@ -105,6 +103,9 @@ def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[
     """Record a venue's report; totals are summed from the placements in the same transaction."""
     if not merchant.is_large_venue:
         raise NotPermitted(_("%(name)s 不是大型场所，无须报告公益广告刊播。") % {"name": merchant.name})
+    in_force = selectors.ad_quota_for(region=merchant.region_id, year=quota.year)
+    if in_force is None or in_force.pk != quota.pk:
+        raise ValidationFailed(_("该公益广告刊播任务不适用于本场所所在的市，请刷新页面后重新填报。"))
     period = (period or "").strip()
     if not period:
         raise ValidationFailed(_("请填写报告期（例如“2026年5月”）。"))
@@ -151,12 +152,15 @@ def ad_report_verify(*, report: AdReport, confirmed: bool, note: str, actor) -> 
     if report.status != AdReportStatus.SUBMITTED:
         raise TransitionNotAllowed(_("该报告已核查，不能重复核查。"))
     target = AdReportStatus.VERIFIED if confirmed else AdReportStatus.REJECTED
+    # Judged against the quota in force for the venue when verified: a city that set its own
+    # quota after the venue reported against the national default has its own minimum apply.
+    quota = selectors.ad_quota_for(region=report.merchant.region_id, year=report.quota.year) or report.quota
     compliant = (
         psa_is_compliant(
             total_ads=report.total_ads,
             psa_ads=report.psa_ads,
             psa_at_entrance=report.psa_at_entrance,
-            min_share_percent=report.quota.min_share_percent,
+            min_share_percent=quota.min_share_percent,
         )
         if confirmed
         else False
@@ -167,12 +171,13 @@ def ad_report_verify(*, report: AdReport, confirmed: bool, note: str, actor) -> 
         actor=actor,
         note=note,
         fields={
+            "quota": quota,
             "is_compliant": compliant,
             "verification_note": note,
             "verified_by": actor,
             "verified_at": timezone.now(),
         },
-        data={"compliant": compliant},
+        data={"compliant": compliant, "min_share_percent": quota.min_share_percent},
     )
     if compliant:
         from merchants.services import merchant_mark_rating_stale
@@ -222,14 +227,21 @@ def ad_reminders_send(*, today: date | None = None) -> int:
         threshold = _threshold(days_left)
         if threshold is None:
             continue
+        # Only the venues this row governs (a city's own quota, or the national one elsewhere);
+        # a compliant report of the year counts whichever row it was filed against.
+        compliant = AdReport.objects.filter(
+            quota_id__in=selectors.ad_quota_ids_of_year(quota.year),
+            merchant=OuterRef("pk"),
+            status=AdReportStatus.VERIFIED,
+            is_compliant=True,
+        )
+        reminded = ReminderLog.objects.filter(quota=quota, merchant=OuterRef("pk"), days_before=threshold)
         venues = (
-            Merchant.objects.filter(is_large_venue=True, status=MerchantStatus.OPERATING)
-            .exclude(
-                ad_reports__quota=quota,
-                ad_reports__status=AdReportStatus.VERIFIED,
-                ad_reports__is_compliant=True,
+            Merchant.objects.filter(
+                selectors.ad_quota_venue_filter(quota), is_large_venue=True, status=MerchantStatus.OPERATING
             )
-            .exclude(ad_reminders__quota=quota, ad_reminders__days_before=threshold)
+            .exclude(Exists(compliant))
+            .exclude(Exists(reminded))
             .values_list("pk", flat=True)
         )
         for merchant_id in venues:

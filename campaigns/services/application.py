@@ -37,12 +37,19 @@ def _credit():
 
 
 def _psa_compliant(merchant, campaign: Campaign) -> tuple[bool, str]:
-    from ..models import AdQuota
+    from ..models import AdReport
+    from ..selectors import ad_quota_for, ad_quota_ids_of_year
 
-    quota = AdQuota.objects.filter(year__lte=campaign.year).order_by("-year").first()
+    # The last quota issued up to the campaign's year for the venue's city (or the national default).
+    quota = ad_quota_for(region=merchant.region_id, year=campaign.year, or_earlier=True)
     if quota is None:
         return True, _("尚未下达公益广告刊播任务，不作要求。")
-    ok = quota.reports.filter(merchant=merchant, status=AdReportStatus.VERIFIED, is_compliant=True).exists()
+    ok = AdReport.objects.filter(
+        quota_id__in=ad_quota_ids_of_year(quota.year),
+        merchant=merchant,
+        status=AdReportStatus.VERIFIED,
+        is_compliant=True,
+    ).exists()
     if ok:
         return True, _("%(year)d年度公益广告刊播经核查达标。") % {"year": quota.year}
     return False, _(

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .admin_actions import ReadOnlyAdminMixin
+from . import admin_system  # noqa: F401  (system schedules: superuser only)
+from .admin_actions import ReadOnlyAdminMixin, SuperuserOnlyAdminMixin
 from .models import AuditEntry, WorkingDayOverride
 
 
@@ -21,6 +22,8 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(WorkingDayOverride)
-class WorkingDayOverrideAdmin(admin.ModelAdmin):
+class WorkingDayOverrideAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
+    """The national working-day calendar moves every city's statutory deadlines: superusers only."""
+
     list_display = ("date", "is_working_day", "reason")
     list_filter = ("is_working_day",)

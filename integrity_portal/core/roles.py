@@ -32,10 +32,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "merchants.*",
         "complaints.*",
         "campaigns.*",
-        "core.view_workingdayoverride",
-        "core.add_workingdayoverride",
-        "core.change_workingdayoverride",
-        "django_celery_beat.*",
         "!merchants.delete_*",
         "!complaints.delete_*",
         "!merchants.*_staffprofile",
@@ -74,6 +70,24 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+# Settings that act on every city at once: the system schedules (one city could stop the nightly
+# recompute, the escalation or the publication jobs for all, or aim a notice task at another
+# city's complainant) and the national working-day calendar (every city's statutory deadlines).
+# No role is ever granted these, whatever a pattern above says; `sync_role_groups` also strips
+# them from any group and from non-superusers' own permissions, and the admin classes of these
+# models answer only superusers (issue #11).
+SUPERUSER_ONLY_PERMISSIONS: tuple[str, ...] = (
+    "django_celery_beat.*",
+    "core.*_workingdayoverride",
+)
+
+
+def _superuser_only(code: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    return any(fnmatchcase(code, pattern) for pattern in SUPERUSER_ONLY_PERMISSIONS)
+
+
 def permission_codes_for_role(role: str, available: list[str]) -> set[str]:
     """Resolve the glob list for ``role`` (a leading ``!`` removes matches) against ``available``."""
     from fnmatch import fnmatchcase
@@ -84,11 +98,17 @@ def permission_codes_for_role(role: str, available: list[str]) -> set[str]:
             granted -= {p for p in granted if fnmatchcase(p, pattern[1:])}
         else:
             granted |= {p for p in available if fnmatchcase(p, pattern)}
-    return granted
+    return {p for p in granted if not _superuser_only(p)}
 
 
 def sync_role_groups() -> None:
-    """Create or refresh one Django group per role with exactly the permissions the map grants."""
+    """Create or refresh one Django group per role with exactly the permissions the map grants.
+
+    ``permissions.set`` drops whatever a role no longer grants, so an existing database loses
+    withdrawn permissions on the next ``migrate``; superuser-only permissions are also removed
+    from every other group and from every non-superuser granted them by hand.
+    """
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group, Permission
 
     perms = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}
@@ -96,6 +116,12 @@ def sync_role_groups() -> None:
         group, _created = Group.objects.get_or_create(name=group_name)
         wanted = permission_codes_for_role(role, list(perms))
         group.permissions.set([perms[c] for c in sorted(wanted)])
+    reserved = [p.pk for code, p in perms.items() if _superuser_only(code)]
+    if reserved:
+        Group.permissions.through.objects.filter(permission_id__in=reserved).delete()
+        get_user_model().user_permissions.through.objects.filter(
+            permission_id__in=reserved, user__is_superuser=False
+        ).delete()
 
 
 # The register's admin: regions follow GB/T 2260 and only system administrators edit
