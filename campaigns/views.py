@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from integrity_portal.core.errors import DomainError
+from integrity_portal.core.exports import table_response
 
 from . import selectors
-from .exports import table_response
 from .forms import ObjectionForm
 from .models import CampaignStatus, Category
 from .services import objection_file

@@ -3,12 +3,10 @@ hotline/window intake, and the monthly statistics export per district."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,6 +19,7 @@ from integrity_portal.core.admin_actions import ReadOnlyAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
 from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.errors import DomainError, ValidationFailed
+from integrity_portal.core.exports import table_response
 from integrity_portal.core.scoping import visible_region_codes
 
 from . import selectors, services
@@ -332,31 +331,13 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         rows = selectors.monthly_rows(user=request.user, start=start, end=end)
         columns = selectors.monthly_columns()
-        filename = f"complaints-{start:%Y-%m}.{fmt}"
-        if fmt == "csv":
-            buf = io.StringIO()
-            writer = csv.writer(buf)
-            writer.writerow([label for _k, label in columns])
-            for row in rows:
-                writer.writerow(["" if row.get(k) is None else row.get(k) for k, _l2 in columns])
-            response = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
-        else:
-            from openpyxl import Workbook
-
-            wb = Workbook()
-            ws = wb.active
-            ws.title = f"{start:%Y-%m}"
-            ws.append([label for _k, label in columns])
-            for row in rows:
-                ws.append([row.get(k) for k, _l2 in columns])
-            out = io.BytesIO()
-            wb.save(out)
-            response = HttpResponse(
-                out.getvalue(),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return table_response(  # core.exports: one BOM, one escaping rule, counts stay numbers
+            filename=f"complaints-{start:%Y-%m}",
+            fmt=fmt,
+            header=[label for _k, label in columns],
+            rows=([row.get(k) for k, _l in columns] for row in rows),
+            title=f"{start:%Y-%m}",
+        )
 
 
 @admin.register(Escalation)

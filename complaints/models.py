@@ -6,7 +6,6 @@ the ``kind`` decides which workflow map (``complaints.workflow``) applies.
 
 from __future__ import annotations
 
-import os
 import secrets
 
 from django.db import models
@@ -14,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.fields import actor_fk
+from integrity_portal.core.uploads import RandomUploadPath
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 16
@@ -24,11 +24,13 @@ def new_tracking_code() -> str:
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
 
 
+_ATTACHMENT_PATH = RandomUploadPath("complaints")
+
+
 def attachment_path(instance, filename: str) -> str:
-    """A random, non-guessable path; the original name is kept only in the database."""
-    ext = os.path.splitext(filename)[1].lower()[:6]
-    token = secrets.token_hex(16)
-    return f"complaints/{token[:2]}/{token}{ext}"
+    """A random, non-guessable path with the detected type's extension (kept as a function: migrations
+    name it); the original name is kept only in the database, as text."""
+    return _ATTACHMENT_PATH(instance, filename)
 
 
 class ComplaintKind(models.TextChoices):

@@ -219,6 +219,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
     },
+# Uploaded images are fully decoded (core.uploads.check_upload): more pixels than this is refused as a bomb.
+MAX_UPLOAD_IMAGE_PIXELS = 40_000_000
 }
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -309,3 +311,5 @@ IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = False
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
 CLAIM_CODE_TTL_DAYS = env.int("CLAIM_CODE_TTL_DAYS", default=30)
+# Second line of defence: the admin export is written by core.exports, which escapes formulae itself.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from integrity_portal.core.errors import DomainError
+from integrity_portal.core.exports import EscapedExportResourceMixin
 from integrity_portal.core.scoping import user_covers_region
 
 from .models import Industry, Merchant, MerchantKind, MerchantStatus, Region
@@ -188,7 +189,7 @@ COLUMN_NAMES = {
 }
 
 
-class MerchantResource(resources.ModelResource):
+class MerchantResource(EscapedExportResourceMixin, resources.ModelResource):
     name = fields.Field("name", COLUMN_NAMES["name"], RequiredTextWidget(what="名称", max_length=120))
     uscc = fields.Field("uscc", COLUMN_NAMES["uscc"], UsccWidget())
     licence_number = fields.Field(

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy
 from integrity_portal.core.admin_actions import ReadOnlyAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
 from integrity_portal.core.errors import DomainError
+from integrity_portal.core.exports import table_response
 from integrity_portal.core.scoping import user_covers_region
 from integrity_portal.core.uploads import private_file_response
 
 from .. import selectors, services
-from ..exports import table_response
 from ..forms import VerifyForm
 from ..models import AdPlacement, AdQuota, AdReport, AdReportStatus, ReminderLog
 from ._base import ObjectStepAdminMixin, ReadOnlyInline, run_service_form
@@ -238,7 +238,7 @@ class AdReportAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAdm
         if not self.has_view_permission(request, report):
             raise PermissionDenied
         placement = get_object_or_404(AdPlacement, pk=placement_pk, report=report)
-        return private_file_response(placement.photo)
+        return private_file_response(placement.photo, download_name=placement.photo_original_name)
 
     readonly_fields = (
         "quota",

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.fields import actor_fk
-from integrity_portal.core.uploads import RandomUploadPath
+from integrity_portal.core.uploads import ORIGINAL_NAME_MAX, RandomUploadPath
 
 from .campaign import Campaign
 
@@ -190,6 +190,9 @@ class AdPlacement(models.Model):
         verbose_name_plural = _("刊播点位")
         ordering = ["report", "id"]
         constraints = [
+    photo_original_name = models.CharField(
+        _("照片原文件名"), max_length=ORIGINAL_NAME_MAX, blank=True, default="", editable=False
+    )
             models.CheckConstraint(condition=Q(psa_ads__lte=F("total_ads")), name="adplacement_psa_le_total")
         ]
 

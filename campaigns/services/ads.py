@@ -15,10 +15,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.uploads import IMAGE_TYPES, CheckedUpload, check_upload
 
 from .. import selectors
 from ..models import (
@@ -35,7 +35,6 @@ from ._access import require_region_staff
 
 logger = logging.getLogger(__name__)
 
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
 REMINDER_THRESHOLDS = (14, 7, 1)
 
 
@@ -44,22 +43,11 @@ def psa_is_compliant(*, total_ads: int, psa_ads: int, psa_at_entrance: int, min_
     return total_ads > 0 and psa_ads * 100 >= min_share_percent * total_ads and psa_at_entrance >= 1
 
 
-def validate_photo(photo) -> None:
-    """Accept only a real image (checked by content with Pillow, not by name) of at most 5 MB."""
-    if photo is None:
-        return
-    if photo.size > MAX_PHOTO_BYTES:
-        raise ValidationFailed(_("照片不能超过5 MB。"), details={"photo": _("照片不能超过5 MB。")})
-    try:
-        photo.seek(0)
-        with Image.open(photo) as img:
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationFailed(
-            _("照片必须是图片文件（JPEG、PNG等）。"), details={"photo": _("照片必须是图片文件。")}
-        ) from None
-    finally:
-        photo.seek(0)
+def validate_photo(photo) -> CheckedUpload | None:
+    """A PSA photo is an image only (JPEG or PNG, checked by content by the one upload checker)."""
+    if not photo:
+        return None
+    return check_upload(photo, allowed=IMAGE_TYPES, field="photo")
 
 
 def _int(value, label: str) -> int:
@@ -86,7 +74,7 @@ def _clean_placement(raw: dict, index: int) -> dict:
         )
     photo = raw.get("photo")
     try:
-        validate_photo(photo)
+        checked = validate_photo(photo)
     except ValidationFailed as exc:
         raise ValidationFailed(prefix + exc.message, details=exc.details) from None
     return {
@@ -102,6 +90,7 @@ def _clean_placement(raw: dict, index: int) -> dict:
 def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[dict], actor) -> AdReport:
     """Record a venue's report; totals are summed from the placements in the same transaction."""
     if not merchant.is_large_venue:
+        "photo_original_name": checked.original_name if checked else "",
         raise NotPermitted(_("%(name)s 不是大型场所，无须报告公益广告刊播。") % {"name": merchant.name})
     in_force = selectors.ad_quota_for(region=merchant.region_id, year=quota.year)
     if in_force is None or in_force.pk != quota.pk:
@@ -131,7 +120,7 @@ def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[
             photo = row.pop("photo")
             placement = AdPlacement(report=report, **row)
             if photo:
-                placement.photo.save(getattr(photo, "name", "photo.jpg"), photo, save=False)
+                placement.photo.save(photo.name, photo, save=False)  # upload<detected ext>, from check_upload
             placement.save()
         audit_log(
             actor=actor,

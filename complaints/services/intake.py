@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.uploads import DOCUMENT_TYPES, check_upload
 
 from ..models import (
     CLOSED_STATUSES,
@@ -37,16 +37,12 @@ from .common import (
     today,
 )
 
-MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_ATTACHMENTS = 5
 MIN_DESCRIPTION = 10
 BOTH = "both"
 
-_MAGIC = [
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"%PDF-", "application/pdf", ".pdf"),
-]
+#: What a complaint may carry: photos and documents (core.uploads checks the bytes, caps and renames).
+ATTACHMENT_TYPES = DOCUMENT_TYPES
 
 
 @dataclass
@@ -72,38 +68,6 @@ class Submission:
     use_odr: bool = False
     consent: bool = False
     attachments: list = field(default_factory=list)
-
-
-def sniff_attachment(upload) -> tuple[str, str]:
-    """Content type and extension from the bytes themselves; the name and the browser's claim are ignored."""
-    if upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(
-            _("附件“%(name)s”超过 5 MB。") % {"name": upload.name}, details={"attachments": "too_large"}
-        )
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    found = next(((ct, ext) for magic, ct, ext in _MAGIC if head.startswith(magic)), None)
-    if found is None:
-        raise ValidationFailed(
-            _("附件“%(name)s”不是 JPEG、PNG 或 PDF 文件。") % {"name": upload.name},
-            details={"attachments": "bad_type"},
-        )
-    content_type, ext = found
-    if content_type.startswith("image/"):
-        from PIL import Image
-
-        try:
-            with Image.open(io.BytesIO(upload.read())) as img:
-                img.verify()
-        except Exception:
-            raise ValidationFailed(
-                _("附件“%(name)s”不是完整有效的图片。") % {"name": upload.name},
-                details={"attachments": "bad_image"},
-            ) from None
-        finally:
-            upload.seek(0)
-    return content_type, ext
 
 
 def three_years_before(day: date) -> date:
@@ -173,8 +137,10 @@ def _validate(sub: Submission):
         errors["attachments"] = _("最多上传 %(n)d 个附件。") % {"n": MAX_ATTACHMENTS}
     if errors:
         raise ValidationFailed(next(iter(errors.values())), details=errors)
-    sniffed = [sniff_attachment(upload) for upload in sub.attachments]
-    return merchant, region, sniffed
+    checked = [
+        check_upload(upload, allowed=ATTACHMENT_TYPES, field="attachments") for upload in sub.attachments
+    ]
+    return merchant, region, checked
 
 
 def _build(sub: Submission, kind: str, *, merchant, region, actor) -> Complaint:
@@ -217,7 +183,7 @@ def _build(sub: Submission, kind: str, *, merchant, region, actor) -> Complaint:
 
 def complaint_submit(*, submission: Submission, actor=None) -> list[Complaint]:
     """File a complaint, a report, or both (split into one of each). Returns what was created."""
-    merchant, region, sniffed = _validate(submission)
+    merchant, region, checked = _validate(submission)
     kinds = [ComplaintKind.COMPLAINT, ComplaintKind.REPORT] if submission.kind == BOTH else [submission.kind]
     with transaction.atomic():
         created = [_build(submission, kind, merchant=merchant, region=region, actor=actor) for kind in kinds]
@@ -226,14 +192,14 @@ def complaint_submit(*, submission: Submission, actor=None) -> list[Complaint]:
             for c in created:
                 c.save(update_fields=["related"])
         for complaint in created:
-            for upload, (content_type, _ext) in zip(submission.attachments, sniffed, strict=True):
+            for upload, found in zip(submission.attachments, checked, strict=True):
                 upload.seek(0)
                 Attachment.objects.create(
                     complaint=complaint,
-                    file=upload,
-                    original_name=str(upload.name)[:200],
-                    content_type=content_type,
-                    size=upload.size,
+                    file=upload,  # named upload<detected ext> by check_upload: stored under that extension
+                    original_name=found.original_name,
+                    content_type=found.content_type,
+                    size=found.size,
                 )
             audit_log(
                 actor=actor,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Q
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from integrity_portal.core.errors import DomainError, NotFound, ValidationFailed
 
 from .. import ratelimit, selectors, services
+from integrity_portal.core.uploads import private_file_response
 from ..forms import RatingForm, SubmissionForm, TrackingForm, apply_domain_error
 from ..models import CLOSED_STATUSES, Attachment, Complaint, ComplaintKind, ProposalStatus
 
@@ -207,9 +208,5 @@ def attachment(request, pk: int):
     if att is None:
         raise Http404
     selectors.complaint_for_staff_or_404(request.user, att.complaint_id)
-    response = FileResponse(
-        att.file.open("rb"), as_attachment=True, filename=att.original_name, content_type=att.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # Type from the stored extension's allow-list (not the row's content_type, not the client's name).
+    return private_file_response(att.file, download_name=att.original_name)

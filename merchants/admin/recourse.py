@@ -32,7 +32,7 @@ class RepairEvidenceInline(admin.TabularInline):
     model = RepairEvidence
     extra = 0
     can_delete = False
-    fields = ("download", "description", "uploaded_at")
+    fields = ("download", "original_name", "description", "uploaded_at")
     readonly_fields = fields
 
     @admin.display(description=gettext_lazy("证明材料"))
@@ -78,7 +78,7 @@ class CreditRepairRequestAdmin(MerchantRequestAdmin):
         if not self.has_view_permission(request, repair):
             raise PermissionDenied
         evidence = get_object_or_404(RepairEvidence, pk=evidence_pk, request=repair)
-        return private_file_response(evidence.file)
+        return private_file_response(evidence.file, download_name=evidence.original_name)
 
     approve, refuse = decision_actions(
         credit_services.repair_request_decide,

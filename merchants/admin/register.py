@@ -22,6 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from integrity_portal.core.admin_actions import ReadOnlyAdminMixin, SuperuserEditsAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
 from integrity_portal.core.errors import DomainError
+from integrity_portal.core.exports import ExportAdminMixin
 from integrity_portal.core.scoping import region_and_descendants, visible_region_codes
 
 from ..forms import MembershipAddForm, MerchantAdminForm
@@ -132,7 +133,7 @@ class RegionAdmin(SuperuserEditsAdminMixin, RegionScopedAdminMixin, admin.ModelA
 
 
 @admin.register(Merchant)
-class MerchantAdmin(RegionScopedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class MerchantAdmin(RegionScopedAdminMixin, ExportAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [MerchantResource]
     import_template_name = "admin/merchants/merchant/import.html"
     form = MerchantAdminForm

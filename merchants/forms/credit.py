@@ -6,9 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.errors import DomainError
-from integrity_portal.core.uploads import sniff_upload
+from integrity_portal.core.uploads import check_upload
 
 from ..models import CommitmentKind
+from ..services.repair import EVIDENCE_TYPES
 
 
 class CommitmentForm(forms.Form):
@@ -29,8 +30,8 @@ class MultipleFileField(forms.FileField):
         if self.required and not cleaned:
             raise forms.ValidationError(self.error_messages["required"], code="required")
         for f in cleaned:
-            try:
-                sniff_upload(f)
+            try:  # the service checks again (same checker, the first original name is kept)
+                check_upload(f, allowed=EVIDENCE_TYPES, field="evidence")
             except DomainError as exc:
                 raise forms.ValidationError(exc.message) from None
         return cleaned

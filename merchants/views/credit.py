@@ -8,9 +8,6 @@ credit-risk class.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from csp.decorators import csp
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -19,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+
+from integrity_portal.core.exports import table_response
 
 from ..models import BLACK_KINDS, RED_KINDS, ListEntryKind, ListName, Merchant, MerchantStatus, Region
 from ..plaque import PLAQUE_CSP, plaque_svg
@@ -72,34 +71,6 @@ ENTRY_HEADER = [
 ]
 
 
-def _export(rows, header, filename: str, fmt: str) -> HttpResponse:
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet(title=filename[:30])
-        ws.append(header)
-        for row in rows:
-            ws.append(row)
-        buffer = io.BytesIO()
-        wb.save(buffer)
-        response = HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-        return response
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([str(c).lstrip("=+-@") if isinstance(c, str) else c for c in row])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
-
-
 @cached_public_page
 def black_list(request):
     region, kind = _filters(request, set(BLACK_KINDS))
@@ -107,7 +78,10 @@ def black_list(request):
     qs = list_entries_public(list_name=ListName.BLACK, as_of=today, region_code=region, kind=kind)
     fmt = request.GET.get("format")
     if fmt in {"csv", "xlsx"}:
-        return _export((_entry_row(e) for e in qs[:EXPORT_LIMIT]), ENTRY_HEADER, "black-list", fmt)
+        rows = (_entry_row(e) for e in qs[:EXPORT_LIMIT])
+        return table_response(
+            filename="black-list", fmt=fmt, header=ENTRY_HEADER, rows=rows, title="black-list"
+        )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -153,7 +127,9 @@ def red_list(request):
                 for m in five[:EXPORT_LIMIT]:
                     yield [m.name, m.uscc or "", m.region.name, label, "", "", "", "", "", ""]
 
-        return _export(rows(), ENTRY_HEADER, "red-list", fmt)
+        return table_response(
+            filename="red-list", fmt=fmt, header=ENTRY_HEADER, rows=rows(), title="red-list"
+        )
     return render(
         request,
         "credit/red_list.html",

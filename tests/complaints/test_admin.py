@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from complaints.models import Complaint, Status
 from integrity_portal.core.audit import audit_entries_for
+from tests.upload_samples import pdf_bytes
 
 from .conftest import JIEFANG, ZHONGZHAN, file_complaint
 
@@ -147,7 +148,7 @@ def test_monthly_export_per_district(client, city_staff, district_staff, on_day)
 
 
 def test_attachment_served_only_to_staff_of_the_region(client, district_staff, other_district_staff, member):
-    pdf = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    pdf = SimpleUploadedFile("receipt.pdf", pdf_bytes(), content_type="application/pdf")
     c = file_complaint(attachments=[pdf])
     att = c.attachments.get()
     url = reverse("complaints:attachment", args=[att.pk])

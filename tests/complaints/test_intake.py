@@ -13,6 +13,7 @@ from complaints.models import Attachment, Complaint, ComplaintKind, Status
 from complaints.services import complaint_submit
 from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.errors import ValidationFailed
+from tests.upload_samples import pdf_bytes
 
 from .conftest import JIEFANG, file_complaint, submission
 
@@ -113,7 +114,7 @@ def test_odr_only_for_enrolled_merchant(regions, merchant):
 
 def test_valid_png_and_pdf_attachments_are_stored_under_random_names(regions):
     png = SimpleUploadedFile("photo.png", png_bytes(), content_type="image/png")
-    pdf = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    pdf = SimpleUploadedFile("receipt.pdf", pdf_bytes(), content_type="application/pdf")
     c = file_complaint(attachments=[png, pdf])
     atts = list(c.attachments.all())
     assert [a.content_type for a in atts] == ["image/png", "application/pdf"]

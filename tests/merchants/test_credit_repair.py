@@ -15,6 +15,7 @@ from merchants.selectors.credit import merchant_has_black_entry_in_force
 from merchants.services.credit import repair_request_decide, repair_request_submit
 from tests.factories import MerchantFactory, make_staff
 from tests.merchants.credit_factories import blacklist, penalise, today
+from tests.upload_samples import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def _submit(merchant, **target):
         application="已全部整改并缴清罚款。",
         pledge_text="守法诚信经营。",
         pledge_signed=True,
-        evidence_files=[SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 test")],
+        evidence_files=[SimpleUploadedFile("receipt.pdf", pdf_bytes())],
         actor=None,
         **target,
     )

@@ -18,6 +18,7 @@ from merchants.models import (
 from merchants.services.rating import ratings_recompute
 from tests.factories import MembershipFactory, MerchantFactory, UserFactory
 from tests.merchants.credit_factories import SERIOUS, inspect, penalise, today
+from tests.upload_samples import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def test_repair_page_refuses_early_request_with_earliest_date(member, client):
             "application": "已整改",
             "pledge_text": "守法经营",
             "pledge_signed": "on",
-            "evidence": SimpleUploadedFile("proof.pdf", b"%PDF-1.4"),
+            "evidence": SimpleUploadedFile("proof.pdf", pdf_bytes()),
         },
     )
     assert response.status_code == 200 and "最早可于" in response.content.decode()
@@ -94,7 +95,7 @@ def test_repair_page_refuses_early_request_with_earliest_date(member, client):
             "application": "已整改",
             "pledge_text": "守法经营",
             "pledge_signed": "on",
-            "evidence": SimpleUploadedFile("proof.pdf", b"%PDF-1.4"),
+            "evidence": SimpleUploadedFile("proof.pdf", pdf_bytes()),
         },
     )
     assert response.status_code == 302 and CreditRepairRequest.objects.filter(penalty=p).exists()

@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from integrity_portal.core.errors import DomainError
 from integrity_portal.core.roles import StaffRole
+from integrity_portal.core.uploads import check_upload
 from tests.factories import MembershipFactory, MerchantFactory, UserFactory, make_staff
+from tests.upload_samples import HTML, bomb_png, eps_bytes, gif_bytes, jpeg_bytes, pdf_bytes, png_with_text
 
 from .conftest import PNG_1PX
 from .test_permission_matrix import all_url_patterns
@@ -40,13 +42,37 @@ BAD_PAYLOADS = {
         "image/svg+xml",
     ),
     "over_5_mb": ("big.png", PNG_1PX + b"\0" * SIX_MB, "image/png"),
+    "over_5_mb_pdf": ("big.pdf", pdf_bytes() + b"\n" * SIX_MB, "application/pdf"),
+    "empty": ("empty.png", b"", "image/png"),
+    # Polyglots: a valid file with a page before or after it, or inside its metadata.
+    "png_then_html": ("photo.png", PNG_1PX + HTML, "image/png"),
+    "html_then_pdf": ("doc.pdf", HTML + b"\n" + pdf_bytes(), "application/pdf"),
+    "pdf_then_html": ("doc.pdf", pdf_bytes() + HTML, "application/pdf"),
+    "jpeg_html_jpeg_end": ("photo.jpg", jpeg_bytes() + HTML + b"\xff\xd9", "image/jpeg"),
+    "png_with_script_in_text_chunk": ("photo.png", png_with_text(HTML), "image/png"),
+    "pdf_with_html_comment": (
+        "doc.pdf",
+        pdf_bytes().replace(b"%%EOF", b"%<svg onload=alert(1)>\n%%EOF"),
+        "application/pdf",
+    ),
+    # Formats outside the allow-list, and broken allowed ones.
+    "eps": ("photo.eps", eps_bytes(), "application/postscript"),
+    "eps_named_jpg": ("photo.jpg", eps_bytes(), "image/jpeg"),
+    "gif": ("photo.gif", gif_bytes(), "image/gif"),
+    "pdf_header_only": ("doc.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+    "truncated_pdf": ("doc.pdf", pdf_bytes()[: len(pdf_bytes()) // 2], "application/pdf"),
+    "truncated_png": ("photo.png", PNG_1PX[:-20], "image/png"),
+    "truncated_jpeg": ("photo.jpg", jpeg_bytes()[:-40] + b"\xff\xd9", "image/jpeg"),
+    "pdf_with_javascript": ("doc.pdf", pdf_bytes(javascript="app.alert(1)"), "application/pdf"),
+    "image_bomb_400_megapixels": ("bomb.png", bomb_png(20_000, 20_000), "image/png"),
+    "image_bomb_100_megapixels": ("bomb.png", bomb_png(10_000, 10_000), "image/png"),
 }
 
 
 def _refuse_complaint_attachment(upload):
-    from complaints.services.intake import sniff_attachment
+    from complaints.services.intake import ATTACHMENT_TYPES
 
-    sniff_attachment(upload)
+    check_upload(upload, allowed=ATTACHMENT_TYPES, field="attachments")
 
 
 def _refuse_psa_photo(upload):
@@ -250,3 +276,199 @@ def _assert_private_download(response):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in response["Cache-Control"]
     assert b"".join(response.streaming_content) == PNG_1PX
+
+
+# ---- Issue #11: one checker; stored and served under the detected type; the client's name only as text ----
+
+
+@pytest.mark.parametrize("field_key", sorted(UPLOAD_CHECKS))
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("real.jpg", jpeg_bytes()), ("real.png", PNG_1PX + b"\r\n"), ("scan.JPEG", jpeg_bytes() + b"\n")],
+)
+def test_real_jpeg_and_png_are_accepted_by_every_field(field_key, name, content):
+    UPLOAD_CHECKS[field_key](SimpleUploadedFile(name, content))
+
+
+@pytest.mark.parametrize(
+    ("field_key", "accepted"),
+    [
+        ("complaints.Attachment.file", True),
+        ("merchants.RepairEvidence.file", True),
+        ("campaigns.AdPlacement.photo", False),  # a PSA photo is an image, never a document
+    ],
+)
+def test_a_real_pdf_is_accepted_only_where_documents_are(field_key, accepted):
+    upload = SimpleUploadedFile("scan.pdf", pdf_bytes(pages=2), content_type="application/pdf")
+    if accepted:
+        UPLOAD_CHECKS[field_key](upload)
+    else:
+        with pytest.raises(DomainError):
+            UPLOAD_CHECKS[field_key](upload)
+
+
+def _staff_download(url, region="410802"):
+    client = Client()
+    client.force_login(make_staff(region, StaffRole.DISTRICT_BRANCH))
+    response = client.get(url)
+    assert response.status_code == 200
+    return response
+
+
+def _submit_complaint(regions, *uploads):
+    from complaints.models import Category, ComplaintKind
+    from complaints.services.intake import Submission, complaint_submit
+
+    merchant = MerchantFactory(region=regions["410802"])
+    return complaint_submit(
+        submission=Submission(
+            kind=ComplaintKind.COMPLAINT,
+            category=Category.values[0],
+            description="购买的商品存在严重质量问题，商家拒绝退货。",
+            name="李四",
+            phone="13800138000",
+            address="焦作市解放区民主路1号",
+            harm_known_on=timezone.localdate() - dt.timedelta(days=2),
+            consent=True,
+            merchant_id=merchant.pk,
+            attachments=list(uploads),
+        )
+    )[0]
+
+
+def test_png_named_html_is_stored_as_png_and_served_as_a_png_attachment(regions):
+    complaint = _submit_complaint(regions, SimpleUploadedFile("收据.html", PNG_1PX, content_type="text/html"))
+    att = complaint.attachments.get()
+    assert att.file.name.startswith("complaints/") and att.file.name.endswith(".png"), att.file.name
+    assert ".html" not in att.file.name
+    assert att.original_name == "收据.html" and att.content_type == "image/png"
+    response = _staff_download(reverse("complaints:attachment", kwargs={"pk": att.pk}))
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert ".png" in response["Content-Disposition"] and ".html" not in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == PNG_1PX
+
+
+def test_pdf_named_exe_is_stored_and_served_as_pdf(regions):
+    from merchants.models import PenaltyTier, RepairEvidence
+    from merchants.services.credit import repair_request_submit
+    from tests.merchants.credit_factories import penalise
+
+    merchant = MerchantFactory(region=regions["410802"])
+    penalty = penalise(merchant, tier=PenaltyTier.MODERATE, days_ago=200)
+    type(penalty).objects.filter(pk=penalty.pk).update(
+        publicity_from=timezone.localdate() - dt.timedelta(days=120)
+    )
+    penalty.refresh_from_db()
+    body = pdf_bytes()
+    request = repair_request_submit(
+        merchant=merchant,
+        penalty=penalty,
+        application="已整改到位。",
+        pledge_text="守法诚信经营。",
+        pledge_signed=True,
+        evidence_files=[SimpleUploadedFile("整改报告.exe", body, content_type="application/x-msdownload")],
+        actor=None,
+    )
+    evidence = RepairEvidence.objects.get(request=request)
+    assert evidence.file.name.startswith("credit/repair/") and evidence.file.name.endswith(".pdf")
+    assert evidence.original_name == "整改报告.exe"
+    url = reverse("admin:merchants_creditrepairrequest_evidence", args=[request.pk, evidence.pk])
+    response = _staff_download(url)
+    assert response["Content-Type"] == "application/pdf"
+    assert (
+        response["Content-Disposition"].startswith("attachment")
+        and ".exe" not in response["Content-Disposition"]
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == body
+
+
+def test_psa_jpeg_named_html_is_stored_as_jpg(regions):
+    from campaigns.models import AdQuota
+    from campaigns.services import ad_report_submit
+
+    venue = MerchantFactory(region=regions["410802"], kind="market", is_large_venue=True)
+    quota = AdQuota.objects.create(year=timezone.localdate().year)
+    photo = SimpleUploadedFile("entrance.html", jpeg_bytes(), content_type="text/html")
+    report = ad_report_submit(
+        quota=quota,
+        merchant=venue,
+        period="5月",
+        actor=None,
+        placements=[{"medium": "led", "location": "entrance", "total_ads": 10, "psa_ads": 4, "photo": photo}],
+    )
+    placement = report.placements.get()
+    assert placement.photo.name.startswith("campaigns/psa/") and placement.photo.name.endswith(".jpg")
+    assert placement.photo_original_name == "entrance.html"
+
+
+def test_file_stored_before_the_checker_with_a_foreign_extension_is_served_as_octet_stream(regions):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    complaint = _submit_complaint(regions)
+    stored = default_storage.save("complaints/zz/0123456789abcdef.html", ContentFile(HTML))
+    att = complaint.attachments.create(
+        file=stored, original_name="old.html", content_type="text/html", size=10
+    )
+    response = _staff_download(reverse("complaints:attachment", kwargs={"pk": att.pk}))
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert ".html" not in response["Content-Disposition"] and ".bin" in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_random_upload_path_keeps_only_an_allow_listed_extension():
+    from integrity_portal.core.uploads import RandomUploadPath
+
+    path = RandomUploadPath("x")
+    assert path(None, "upload.png").endswith(".png")
+    assert path(None, "upload.JPEG").endswith(".jpg")
+    for hostile in ("a.html", "a.hta", "a.exe", "a.svg", "a.php", "a"):
+        stored = path(None, hostile)
+        assert "." not in stored.rsplit("/", 1)[-1], stored
+
+
+def test_original_name_is_kept_as_plain_text_and_shown_escaped(regions):
+    hostile = 'C:\\fakepath\\<img src=x onerror=alert(1)>\x00\u202egpj.exe"' + "长" * 300 + ".png"
+    complaint = _submit_complaint(regions, SimpleUploadedFile(hostile, PNG_1PX, content_type="image/png"))
+    att = complaint.attachments.get()
+    assert "\x00" not in att.original_name and "\u202e" not in att.original_name
+    assert "fakepath" not in att.original_name and len(att.original_name) <= 200
+    assert att.original_name.startswith("<img src=x onerror=alert(1)>gpj.exe")
+    client = Client()
+    client.force_login(make_staff("410802", StaffRole.DISTRICT_BRANCH))
+    html = client.get(reverse("admin:complaints_complaint_change", args=[complaint.pk])).content.decode()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<img src=x onerror" not in html
+
+
+def test_image_bomb_on_the_public_complaint_form_is_a_form_error(client, regions):
+    from complaints.models import Complaint
+    from tests.complaints.test_public_pages import form_data
+
+    bomb = SimpleUploadedFile("bomb.png", bomb_png(20_000, 20_000), content_type="image/png")
+    response = client.post(reverse("complaints:new"), {**form_data(), "attachments": [bomb]})
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "attachments" in errors and "像素" in str(errors["attachments"])
+    assert not Complaint.objects.exists()
+
+
+def test_polyglot_on_the_public_complaint_form_is_refused_and_nothing_is_stored(client, regions):
+    from complaints.models import Attachment, Complaint
+    from tests.complaints.test_public_pages import form_data
+
+    polyglot = SimpleUploadedFile("receipt.png", PNG_1PX + HTML, content_type="image/png")
+    response = client.post(reverse("complaints:new"), {**form_data(), "attachments": [polyglot]})
+    assert response.status_code == 400 and "attachments" in response.context["form"].errors
+    assert not Complaint.objects.exists() and not Attachment.objects.exists()
+
+
+def test_upload_cap_comes_from_settings(settings):
+    settings.MAX_ATTACHMENT_BYTES = 1024
+    with pytest.raises(DomainError, match="MB"):
+        check_upload(SimpleUploadedFile("scan.pdf", pdf_bytes() + b" " * 2048))
+    check_upload(SimpleUploadedFile("scan.pdf", pdf_bytes()))
