@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from integrity_portal.core import ratelimit
+from integrity_portal.core.client import rate_key
 from integrity_portal.core.errors import DomainError
 from integrity_portal.core.exports import table_response
 
@@ -18,33 +18,10 @@ from .forms import ObjectionForm
 from .models import CampaignStatus, Category
 from .services import objection_file
 
-PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-
-
-def _objection_rate() -> tuple[int, int]:
-    """The same limit the API throttle scope ``objection`` uses (settings REST_FRAMEWORK rates)."""
-    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("objection") or "5/hour"
-    count, period = rate.split("/")
-    return int(count), PERIODS.get(period.strip().lower(), 3600)
-
-
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
 
 def objection_rate_limited(request, phone: str) -> bool:
-    """Count this attempt per IP and per phone; True when either is over the limit."""
-    limit, window = _objection_rate()
-    limited = False
-    for key in (f"campaigns:objection:ip:{_client_ip(request)}", f"campaigns:objection:phone:{phone}"):
-        cache.add(key, 0, window)
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, window)
-            count = 1
-        limited = limited or count > limit
-    return limited
+    """Count this attempt per client address and per phone (the API endpoint's scope and keys)."""
+    return not ratelimit.hit("objection", [rate_key(request), ratelimit.phone_ident(phone)]).allowed
 
 
 def notice_list(request):
@@ -111,7 +88,7 @@ def notice_detail(request, key: int):
     elif request.method == "POST":
         messages.error(request, _("公示期已结束，不再受理异议。"))
     ctx["form"] = form
-    ctx["objection_limit"] = _objection_rate()[0]
+    ctx["objection_limit"] = (ratelimit.scope_rate("objection") or (0, 0))[0]
     return render(
         request, "campaigns/notice_detail.html", ctx, status=400 if form is not None and form.errors else 200
     )

@@ -7,6 +7,7 @@ result backend and shared cache. ``DEBUG`` is off unless asked for, and a
 production process refuses to start without a ``SECRET_KEY``.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -159,13 +160,31 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "public:home"
 
+# Client identity (core/client.py): how many reverse proxies append to X-Forwarded-For in front of the portal.
+# 0 (default) trusts no header: REMOTE_ADDR is the client. Behind one nginx with
+# `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;` set 1. TRUSTED_PROXY_NETWORKS (CIDRs), when
+# set, additionally requires REMOTE_ADDR and the inner proxies to be in those networks (docs/SECURITY.md).
+TRUSTED_PROXY_COUNT = max(env.int("TRUSTED_PROXY_COUNT", default=0), 0)
+TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=[])
+for _network in TRUSTED_PROXY_NETWORKS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXY_NETWORKS: {_network!r} is not a network (CIDR).") from None
+
+# Sign-in lockout on username AND client address together; the username alone only gets a growing delay
+# (core/login_guard.py): a correct password from an address that has not failed is never refused.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "integrity_portal.core.client.axes_client_ip"
+AXES_HANDLER = "integrity_portal.core.login_guard.LoginGuardHandler"
+AXES_LOCKOUT_CALLABLE = "integrity_portal.core.login_guard.lockout_response"
+LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=15 * 60)
 
 STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_COOKIE_AGE = 14 * 24 * 3600
@@ -258,7 +277,12 @@ REST_FRAMEWORK = {
         "tracking": env.str("TRACKING_RATE", default="20/hour"),
         "claim": env.str("CLAIM_RATE", default="10/hour"),
         "objection": env.str("OBJECTION_RATE", default="5/hour"),
+        "signup": env.str("SIGNUP_RATE", default="5/hour"),
+        "confirm_resend": env.str("CONFIRM_RESEND_RATE", default="3/hour"),
     },
+    # DRF's own get_ident() reads X-Forwarded-For whole when this is None; every throttle of the portal
+    # asks core.client instead, and this keeps DRF's fallback consistent with it.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "integrity_portal.core.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

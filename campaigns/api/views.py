@@ -9,10 +9,11 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from integrity_portal.core.errors import ValidationFailed
+from integrity_portal.core.ratelimit import phone_ident
+from integrity_portal.core.throttling import ScopedClientThrottle, request_field
 from merchants.selectors import member_merchant_or_404
 
 from .. import selectors, services
@@ -115,8 +116,12 @@ class ObjectionCreateView(APIView):
     response is only the receipt — the objector's name and phone are never returned or published."""
 
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedClientThrottle]
     throttle_scope = "objection"
+
+    def throttle_idents(self, request) -> list[str]:
+        """The same per-phone count as the HTML objection form."""
+        return [phone_ident(request_field(request, "phone"))]
 
     @extend_schema(request=ObjectionCreateSerializer, responses={201: ObjectionReceiptSerializer})
     def post(self, request):

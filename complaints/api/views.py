@@ -14,8 +14,10 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
+
+from integrity_portal.core.ratelimit import phone_ident
+from integrity_portal.core.throttling import ScopedClientThrottle, request_field
 
 from .. import selectors, services
 from . import serializers as s
@@ -39,18 +41,6 @@ def _tracked_response(complaint) -> Response:
     return Response(s.TrackedSerializer(complaint).data)
 
 
-class PhoneThrottle(SimpleRateThrottle):
-    """The same per-phone limit as the HTML form, so one number cannot be flooded from many IPs."""
-
-    scope = "complaint_submit"
-
-    def get_cache_key(self, request, view):
-        phone = str(request.data.get("phone") or "").strip() if hasattr(request, "data") else ""
-        if not phone:
-            return None
-        return self.cache_format % {"scope": f"{self.scope}_phone", "ident": phone}
-
-
 class IsStaff(permissions.BasePermission):
     """Complaint handlers only: staff whose role grants complaint access (not, e.g., the civility office)."""
 
@@ -61,9 +51,13 @@ class IsStaff(permissions.BasePermission):
 
 class SubmitView(APIView):
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle, PhoneThrottle]
+    throttle_classes = [ScopedClientThrottle]
     throttle_scope = "complaint_submit"
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def throttle_idents(self, request) -> list[str]:
+        """The same per-phone count as the HTML form, so one number cannot be flooded from many addresses."""
+        return [phone_ident(request_field(request, "phone"))]
 
     @extend_schema(request=s.SubmissionSerializer, responses={201: s.SubmittedSerializer(many=True)})
     def post(self, request):
@@ -76,7 +70,7 @@ class SubmitView(APIView):
 # the schema would show it as the description of every subclass without one of its own.
 class TrackingView(APIView):
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedClientThrottle]
     throttle_scope = "tracking"
 
 

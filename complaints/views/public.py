@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from integrity_portal.core import ratelimit
+from integrity_portal.core.client import rate_key
 from integrity_portal.core.errors import DomainError, NotFound, ValidationFailed
 
-from .. import ratelimit, selectors, services
+from .. import selectors, services
 from integrity_portal.core.uploads import private_file_response
 from ..forms import RatingForm, SubmissionForm, TrackingForm, apply_domain_error
 from ..models import CLOSED_STATUSES, Attachment, Complaint, ComplaintKind, ProposalStatus
@@ -30,8 +32,8 @@ SESSION_TRACKED = "complaints_tracked"
 def new(request):
     form = SubmissionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        idents = [f"ip:{ratelimit.client_ip(request)}", f"phone:{form.cleaned_data.get('phone') or ''}"]
-        if ratelimit.exceeded("complaint_submit", idents):
+        idents = [rate_key(request), ratelimit.phone_ident(form.cleaned_data.get("phone"))]
+        if not ratelimit.peek("complaint_submit", idents).allowed:
             form.add_error(None, _("提交过于频繁，请稍后再试或拨打 12315 热线。"))
         else:
             try:
@@ -77,12 +79,10 @@ def track(request):
     form = TrackingForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        ident = [f"ip:{ratelimit.client_ip(request)}"]
-        if ratelimit.exceeded("tracking", ident):
+        if not ratelimit.hit("tracking", [rate_key(request)]).allowed:
             form.add_error(None, _("查询过于频繁，请一小时后再试。"))
             status = 429
         else:
-            ratelimit.record("tracking", ident)
             try:
                 complaint = services.complaint_for_tracking(
                     tracking_code=form.cleaned_data["tracking_code"], phone=form.cleaned_data["phone"]

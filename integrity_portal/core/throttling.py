@@ -1,94 +1,77 @@
-"""The API's default throttle: one fixed-window counter per caller.
+"""The API's throttles, on the one rate-limit mechanism (``core.ratelimit``) and client identity
+(``core.client``).
 
-DRF's ``AnonRateThrottle`` and ``UserRateThrottle`` both run for an anonymous caller (the second falls
-back to the IP address), and each reads and rewrites a pickled list of timestamps as long as the rate: four
-cache round trips and a growing list per request, on answers that are otherwise served from the cache.
-This throttle applies the ``anon`` rate to anonymous callers (by address) and the ``user`` rate to
-signed-in ones (by user id), and counts requests in a fixed window: an integer per caller and window,
-created with ``add`` and raised with ``incr``, whatever the rate. On Redis both commands go in one
-pipelined round trip.
+``CallerRateThrottle`` is the default for every endpoint: the ``anon`` rate for anonymous callers (by
+client address) and the ``user`` rate for signed-in ones (by user id). DRF's ``AnonRateThrottle`` and
+``UserRateThrottle`` both ran for an anonymous caller and each rewrote a pickled list of timestamps; this
+is one fixed-window counter per caller, one cache round trip.
 
-A fixed window admits up to twice the rate across a window boundary; for an open-data limit that is
-acceptable, and it is what keeps the cost constant. When the cache is unreachable the throttle admits the
-request (the same fail-open choice as ``core.cache.ResilientRedisCache``), and the outage is logged.
+``ScopedClientThrottle`` is for the anonymous write endpoints that have an HTML twin (complaint submit,
+tracking, objections): the view's ``throttle_scope`` rate, counted per client address and per whatever
+the view adds in ``throttle_idents(request)`` (e.g. the phone number), with the same keys the HTML form
+uses — one budget for both.
+
+Neither ever reads ``X-Forwarded-For`` itself: the address is ``core.client`` 's, which trusts the header
+only as far as ``TRUSTED_PROXY_COUNT`` says. When the cache is unreachable both admit the request and log it.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import logging
-import math
 import time
+from collections.abc import Mapping
 
-import redis
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-logger = logging.getLogger("integrity_portal.cache")
-_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_MAX_IDENT = 64
+from . import ratelimit
+from .client import client_ip, rate_key
+from .ratelimit import parse_rate  # noqa: F401  (the rate format lives in core.ratelimit)
 
 
-@functools.lru_cache(maxsize=32)
-def parse_rate(rate: str) -> tuple[int, int]:
-    """DRF's rate format, ``"600/minute"`` → (600, 60); the period is read from its first letter."""
-    count, _sep, period = rate.partition("/")
-    return int(count), _PERIODS[period.strip()[:1].lower()]
-
-
-class CallerRateThrottle(BaseThrottle):
-    """``anon`` rate for anonymous callers, ``user`` rate for signed-in ones; Retry-After = end of window."""
-
-    cache_alias = "default"
-    anon_scope = "anon"
-    user_scope = "user"
+class ClientThrottleBase(BaseThrottle):
     timer = staticmethod(time.time)
 
-    def allow_request(self, request, view) -> bool:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            scope, ident = self.user_scope, str(user.pk)
-        else:
-            scope, ident = self.anon_scope, str(self.get_ident(request))
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
-        if rate is None:
-            return True
-        limit, duration = parse_rate(rate)
-        now = self.timer()
-        window = int(now // duration)
-        self._wait = (window + 1) * duration - now
-        if len(ident) > _MAX_IDENT:  # an X-Forwarded-For chain: keep the key short
-            ident = hashlib.sha256(ident.encode()).hexdigest()
-        count = self._hit(f"throttle:{scope}:{window}:{ident}", math.ceil(self._wait) + 1)
-        return count is None or count <= limit
+    def get_ident(self, request) -> str:
+        """DRF's hook, for any code that asks: the address ``core.client`` settled on."""
+        return client_ip(request)
+
+    def _decide(self, scope: str, idents: list[str]) -> bool:
+        verdict = ratelimit.hit(scope, idents, now=self.timer())
+        self._wait = verdict.retry_after or None
+        return verdict.allowed
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
 
-    def _hit(self, key: str, ttl: int) -> int | None:
-        """This window's count for the key including this request, or None when the cache is unreachable."""
-        backend = caches[self.cache_alias]
-        if isinstance(backend, RedisCache):
-            full_key = backend.make_and_validate_key(key)
-            try:
-                pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=False)
-                pipe.set(full_key, 0, ex=ttl, nx=True)
-                pipe.incr(full_key)
-                return pipe.execute()[1]
-            except _UNREACHABLE:
-                logger.warning("cache unavailable: throttle admits the request", exc_info=True)
-                return None
-        try:
-            return backend.incr(key)
-        except ValueError:
-            pass
-        if backend.add(key, 1, ttl):
-            return 1
-        try:
-            return backend.incr(key)
-        except ValueError:
-            return None
+
+class CallerRateThrottle(ClientThrottleBase):
+    """``anon`` rate for anonymous callers, ``user`` rate for signed-in ones; Retry-After = end of window."""
+
+    anon_scope = "anon"
+    user_scope = "user"
+
+    def allow_request(self, request, view) -> bool:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return self._decide(self.user_scope, [f"user:{user.pk}"])
+        return self._decide(self.anon_scope, [rate_key(request)])
+
+
+class ScopedClientThrottle(ClientThrottleBase):
+    """The view's ``throttle_scope`` per client address, plus the view's ``throttle_idents(request)``."""
+
+    def allow_request(self, request, view) -> bool:
+        scope = getattr(view, "throttle_scope", None)
+        if not scope:
+            return True
+        idents = [rate_key(request)]
+        extra = getattr(view, "throttle_idents", None)
+        if extra is not None:
+            idents.extend(extra(request))
+        return self._decide(scope, idents)
+
+
+def request_field(request, name: str) -> str:
+    """A top-level text field of a DRF request body, "" when the body is not an object (``[]``, ``1``)."""
+    data = request.data
+    value = data.get(name) if isinstance(data, Mapping) else None
+    return str(value).strip() if isinstance(value, (str, int)) else ""

@@ -8,7 +8,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Membership, MembershipRole, Merchant
@@ -50,37 +49,56 @@ class SetPasswordForm(ChinesePasswordErrorsMixin, auth_forms.SetPasswordForm):
     pass
 
 
-class SignupForm(UserCreationForm):
-    """A merchant's portal account: username, email, password (Django's validators) and consent."""
+class SignupForm(forms.Form):
+    """A merchant's portal account: the e-mail address (also the login name), a password and consent.
 
-    email = forms.EmailField(label=_("电子邮箱"), help_text=_("用于找回密码和接收通知。"))
+    There is no username field and no "already registered" check here: the form validates shape only,
+    so its answer is the same whether or not the address has an account (services.accounts).
+    """
+
+    email = forms.EmailField(
+        label=_("电子邮箱"),
+        max_length=150,
+        help_text=_("作为登录名，并用于确认账号、找回密码和接收通知。"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password1 = forms.CharField(
+        label=_("密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("确认密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("请再次输入相同的密码。"),
+    )
     consent = forms.BooleanField(
         label=_("我已阅读并同意《用户协议》和《个人信息保护说明》"),
         error_messages={"required": _("请勾选同意后再注册。")},
     )
 
-    class Meta(UserCreationForm.Meta):
-        model = get_user_model()
-        fields = ("username", "email")
-        labels = {"username": _("用户名")}
-        help_texts = {"username": _("150个字符以内，可使用字母、数字和 @/./+/-/_。")}
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["password1"].label = _("密码")
         self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
-        self.fields["password2"].label = _("确认密码")
-        self.fields["password2"].help_text = _("请再次输入相同的密码。")
-
-    def _post_clean(self):
-        super()._post_clean()
-        localize_password_errors(self, "password2")
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("该电子邮箱已注册，请直接登录或找回密码。"))
-        return email
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", forms.ValidationError(_("两次输入的密码不一致。"), code="password_mismatch"))
+        elif p2:
+            email = cleaned.get("email") or ""
+            probe = get_user_model()(username=email, email=email)
+            try:
+                password_validation.validate_password(p2, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password2", exc)
+            localize_password_errors(self, "password2")
+        return cleaned
 
 
 class ClaimForm(forms.Form):
@@ -101,7 +119,7 @@ class MembershipAddForm(forms.ModelForm):
     """Staff approve a portal user for a merchant by typing the user's account name."""
 
     username = forms.CharField(
-        label=_("用户名"), max_length=150, help_text=_("经营者在门户注册时使用的用户名。")
+        label=_("用户名"), max_length=150, help_text=_("经营者的登录名；自行注册的账号即其注册邮箱。")
     )
 
     class Meta:

@@ -1,5 +1,6 @@
 """Models of the merchants app, split by topic: the register, and credit facts and ratings."""
 
+from .accounts import EmailConfirmation  # noqa: F401
 from .credit import *  # noqa: F403
 from .rating import *  # noqa: F403
 from .register import (  # noqa: F401

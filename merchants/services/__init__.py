@@ -1,5 +1,12 @@
 """Writes to the register and to merchants' credit facts."""
 
+from .accounts import (  # noqa: F401
+    EmailNotConfirmed,
+    TooManySignups,
+    email_confirm,
+    email_confirmation_resend,
+    user_signup,
+)
 from .register import (  # noqa: F401
     TooManyAttempts,
     claim_code_issue,
@@ -10,5 +17,4 @@ from .register import (  # noqa: F401
     merchant_mark_rating_stale,
     merchant_save,
     staff_assign_role,
-    user_signup,
 )

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from integrity_portal.core.client import client_ip
 from integrity_portal.core.errors import DomainError
 
 from ..forms import ClaimForm
 from ..resources import short_label
 from ..selectors import member_merchant_or_404, merchants_for_user
-from ..services import TooManyAttempts, merchant_claim
+from ..selectors.accounts import email_is_confirmed
+from ..services import EmailNotConfirmed, TooManyAttempts, merchant_claim
 
 
 @login_required
@@ -34,17 +35,18 @@ def claim(request):
                 user=request.user,
                 registration_number=form.cleaned_data["registration_number"],
                 code=form.cleaned_data["code"],
-                ip=get_client_ip_address(request),
+                ip=client_ip(request),
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
-            status = exc.status_code if isinstance(exc, TooManyAttempts) else 200
+            status = exc.status_code if isinstance(exc, (TooManyAttempts, EmailNotConfirmed)) else 200
         else:
             messages.success(
                 request, _("认领成功：您已成为“%(name)s”的负责人。") % {"name": membership.merchant.name}
             )
             return redirect("portal:merchant", pk=membership.merchant_id)
-    return render(request, "portal/claim.html", {"form": form}, status=status)
+    context = {"form": form, "email_confirmed": email_is_confirmed(request.user)}
+    return render(request, "portal/claim.html", context, status=status)
 
 
 @login_required

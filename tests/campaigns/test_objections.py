@@ -187,9 +187,8 @@ def test_admin_resolve_view_upholds_objection(client, campaign, city_staff):
     assert objection.status == ObjectionStatus.UPHELD
 
 
-def test_api_objection_returns_only_a_receipt_and_is_throttled(client, campaign, monkeypatch):
+def test_api_objection_returns_only_a_receipt_and_is_throttled(client, campaign, settings):
     from django.core.cache import cache
-    from rest_framework.throttling import ScopedRateThrottle
 
     url = "/api/v1/campaign-objections/"
     body = {"application": candidate(campaign).pk, **VALID}
@@ -201,7 +200,10 @@ def test_api_objection_returns_only_a_receipt_and_is_throttled(client, campaign,
     assert refused.status_code == 400 and "不是本次公示的候选对象" in refused.json()["detail"]
 
     cache.clear()
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"objection": "1/hour"})
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "objection": "1/hour"},
+    }
     assert client.post(url, body, content_type="application/json").status_code == 201
     assert client.post(url, body, content_type="application/json").status_code == 429
     assert Objection.objects.count() == 2

@@ -46,10 +46,11 @@ def test_api_submission_refuses_anonymous_complaint_with_400(api, regions):
     assert not Complaint.objects.exists()
 
 
-def test_api_submission_is_throttled(api, regions, monkeypatch):
-    from rest_framework.throttling import SimpleRateThrottle
-
-    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "complaint_submit", "1/hour")
+def test_api_submission_is_throttled(api, regions, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "complaint_submit": "1/hour"},
+    }
     assert api.post("/api/v1/complaints/submit/", PAYLOAD, format="json").status_code == 201
     assert api.post("/api/v1/complaints/submit/", PAYLOAD, format="json").status_code == 429
 

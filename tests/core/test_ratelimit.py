@@ -1,0 +1,132 @@
+"""The one rate-limit helper: DRF's rate format, fixed windows per ident, shared by forms and API,
+fail-open (logged, without hanging) when the cache is unreachable, and the progressive back-off."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from django.core.cache import caches
+
+from integrity_portal.core import ratelimit
+from integrity_portal.core.ratelimit import backoff_fail, backoff_reset, backoff_wait, hit, parse_rate, peek
+
+ROOT = Path(__file__).resolve().parents[2]
+T0 = 3600 * 500_000  # an hour boundary
+
+
+@pytest.fixture
+def rates(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "demo": "2/hour"},
+    }
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def backend(request, settings):
+    if request.param == "redis":
+        request.getfixturevalue("require_redis")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "integrity_portal.core.cache.ResilientRedisCache",
+                "LOCATION": settings.REDIS_URL,
+                "KEY_PREFIX": "ratelimit-test",
+            }
+        }
+    caches["default"].clear()
+    yield request.param
+    caches["default"].clear()
+
+
+def test_one_rate_parser_in_drf_format():
+    assert parse_rate("5/hour") == (5, 3600)
+    assert parse_rate("120/min") == (120, 60)
+    assert parse_rate("10/d") == (10, 86400)
+    assert parse_rate("3/second") == (3, 1)
+
+
+def test_the_old_limiters_and_their_parsers_are_gone():
+    assert not (ROOT / "complaints" / "ratelimit.py").exists()
+    for path in ("campaigns/views.py", "merchants/services/register.py", "complaints/api/views.py"):
+        text = (ROOT / path).read_text()
+        assert "SimpleRateThrottle" not in text and "ScopedRateThrottle" not in text, path
+        assert "REMOTE_ADDR" not in text and "partition(\"/\")" not in text, path
+
+
+def test_hit_refuses_past_the_limit_until_the_window_ends(rates, backend):
+    assert [hit("demo", ["ip:192.0.2.1"], now=T0 + 10).allowed for _ in range(3)] == [True, True, False]
+    refused = hit("demo", ["ip:192.0.2.1"], now=T0 + 3000.5)
+    assert not refused.allowed and refused.retry_after == 600
+    assert hit("demo", ["ip:192.0.2.2"], now=T0 + 10).allowed  # another ident
+    assert hit("demo", ["ip:192.0.2.1"], now=T0 + 3600).allowed  # next window
+
+
+def test_any_ident_over_the_limit_refuses(rates, backend):
+    hit("demo", ["phone:13912345678"], now=T0)
+    hit("demo", ["phone:13912345678"], now=T0)
+    assert not hit("demo", ["ip:192.0.2.9", "phone:13912345678"], now=T0).allowed
+
+
+def test_peek_does_not_count(rates, backend):
+    for _ in range(5):
+        assert peek("demo", ["user:1"], now=T0).allowed
+    ratelimit.record("demo", ["user:1"], now=T0)
+    ratelimit.record("demo", ["user:1"], now=T0)
+    assert not peek("demo", ["user:1"], now=T0).allowed
+
+
+def test_a_scope_without_a_rate_is_not_limited(backend):
+    assert all(hit("no-such-scope", ["ip:1.1.1.1"]).allowed for _ in range(50))
+
+
+def test_idents_never_reach_the_cache_as_text(rates, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rl"}}
+    hit("demo", ["phone:13912345678", "ip:\x00<evil>"], now=T0)
+    keys = list(caches["default"]._cache.keys())
+    assert keys and not any("13912345678" in k or "evil" in k for k in keys)
+
+
+def test_phone_idents_count_every_spelling_once():
+    assert ratelimit.phone_ident("139 1234 5678") == ratelimit.phone_ident("+86 13912345678") == "phone:13912345678"
+    assert ratelimit.phone_ident("") == "" and ratelimit.phone_ident("\x00") == ""
+
+
+@pytest.mark.parametrize("backend_class", ["integrity_portal.core.cache.ResilientRedisCache",
+                                           "django.core.cache.backends.redis.RedisCache"])
+def test_unreachable_cache_admits_logs_and_does_not_hang(rates, settings, caplog, backend_class):
+    from tests.faults.conftest import closed_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": backend_class,
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="integrity_portal.cache"):
+        assert all(hit("demo", ["ip:192.0.2.1"]).allowed for _ in range(4))
+        assert peek("demo", ["ip:192.0.2.1"]).allowed
+        assert backoff_wait("login", "clerk", free=0, cap=60) == 0
+    assert time.monotonic() - started < 10
+    assert "cache unavailable" in caplog.text
+
+
+def test_backoff_doubles_after_the_free_failures_and_resets(backend):
+    now = 1_000_000.0
+    for i in range(3):
+        backoff_fail("login", "clerk", ttl=3600, now=now)
+        assert backoff_wait("login", "clerk", free=3, cap=60, now=now) == (0 if i < 2 else 1)
+    backoff_fail("login", "clerk", ttl=3600, now=now)
+    assert backoff_wait("login", "clerk", free=3, cap=60, now=now) == 2
+    assert backoff_wait("login", "clerk", free=3, cap=60, now=now + 2) == 0  # the one attempt now admitted
+    assert backoff_wait("login", "clerk", free=3, cap=60, now=now + 2) == 1  # a concurrent second one waits
+    for _ in range(20):
+        backoff_fail("login", "clerk", ttl=3600, now=now)
+    assert backoff_wait("login", "clerk", free=3, cap=60, now=now) == 60  # capped
+    assert backoff_wait("login", "someone-else", free=3, cap=60, now=now) == 0
+    backoff_reset("login", "clerk")
+    assert backoff_wait("login", "clerk", free=3, cap=60, now=now) == 0
