@@ -213,6 +213,8 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+# Uploaded images are fully decoded (core.uploads.check_upload): more pixels than this is refused as a bomb.
+MAX_UPLOAD_IMAGE_PIXELS = 40_000_000
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@integrity-portal.local")
@@ -238,8 +240,6 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
     },
-# Uploaded images are fully decoded (core.uploads.check_upload): more pixels than this is refused as a bomb.
-MAX_UPLOAD_IMAGE_PIXELS = 40_000_000
 }
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
