@@ -184,15 +184,15 @@ class AdPlacement(models.Model):
     psa_ads = models.PositiveIntegerField(_("公益广告数"))
     theme = models.CharField(_("主题"), max_length=60, blank=True)
     photo = models.ImageField(_("照片"), upload_to=RandomUploadPath("campaigns/psa"), blank=True)
+    photo_original_name = models.CharField(
+        _("照片原文件名"), max_length=ORIGINAL_NAME_MAX, blank=True, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("刊播点位")
         verbose_name_plural = _("刊播点位")
         ordering = ["report", "id"]
         constraints = [
-    photo_original_name = models.CharField(
-        _("照片原文件名"), max_length=ORIGINAL_NAME_MAX, blank=True, default="", editable=False
-    )
             models.CheckConstraint(condition=Q(psa_ads__lte=F("total_ads")), name="adplacement_psa_le_total")
         ]
 

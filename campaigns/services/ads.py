@@ -84,13 +84,13 @@ def _clean_placement(raw: dict, index: int) -> dict:
         "psa_ads": psa,
         "theme": (raw.get("theme") or "").strip()[:60],
         "photo": photo,
+        "photo_original_name": checked.original_name if checked else "",
     }
 
 
 def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[dict], actor) -> AdReport:
     """Record a venue's report; totals are summed from the placements in the same transaction."""
     if not merchant.is_large_venue:
-        "photo_original_name": checked.original_name if checked else "",
         raise NotPermitted(_("%(name)s 不是大型场所，无须报告公益广告刊播。") % {"name": merchant.name})
     in_force = selectors.ad_quota_for(region=merchant.region_id, year=quota.year)
     if in_force is None or in_force.pk != quota.pk:

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from integrity_portal.core import ratelimit
 from integrity_portal.core.client import rate_key
 from integrity_portal.core.errors import DomainError, NotFound, ValidationFailed
+from integrity_portal.core.uploads import private_file_response
 
 from .. import selectors, services
-from integrity_portal.core.uploads import private_file_response
 from ..forms import RatingForm, SubmissionForm, TrackingForm, apply_domain_error
 from ..models import CLOSED_STATUSES, Attachment, Complaint, ComplaintKind, ProposalStatus
 
