@@ -133,13 +133,16 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         left = services.days_left(obj)
         if left is None:
             return "—"
+        # A deadline counted over a year without its official holiday schedule (Monday–Friday).
+        provisional = format_html(" <em>{}</em>", _("暂定")) if obj.due_on_provisional else ""
         if left < 0:
             return format_html(
-                '{} <strong style="color:#ba2121">{}</strong>',
+                '{}{} <strong style="color:#ba2121">{}</strong>',
                 obj.due_on.isoformat(),
+                provisional,
                 _("超期%(n)d日") % {"n": -left},
             )
-        return f"{obj.due_on.isoformat()} · " + _("剩%(n)d日") % {"n": left}
+        return format_html("{}{} · {}", obj.due_on.isoformat(), provisional, _("剩%(n)d日") % {"n": left})
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -15,3 +15,10 @@ class ComplaintsConfig(AppConfig):
 
         register_fact_provider("complaints", FACT_COLUMNS, complaint_facts)
         register_demo_seeder("complaints", 30, seed_complaints)
+
+        from integrity_portal.core.holidays import register_schedule_listener
+
+        from .services.deadlines import complaint_deadlines_recompute
+
+        # A newly entered holiday schedule recounts the provisional deadlines that reach into its year.
+        register_schedule_listener("complaints", complaint_deadlines_recompute)

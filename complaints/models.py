@@ -144,6 +144,13 @@ class Complaint(models.Model):
     complainant_id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
     complainant_email = models.EmailField(_("电子邮箱"), blank=True)
     consent_personal_data = models.BooleanField(_("同意处理个人信息"), default=False)
+    language = models.CharField(
+        _("通知语言"),
+        max_length=10,
+        blank=True,
+        help_text=_("登记时投诉举报人使用的界面语言；通知用该语言发送，空白时用系统默认语言。"),
+    )
+
 
     harm_known_on = models.DateField(_("知道权益受损日期"), null=True, blank=True)
     merchant = models.ForeignKey(
@@ -168,6 +175,14 @@ class Complaint(models.Model):
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
     due_on = models.DateField(_("办理期限"), null=True, blank=True)
+    deadline_provisional = models.BooleanField(
+        _("期限暂定"),
+        default=False,
+        help_text=_("期限计入了尚未录入法定节假日安排的年度（按周一至周五计算），录入后自动重算。"),
+    )
+    #: How each stored deadline was counted: ``{field: {"from": iso date, "days": n, "due": iso date,
+    #: "provisional": bool}}``, so a provisional one can be recounted when the schedule arrives.
+    deadline_basis = models.JSONField(_("期限计算依据"), default=dict, blank=True, editable=False)
     extended = models.BooleanField(_("已延期"), default=False)
     extension_reason = models.CharField(_("延期理由"), max_length=200, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True, db_index=True)
@@ -243,6 +258,17 @@ class Complaint(models.Model):
     @property
     def target_display(self) -> str:
         return self.merchant.name if self.merchant_id else self.target_name
+
+    def deadline_is_provisional(self, field: str = "due_on") -> bool:
+        """Whether this stored deadline was counted over a year with no official holiday schedule."""
+        value = getattr(self, field)
+        entry = (self.deadline_basis or {}).get(field) or {}
+        return bool(value and entry.get("missing") and entry.get("due") == value.isoformat())
+
+    @property
+    def due_on_provisional(self) -> bool:
+        return self.deadline_is_provisional("due_on")
+
 
 
 class Attachment(models.Model):

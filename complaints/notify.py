@@ -6,12 +6,15 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.utils.translation import gettext as _
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from .models import Complaint, Status
 
 logger = logging.getLogger("complaints.sms")
 
+# Lazy: each notice is rendered in its recipient's language at send time (a plain gettext here ran
+# once at import, so the first request's language was used for every later notice of the process).
 _EVENTS = {
     "tracking_code": _("您的投诉举报查询码为 %(code)s，请凭查询码和手机号码在 %(url)s 查询办理进度。"),
     "merchant_reply": _("经营者已答复您的投诉（查询码 %(code)s），请登录 %(url)s 查看。"),
@@ -36,9 +39,17 @@ def send_notice(*, complaint_id: int, event: str) -> bool:
     complaint = Complaint.objects.filter(pk=complaint_id).first()
     if template is None or complaint is None or complaint.anonymous:
         return False
-    text = str(template) % {"code": complaint.tracking_code, "url": f"{settings.SITE_URL}/complaints/track/"}
+    with translation.override(notice_language(complaint)):
+        text = str(template) % {"code": complaint.tracking_code, "url": f"{settings.SITE_URL}/complaints/track/"}
+        subject = str(_("投诉举报办理通知"))
     if complaint.complainant_phone:
         send_sms(complaint.complainant_phone, text)
     if complaint.complainant_email:
-        send_mail(_("投诉举报办理通知"), text, None, [complaint.complainant_email], fail_silently=True)
+        send_mail(subject, text, None, [complaint.complainant_email], fail_silently=True)
     return True
+
+
+def notice_language(complaint: Complaint) -> str:
+    """The recipient's language: the one they used to file, else the portal's default."""
+    language = complaint.language or ""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE

@@ -79,6 +79,17 @@ def _fresh_caches():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_holiday_calendar():
+    """The working-day calendar caches schedules per year in-process; a rolled-back test's
+    schedule must not be seen by the next test (the schedule itself is filled lazily)."""
+    from integrity_portal.core.workdays import invalidate_calendar_cache
+
+    invalidate_calendar_cache()
+    yield
+    invalidate_calendar_cache()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 

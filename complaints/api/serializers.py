@@ -166,6 +166,7 @@ class StaffListSerializer(_ChoiceStrings):
             "complainant_phone",
             "received_at",
             "due_on",
+            "deadline_provisional",
             "closed_at",
         ]
 

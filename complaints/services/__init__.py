@@ -1,6 +1,11 @@
 """Every write to complaints and reports; views, API, admin and tasks call these."""
 
-from .deadlines import SweepResult, complaints_escalate_overdue, days_left  # noqa: F401
+from .deadlines import (  # noqa: F401
+    SweepResult,
+    complaint_deadlines_recompute,
+    complaints_escalate_overdue,
+    days_left,
+)
 from .handling import (  # noqa: F401
     available_actions,
     complaint_accept,

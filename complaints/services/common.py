@@ -60,7 +60,54 @@ def today() -> date:
 
 
 def due_after(start: date, days: int) -> date:
+    """A date N working days on, for filters and displays; a *stored* deadline goes through ``deadlines``."""
     return workdays.add_working_days(start, days)
+
+
+def deadlines(complaint: Complaint | None, **counts: tuple[date, int] | None) -> dict:
+    """The fields that store deadlines, counted as ``field=(start, working_days)`` (None clears one).
+
+    Besides the dates it returns ``deadline_basis`` (how each date was counted, so it can be
+    recounted) and ``deadline_provisional``: True while any stored deadline was counted over a
+    year with no official holiday schedule (Monday–Friday there). Every service that stores a
+    deadline uses this, so the flag is never stale.
+    """
+    basis = dict(complaint.deadline_basis or {}) if complaint is not None else {}
+    fields: dict = {}
+    for field, count in counts.items():
+        if count is None:
+            fields[field] = None
+            basis.pop(field, None)
+            continue
+        start, days = count
+        due = workdays.add_working_days(start, days)
+        fields[field] = due
+        basis[field] = {
+            "from": start.isoformat(),
+            "days": days,
+            "due": due.isoformat(),
+            "missing": workdays.unscheduled_years(start, due),
+        }
+    fields["deadline_basis"] = basis
+    fields["deadline_provisional"] = any(
+        entry.get("missing") and _stored(complaint, field, fields) == entry.get("due")
+        for field, entry in basis.items()
+    )
+    return fields
+
+
+def _stored(complaint: Complaint | None, field: str, fields: dict) -> str | None:
+    value = fields[field] if field in fields else getattr(complaint, field, None)
+    return value.isoformat() if value else None
+
+
+def extended_deadline(complaint: Complaint, field: str, extra_days: int) -> dict:
+    """``deadlines`` for a deadline extended by ``extra_days`` working days: counted from the same start."""
+    entry = (complaint.deadline_basis or {}).get(field)
+    current = getattr(complaint, field)
+    if entry and current and entry.get("due") == current.isoformat():
+        return deadlines(complaint, **{field: (date.fromisoformat(entry["from"]), entry["days"] + extra_days)})
+    return deadlines(complaint, **{field: (current, extra_days)})
 
 
 def locked(complaint: Complaint | int) -> Complaint:

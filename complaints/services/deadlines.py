@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
 from django.db.models import Q
@@ -11,7 +12,7 @@ from integrity_portal.core import workdays
 from integrity_portal.core.audit import audit_log
 
 from ..models import Complaint, ComplaintKind, DeadlineKind, Escalation, Status
-from .common import mark_rating_stale, today
+from .common import deadlines, locked, mark_rating_stale, today
 from .merchant import complaint_odr_expire
 
 _DEADLINE_BY_STATUS = {
@@ -58,10 +59,68 @@ def _escalate(c: Complaint, kind: str, due_on) -> bool:
     return created
 
 
+def _recountable(complaint: Complaint) -> dict[str, tuple[date, int]]:
+    """The provisional deadlines still in force whose missing year now has a schedule."""
+    counts = {}
+    for field, entry in (complaint.deadline_basis or {}).items():
+        current = getattr(complaint, field, None)
+        if not entry.get("missing") or current is None or current.isoformat() != entry.get("due"):
+            continue
+        if any(workdays.year_calendar(year) is not None for year in entry["missing"]):
+            counts[field] = (date.fromisoformat(entry["from"]), int(entry["days"]))
+    return counts
+
+
+def complaint_deadlines_recompute(*, year: int | None = None, actor=None) -> int:
+    """Recount the provisional deadlines once the official schedule of a year they reach is entered.
+
+    Runs after a schedule is entered (``core.holidays`` listener) and in the daily sweep (a
+    safety net for another process's stale calendar cache). Each item is one transaction under
+    a row lock, audited with old → new per deadline; items whose deadline was set again or
+    cleared since are left alone. Returns how many items changed.
+    """
+    changed = 0
+    candidates = Complaint.objects.filter(deadline_provisional=True).values_list("pk", "deadline_basis")
+    for pk, basis in candidates.iterator():
+        years = {y for entry in (basis or {}).values() for y in entry.get("missing") or ()}
+        if year is not None and year not in years:
+            continue
+        if not any(workdays.year_calendar(y) is not None for y in years):
+            continue
+        with transaction.atomic():
+            c = locked(pk)
+            counts = _recountable(c)
+            if not counts:
+                continue
+            fields = deadlines(c, **counts)
+            changes = {
+                name: {
+                    "from": str(getattr(c, name)),
+                    "to": str(fields[name]),
+                    "missing": fields["deadline_basis"][name]["missing"],
+                }
+                for name in counts
+            }
+            for name, value in fields.items():
+                setattr(c, name, value)
+            c.save(update_fields=[*fields, "updated_at"])
+            audit_log(
+                actor=actor,
+                action=f"{c.kind}.deadline_recompute",
+                target=c,
+                note=" ".join(f"{name} {v['from']}→{v['to']}" for name, v in changes.items()),
+                data={"year": year, "changes": changes, "provisional": fields["deadline_provisional"]},
+            )
+            changed += 1
+    return changed
+
+
 def complaints_escalate_overdue() -> SweepResult:
     """Idempotent: running it twice on a day (or every day) records each overdue deadline once."""
     result = SweepResult()
     day = today()
+    # Before judging anything overdue, recount deadlines a newly entered schedule has corrected.
+    complaint_deadlines_recompute(actor=None)
     for pk in Complaint.objects.filter(status=Status.ODR, odr_due_on__lt=day).values_list("pk", flat=True):
         result.odr_expired += complaint_odr_expire(complaint_id=pk)
 

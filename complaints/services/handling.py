@@ -25,7 +25,8 @@ from .common import (
     FEEDBACK_DAYS,
     MEDIATION_DAYS,
     MERCHANT_REPLY_DAYS,
-    due_after,
+    deadlines,
+    extended_deadline,
     locked,
     mark_late_if_overdue,
     mark_rating_stale,
@@ -48,7 +49,7 @@ def _resolve_escalations(c: Complaint) -> None:
 
 
 def _close(c: Complaint, target: str, *, actor, note: str, fields: dict, reason: str) -> Complaint:
-    fields = {"closed_at": now(), "due_on": None, **fields}
+    fields = {"closed_at": now(), **deadlines(c, due_on=None), **fields}
     mark_late_if_overdue(c, fields)
     workflow = REPORT_WORKFLOW if c.kind == ComplaintKind.REPORT else COMPLAINT_WORKFLOW
     workflow.transition(c, target, actor=actor, note=note, fields=fields)
@@ -63,7 +64,7 @@ def complaint_accept(*, complaint: Complaint, actor, note: str = "") -> Complain
         c = locked(complaint)
         require_handler(actor, c)
         _require_kind(c, ComplaintKind.COMPLAINT)
-        fields = {"accepted_at": now(), "due_on": due_after(today(), MEDIATION_DAYS)}
+        fields = {"accepted_at": now(), **deadlines(c, due_on=(today(), MEDIATION_DAYS))}
         mark_late_if_overdue(c, fields)
         COMPLAINT_WORKFLOW.transition(c, Status.ACCEPTED, actor=actor, note=note, fields=fields)
         _resolve_escalations(c)
@@ -108,7 +109,7 @@ def complaint_assign(*, complaint: Complaint, actor, region_code: str, note: str
         from_region = c.region_id
         fields = {"region": region}
         if c.merchant_id and c.merchant_replied_at is None and c.merchant_reply_due_on is None:
-            fields["merchant_reply_due_on"] = due_after(today(), MERCHANT_REPLY_DAYS)
+            fields.update(deadlines(c, merchant_reply_due_on=(today(), MERCHANT_REPLY_DAYS)))
         COMPLAINT_WORKFLOW.transition(
             c,
             Status.ASSIGNED,
@@ -196,7 +197,7 @@ def complaint_transfer(*, complaint: Complaint, actor, note: str = "") -> Compla
             category=c.category,
             description=c.description,
             received_at=now(),
-            due_on=due_after(today(), DECISION_DAYS),
+            **deadlines(None, due_on=(today(), DECISION_DAYS)),
             related=c,
             created_by=actor,
         )
@@ -260,9 +261,11 @@ def report_extend(*, complaint: Complaint, actor, reason: str) -> Complaint:
         if c.extended:
             raise TransitionNotAllowed(_("立案决定期限只能延长一次。"))
         old_due = c.due_on
-        c.due_on = due_after(old_due, EXTENSION_DAYS)
+        counted = extended_deadline(c, "due_on", EXTENSION_DAYS)
+        for name, value in counted.items():
+            setattr(c, name, value)
         c.extended, c.extension_reason = True, reason.strip()[:200]
-        c.save(update_fields=["due_on", "extended", "extension_reason", "updated_at"])
+        c.save(update_fields=[*counted, "extended", "extension_reason", "updated_at"])
         audit_log(
             actor=actor,
             action="report.extend",
@@ -282,7 +285,8 @@ def report_decide(*, complaint: Complaint, actor, open_case: bool, note: str = "
         target = Status.CASE_OPENED if open_case else Status.NOT_OPENED
         fields = {"decided_at": now(), "outcome_note": note}
         if not c.anonymous:
-            fields["feedback_due_on"] = due_after(today(), FEEDBACK_DAYS)
+            # Counted together with clearing due_on, so _close keeps both in deadline_basis.
+            fields.update(deadlines(c, due_on=None, feedback_due_on=(today(), FEEDBACK_DAYS)))
         c = _close(c, target, actor=actor, note=note, fields=fields, reason="report decided")
     return c
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
@@ -28,7 +30,7 @@ from .common import (
     ACCEPTANCE_DAYS,
     DECISION_DAYS,
     ODR_DAYS,
-    due_after,
+    deadlines,
     is_valid_phone,
     locked,
     normalize_phone,
@@ -68,6 +70,9 @@ class Submission:
     use_odr: bool = False
     consent: bool = False
     attachments: list = field(default_factory=list)
+    #: The complainant's language for notices; empty means the active language of an online
+    #: submission (the form the complainant used), else the portal's default.
+    language: str = ""
 
 
 def three_years_before(day: date) -> date:
@@ -143,6 +148,12 @@ def _validate(sub: Submission):
     return merchant, region, checked
 
 
+def _notice_language(sub: Submission) -> str:
+    """The language the complainant used: stated, or the active one of an online form; never an unknown code."""
+    language = sub.language or (translation.get_language() if sub.channel == Channel.PORTAL else "") or ""
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
 def _build(sub: Submission, kind: str, *, merchant, region, actor) -> Complaint:
     received_at = now()
     day = today()
@@ -167,16 +178,21 @@ def _build(sub: Submission, kind: str, *, merchant, region, actor) -> Complaint:
         amount=sub.amount if kind == ComplaintKind.COMPLAINT else None,
         received_at=received_at,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        language=_notice_language(sub),
     )
     if kind == ComplaintKind.COMPLAINT and sub.use_odr:
         complaint.status = Status.ODR
-        complaint.odr_due_on = complaint.due_on = complaint.merchant_reply_due_on = due_after(day, ODR_DAYS)
+        counted = deadlines(
+            complaint, odr_due_on=(day, ODR_DAYS), due_on=(day, ODR_DAYS), merchant_reply_due_on=(day, ODR_DAYS)
+        )
     elif kind == ComplaintKind.COMPLAINT:
         complaint.status = Status.RECEIVED
-        complaint.due_on = due_after(day, ACCEPTANCE_DAYS)
+        counted = deadlines(complaint, due_on=(day, ACCEPTANCE_DAYS))
     else:
         complaint.status = Status.RECEIVED
-        complaint.due_on = due_after(day, DECISION_DAYS)
+        counted = deadlines(complaint, due_on=(day, DECISION_DAYS))
+    for name, value in counted.items():
+        setattr(complaint, name, value)
     complaint.save()
     return complaint
 

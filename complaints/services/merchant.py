@@ -17,7 +17,7 @@ from ..models import (
     Status,
 )
 from ..workflow import COMPLAINT_WORKFLOW
-from .common import ACCEPTANCE_DAYS, due_after, locked, mark_rating_stale, notify_later, now, today
+from .common import ACCEPTANCE_DAYS, deadlines, locked, mark_rating_stale, notify_later, now, today
 
 REPLY_STATUSES = (Status.ODR, Status.ASSIGNED, Status.MEDIATING)
 
@@ -94,8 +94,7 @@ def _to_bureau(c: Complaint, *, actor, note: str) -> None:
         note=note,
         fields={
             "received_at": now(),
-            "due_on": due_after(today(), ACCEPTANCE_DAYS),
-            "merchant_reply_due_on": None,
+            **deadlines(c, due_on=(today(), ACCEPTANCE_DAYS), merchant_reply_due_on=None),
         },
     )
 
@@ -123,7 +122,7 @@ def complaint_decide_proposal(*, complaint: Complaint, reply_id: int, accept: bo
         )
         if accept:
             target = Status.SETTLED if c.status == Status.ODR else Status.MEDIATED
-            fields = {"agreement": reply.proposal, "closed_at": now(), "due_on": None}
+            fields = {"agreement": reply.proposal, "closed_at": now(), **deadlines(c, due_on=None)}
             if target == Status.MEDIATED and c.due_on and today() > c.due_on:
                 fields["closed_late"] = True
             COMPLAINT_WORKFLOW.transition(

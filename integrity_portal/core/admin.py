@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from . import admin_system  # noqa: F401  (system schedules: superuser only)
 from .admin_actions import ReadOnlyAdminMixin, SuperuserOnlyAdminMixin
+from .admin_holidays import HolidayScheduleAdmin  # noqa: F401  (official holiday schedules: superuser only)
 from .models import AuditEntry, WorkingDayOverride
 
 

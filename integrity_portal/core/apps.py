@@ -17,3 +17,31 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Groups are derived from the role map after every migrate/flush, so they never drift.
         post_migrate.connect(_sync_groups, dispatch_uid="core_sync_role_groups")
+        _connect_holiday_calendar()
+
+
+def _connect_holiday_calendar() -> None:
+    """Schedule saves clear the in-process calendar cache; a missing year is a system-check warning;
+    ``seed_demo`` fills the years ``chinesecalendar`` knows."""
+    from django.core.checks import register
+    from django.db.models.signals import post_delete, post_save
+
+    from .checks import holiday_schedule_check
+    from .demo import register_demo_seeder
+    from .models import HolidaySchedule, HolidayScheduleDay
+    from .workdays import invalidate_calendar_cache
+
+    for model in (HolidaySchedule, HolidayScheduleDay):
+        post_save.connect(invalidate_calendar_cache, sender=model, dispatch_uid=f"core_calendar_save_{model.__name__}")
+        post_delete.connect(
+            invalidate_calendar_cache, sender=model, dispatch_uid=f"core_calendar_delete_{model.__name__}"
+        )
+    register(holiday_schedule_check)
+    register_demo_seeder("holiday_schedules", 5, _seed_holiday_schedules)
+
+
+def _seed_holiday_schedules(*, seed: int, merchant_count: int, stdout) -> None:
+    from .holidays import chinesecalendar_years, holiday_schedule_fill_from_chinesecalendar
+
+    filled = [y for y in chinesecalendar_years() if holiday_schedule_fill_from_chinesecalendar(year=y)]
+    stdout.write(f"holiday schedules filled from chinesecalendar: {len(filled)} year(s)")

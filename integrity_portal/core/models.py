@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .fields import actor_fk
@@ -54,3 +55,68 @@ class WorkingDayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'工作日' if self.is_working_day else '休息日'}"
+
+
+class HolidayScheduleSource(models.TextChoices):
+    CHINESECALENDAR = "chinesecalendar", _("chinesecalendar 软件包")
+    ADMIN = "admin", _("管理后台录入")
+    FILE = "file", _("文件导入")
+
+
+class HolidaySchedule(models.Model):
+    """The official holidays and make-up working days of one year, as the State Council announced them.
+
+    The portal owns this data (rather than asking a package at run time) because the
+    package lags the notice by weeks: a year without a row here is counted Monday–Friday
+    and every deadline reaching into it is marked provisional until the bureau enters it.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    notice_number = models.CharField(_("国务院办公厅通知文号"), max_length=80, blank=True)
+    notice_date = models.DateField(_("通知日期"), null=True, blank=True)
+    source = models.CharField(
+        _("来源"), max_length=20, choices=HolidayScheduleSource.choices, default=HolidayScheduleSource.ADMIN
+    )
+    entered_by = actor_fk(_("录入人"))
+    entered_at = models.DateTimeField(_("录入时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("法定节假日安排")
+        verbose_name_plural = _("法定节假日安排")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(condition=Q(year__gte=1949, year__lte=2200), name="holiday_schedule_year_range")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.notice_number}".strip()
+
+
+class HolidayDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("放假")
+    WORKDAY = "workday", _("调休上班")
+
+
+class HolidayScheduleDay(models.Model):
+    """One day the schedule changes: a holiday (even on a weekday) or a make-up working day (调休上班)."""
+
+    schedule = models.ForeignKey(
+        HolidaySchedule, verbose_name=_("节假日安排"), on_delete=models.CASCADE, related_name="days"
+    )
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=HolidayDayKind.choices)
+    name = models.CharField(_("节日名称"), max_length=40, blank=True, help_text=_("例如：春节、国庆节"))
+
+    class Meta:
+        verbose_name = _("节假日安排日期")
+        verbose_name_plural = _("节假日安排日期")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}".strip()
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.date and self.schedule_id and self.date.year != self.schedule.year:
+            raise ValidationError({"date": _("日期必须在该年度内。")})
