@@ -234,4 +234,4 @@ def test_lockout_page_renders_in_english_without_echoing_the_username(client, se
     locked = _login(client, hostile, "wrong-password", "192.0.2.10")
     body = locked.content.decode()
     assert locked.status_code == 429 and "<b>" not in body and hostile not in body
-    assert "30" in body
+    assert "Please try again in 30 minutes." in body
