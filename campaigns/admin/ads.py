@@ -42,6 +42,7 @@ class AdQuotaForm(forms.ModelForm):
                 region=data.get("region", instance.region if instance.pk else None),
                 year=data.get("year", instance.year),
                 campaign=data.get("campaign"),
+                themes=data.get("themes"),
                 quota=instance if instance.pk else None,
             )
         except DomainError as exc:
@@ -152,7 +153,8 @@ class AdQuotaAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _("%(y)d年度公益广告刊播进度") % {"y": board["quota"].year},
+            "title": _("%(y)d年度公益广告刊播进度 · %(scope)s")
+            % {"y": board["quota"].year, "scope": self.scope(board["quota"])},
             "board": board,
         }
         return TemplateResponse(request, "campaigns/admin/progress_board.html", context)
@@ -272,6 +274,9 @@ class AdReportAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAdm
 
     def verify_view(self, request, pk: int):
         report = self.step_object(request, pk)
+        in_force = (
+            selectors.ad_quota_for(region=report.merchant.region_id, year=report.quota.year) or report.quota
+        )
 
         def call(data):
             services.ad_report_verify(
@@ -300,7 +305,7 @@ class AdReportAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAdm
                 "p": report.psa_ads,
                 "s": report.psa_share_percent or 0,
                 "e": report.psa_at_entrance,
-                "min": report.quota.min_share_percent,
+                "min": in_force.min_share_percent,
             },
         )
 

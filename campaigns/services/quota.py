@@ -29,7 +29,28 @@ def _require_writer(actor, region_code: str | None) -> None:
     require_campaign_manager(actor, region_code)
 
 
-def ad_quota_check(*, actor, region, year: int | None, campaign=None, quota: AdQuota | None = None) -> None:
+MAX_THEMES, MAX_THEME_LENGTH = 20, 60
+
+
+def _check_themes(themes) -> None:
+    """A list of short texts (the form takes JSON, so anything else could arrive)."""
+    if themes in (None, ""):
+        return
+    if (
+        not isinstance(themes, list)
+        or len(themes) > MAX_THEMES
+        or not all(isinstance(t, str) and 0 < len(t) <= MAX_THEME_LENGTH and "\x00" not in t for t in themes)
+    ):
+        raise ValidationFailed(
+            _('刊播主题须是不超过%(n)d个、每个不超过%(m)d字的文字列表，例如 ["核心价值观"]。')
+            % {"n": MAX_THEMES, "m": MAX_THEME_LENGTH},
+            details={"themes": _("主题格式不正确。")},
+        )
+
+
+def ad_quota_check(
+    *, actor, region, year: int | None, campaign=None, themes=None, quota: AdQuota | None = None
+) -> None:
     """Every refusal ``ad_quota_save`` would raise for these values (the admin form shows them).
 
     ``region`` is a city Region or None (national); ``quota`` the stored row being edited, whose
@@ -60,6 +81,7 @@ def ad_quota_check(*, actor, region, year: int | None, campaign=None, quota: AdQ
             if region_code
             else _("本年度已有全国默认的公益广告刊播任务。")
         )
+    _check_themes(themes)
     if campaign is not None:
         if region_code is None:
             raise ValidationFailed(
@@ -79,7 +101,12 @@ def ad_quota_save(*, quota: AdQuota, actor, changed_fields: list[str] | None = N
         if not is_new and stored is None:
             raise ValidationFailed(_("该公益广告刊播任务已被删除。"))
         ad_quota_check(
-            actor=actor, region=quota.region, year=quota.year, campaign=quota.campaign, quota=stored
+            actor=actor,
+            region=quota.region,
+            year=quota.year,
+            campaign=quota.campaign,
+            themes=quota.themes,
+            quota=stored,
         )
         try:
             with transaction.atomic():

@@ -353,3 +353,33 @@ def test_district_staff_read_their_citys_quota_only(client, regions, jiaozuo_quo
     assert page.status_code == 200 and 'name="min_share_percent"' not in page.content.decode()
     assert client.get(reverse("admin:campaigns_adquota_change", args=[xuchang_quota.pk])).status_code == 404
     assert client.get(reverse("admin:campaigns_adquota_add")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"themes": '["核心\\u0000价值观"]'},
+        {"themes": '{"a": 1}'},
+        {"themes": '["' + "长" * 61 + '"]'},
+        {"year": "99999"},
+        {"year": "1999"},
+        {"year": "-1"},
+        {"min_share_percent": "0"},
+        {"min_share_percent": "101"},
+        {"region": "4108\x00"},
+        {"deadline": "2026-02-30"},
+    ],
+)
+def test_hostile_quota_input_gets_a_form_error_and_writes_nothing(client, regions, civility_staff, bad):
+    client.force_login(civility_staff)
+    year = today().year
+    data = {
+        "year": year,
+        "region": JIAOZUO,
+        "min_share_percent": 40,
+        "deadline": f"{year}-05-31",
+        "themes": "[]",
+    }
+    response = client.post(reverse("admin:campaigns_adquota_add"), {**data, **bad})
+    assert response.status_code == 200 and response.context["adminform"].form.errors, bad
+    assert not AdQuota.objects.exists()
