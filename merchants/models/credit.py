@@ -215,6 +215,11 @@ class Penalty(models.Model):
     facts = models.TextField(_("主要违法事实"), blank=True)
     published = models.BooleanField(_("公示"), default=True, help_text=_("仅给予警告的不予公示。"))
     publish_by = models.DateField(_("最迟公示日期"), null=True, blank=True)
+    publish_by_provisional = models.BooleanField(
+        _("公示期限暂定"),
+        default=False,
+        help_text=_("期限计入了尚未录入法定节假日安排的年度（按周一至周五计算）。"),
+    )
     publicity_from = models.DateField(_("公示起始日"), null=True, blank=True)
     publicity_until = models.DateField(_("公示截止日"), null=True, blank=True)
     publicity_months = models.PositiveSmallIntegerField(
@@ -414,6 +419,11 @@ class CreditRepairRequest(models.Model):
     submitted_by = actor_fk(_("申请人"), blank=False)
     submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     decide_by = models.DateField(_("办理期限"))
+    decide_by_provisional = models.BooleanField(
+        _("期限暂定"),
+        default=False,
+        help_text=_("期限计入了尚未录入法定节假日安排的年度（按周一至周五计算）。"),
+    )
     decided_by = actor_fk(_("审核人"))
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     decision_reason = models.CharField(_("审核意见"), max_length=500, blank=True)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.scoping import user_covers_region
-from integrity_portal.core.workdays import add_working_days
+from integrity_portal.core.workdays import add_working_days_ex
 
 from ..models import (
     BLACK_KINDS,
@@ -257,6 +257,7 @@ def penalty_publicity_window(
         return {
             "published": False,
             "publish_by": None,
+            "publish_by_provisional": False,
             "publicity_from": None,
             "publicity_until": None,
             "publicity_months": None,
@@ -270,11 +271,13 @@ def penalty_publicity_window(
             % {"tier": PenaltyTier(tier).label, "lo": lo, "hi": hi},
             details={"field": "publicity_months"},
         )
-    publish_by = add_working_days(decided_on, 20)
+    # Provisional when the 20 working days reach a year without its official holiday schedule.
+    publish_by, provisional = add_working_days_ex(decided_on, 20)
     publicity_from = max(decided_on, min(timezone.localdate(), publish_by))
     return {
         "published": True,
         "publish_by": publish_by,
+        "publish_by_provisional": provisional,
         "publicity_from": publicity_from,
         "publicity_until": publicity_from + relativedelta(months=months),
         "publicity_months": months,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.uploads import DOCUMENT_TYPES, check_upload
-from integrity_portal.core.workdays import add_working_days
+from integrity_portal.core.workdays import add_working_days_ex
 
 from ..models import (
     OPEN_REPAIR_STATUSES,
@@ -126,6 +126,8 @@ def repair_request_submit(
             list_entry=list_entry, penalty=penalty, status__in=OPEN_REPAIR_STATUSES
         ).exists():
             raise pending
+        # Provisional when the 7 working days reach a year without its official holiday schedule.
+        decide_by, provisional = add_working_days_ex(today, 7)
         try:
             with transaction.atomic():
                 request = CreditRepairRequest.objects.create(
@@ -136,7 +138,8 @@ def repair_request_submit(
                     pledge_text=pledge_text,
                     pledge_signed=True,
                     submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
-                    decide_by=add_working_days(today, 7),
+                    decide_by=decide_by,
+                    decide_by_provisional=provisional,
                 )
         except IntegrityError:
             raise pending from None
