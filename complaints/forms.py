@@ -221,6 +221,7 @@ ACTION_CHOICES = [
     ("close_mediated", _("调解成功办结")),
     ("terminate", _("终止调解")),
     ("transfer", _("转为违法线索（举报）")),
+    ("confirm_violation", _("转出的投诉：经核实违法（在“说明”中写明依据）")),
     ("verify", _("举报：开始核查")),
     ("extend", _("举报：延长决定期限15个工作日")),
     ("open_case", _("举报：立案")),

@@ -80,6 +80,7 @@ class Status(models.TextChoices):
     MEDIATED = "mediated", _("调解成功")
     TERMINATED = "terminated", _("终止调解")
     TRANSFERRED = "transferred", _("转违法线索")
+    CONFIRMED = "confirmed", _("经核实违法")
     VERIFYING = "verifying", _("核查中")
     CASE_OPENED = "case_opened", _("已立案")
     NOT_OPENED = "not_opened", _("不予立案")
@@ -99,6 +100,7 @@ CLOSED_STATUSES = [
     Status.MEDIATED,
     Status.TERMINATED,
     Status.TRANSFERRED,
+    Status.CONFIRMED,
     Status.CASE_OPENED,
     Status.NOT_OPENED,
 ]
@@ -111,7 +113,11 @@ MERCHANT_VISIBLE_STATUSES = [
     Status.MEDIATED,
     Status.TERMINATED,
     Status.TRANSFERRED,
+    Status.CONFIRMED,
 ]
+#: A finding of fault: the only outcomes the rating counts as substantiated (and the public page shows as
+#: such). A settlement or a mediation is never one; a transfer is a suspicion until it is confirmed.
+SUBSTANTIATED = {"complaint": [Status.CONFIRMED], "report": [Status.CASE_OPENED]}
 
 
 class RejectReason(models.TextChoices):

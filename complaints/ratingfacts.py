@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, IntegerField, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, Q, Sum, Value
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from .models import CLOSED_STATUSES, TRADING_CATEGORIES, Complaint, ComplaintKind, Status
+from .models import CLOSED_STATUSES, SUBSTANTIATED, TRADING_CATEGORIES, Complaint, ComplaintKind, Status
 
 FACT_COLUMNS = (
     "trading_recent",
@@ -19,7 +19,27 @@ FACT_COLUMNS = (
     "complaints_late",
     "satisfaction_sum",
     "satisfaction_count",
+    "complaints_settled_fast",
 )
+
+
+def q_substantiated() -> Q:
+    """A finding of fault on a trading matter: a report that led to a case (立案), or a transferred complaint
+    that the enforcement side confirmed as a violation. Settled, mediated and merely transferred complaints
+    are not: they are counted (at most) under service."""
+    return Q(category__in=TRADING_CATEGORIES) & (
+        Q(kind=ComplaintKind.COMPLAINT, status__in=SUBSTANTIATED[ComplaintKind.COMPLAINT])
+        | Q(kind=ComplaintKind.REPORT, status__in=SUBSTANTIATED[ComplaintKind.REPORT])
+    )
+
+
+def q_settled_fast() -> Q:
+    """A settlement the complainant accepted in time: settled directly (ODR) by its deadline, or mediated
+    with an agreement before the mediation deadline."""
+    return Q(kind=ComplaintKind.COMPLAINT) & (
+        Q(status=Status.SETTLED, odr_due_on__isnull=False, closed_at__date__lte=F("odr_due_on"))
+        | Q(status=Status.MEDIATED, closed_late=False)
+    )
 
 
 def _start_of(day: date) -> datetime:
@@ -32,10 +52,10 @@ def complaint_facts(*, as_of: date, merchant_ids_qs=None, **_ignored):
     mid = _start_of(as_of - timedelta(days=365) + timedelta(days=1))
     start = _start_of(as_of - timedelta(days=730) + timedelta(days=1))
     closed_in_window = Q(closed_at__gte=start, closed_at__lt=end)
-    substantiated = Q(category__in=TRADING_CATEGORIES) & (
-        Q(kind=ComplaintKind.COMPLAINT, status__in=[Status.MEDIATED, Status.SETTLED, Status.TRANSFERRED])
-        | Q(kind=ComplaintKind.REPORT, status=Status.CASE_OPENED)
-    )
+    substantiated = q_substantiated()
+    # One matter counts once: a complaint and the report it was transferred to (or split into) point at
+    # each other through ``related``, so the smaller id of the pair names the matter.
+    matter = Least("id", Coalesce("related_id", "id"))
     is_complaint = Q(kind=ComplaintKind.COMPLAINT)
     qs = Complaint.objects.filter(merchant__isnull=False).filter(
         Q(closed_at__gte=start, closed_at__lt=end) | Q(received_at__gte=start, received_at__lt=end)
@@ -47,8 +67,12 @@ def complaint_facts(*, as_of: date, merchant_ids_qs=None, **_ignored):
         qs.order_by()
         .values("merchant_id")
         .annotate(
-            trading_recent=Count("id", filter=substantiated & Q(closed_at__gte=mid, closed_at__lt=end)),
-            trading_older=Count("id", filter=substantiated & Q(closed_at__gte=start, closed_at__lt=mid)),
+            trading_recent=Count(
+                matter, distinct=True, filter=substantiated & Q(closed_at__gte=mid, closed_at__lt=end)
+            ),
+            trading_older=Count(
+                matter, distinct=True, filter=substantiated & Q(closed_at__gte=start, closed_at__lt=mid)
+            ),
             complaints_closed=Count(
                 "id", filter=is_complaint & closed_in_window & Q(status__in=CLOSED_STATUSES)
             ),
@@ -65,5 +89,6 @@ def complaint_facts(*, as_of: date, merchant_ids_qs=None, **_ignored):
                 Sum("satisfaction", filter=closed_in_window & Q(satisfaction__isnull=False)), zero
             ),
             satisfaction_count=Count("id", filter=closed_in_window & Q(satisfaction__isnull=False)),
+            complaints_settled_fast=Count("id", filter=closed_in_window & q_settled_fast()),
         )
     )

@@ -83,6 +83,7 @@ _PUBLIC_ACTIONS = {
     "settled",
     "terminated",
     "transferred",
+    "confirmed",
     "received",
     "verifying",
     "case_opened",

@@ -14,6 +14,8 @@ COMPLAINT_TRANSITIONS = {
     S.ACCEPTED: [S.ASSIGNED],
     S.ASSIGNED: [S.ASSIGNED, S.MEDIATING, S.TERMINATED, S.TRANSFERRED],
     S.MEDIATING: [S.MEDIATED, S.TERMINATED, S.TRANSFERRED],
+    # The enforcement side confirmed the transferred complaint as a violation (a finding of fault).
+    S.TRANSFERRED: [S.CONFIRMED],
 }
 
 REPORT_TRANSITIONS = {

@@ -12,6 +12,7 @@ from .handling import (  # noqa: F401
     complaint_apply_action,
     complaint_assign,
     complaint_close_mediated,
+    complaint_confirm_violation,
     complaint_link_merchant,
     complaint_reject,
     complaint_start_mediation,

@@ -215,6 +215,34 @@ def complaint_transfer(*, complaint: Complaint, actor, note: str = "") -> Compla
     return c
 
 
+def complaint_confirm_violation(*, complaint: Complaint, actor, basis: str) -> Complaint:
+    """The enforcement side confirmed a transferred complaint as a violation (a finding of fault).
+
+    Only this, or a report that led to a case, counts as substantiated in the rating and on the public
+    page; ``basis`` names what confirmed it (a penalty decision number, the inspection conclusion).
+    The complaint stays closed on its transfer date; the confirmation is dated in ``decided_at``.
+    """
+    basis = (basis or "").strip()
+    if len(basis) < 4:
+        raise ValidationFailed(
+            _("请写明核实依据（如处罚决定书文号或核查结论）。"), details={"basis": "required"}
+        )
+    with transaction.atomic():
+        c = locked(complaint)
+        require_handler(actor, c)
+        _require_kind(c, ComplaintKind.COMPLAINT)
+        COMPLAINT_WORKFLOW.transition(
+            c,
+            Status.CONFIRMED,
+            actor=actor,
+            note=basis[:300],
+            fields={"decided_at": now(), "outcome_note": basis},
+        )
+        mark_rating_stale(c, "complaint confirmed as violation")
+        notify_later(c.pk, Status.CONFIRMED)
+    return c
+
+
 def complaint_link_merchant(*, complaint: Complaint, actor, merchant_id: int, note: str = "") -> Complaint:
     """Staff link a free-text target to the register; the item follows the merchant's district."""
     from merchants.models import Merchant
@@ -315,6 +343,7 @@ ACTION_TARGETS = {
     "close_mediated": Status.MEDIATED,
     "terminate": Status.TERMINATED,
     "transfer": Status.TRANSFERRED,
+    "confirm_violation": Status.CONFIRMED,
     "verify": Status.VERIFYING,
     "open_case": Status.CASE_OPENED,
     "no_case": Status.NOT_OPENED,
@@ -361,6 +390,9 @@ def complaint_apply_action(
             complaint=complaint, actor=actor, reason=termination_reason, note=note
         ),
         "transfer": lambda: complaint_transfer(complaint=complaint, actor=actor, note=note),
+        "confirm_violation": lambda: complaint_confirm_violation(
+            complaint=complaint, actor=actor, basis=note
+        ),
         "verify": lambda: report_start_verification(complaint=complaint, actor=actor, note=note),
         "extend": lambda: report_extend(complaint=complaint, actor=actor, reason=note),
         "open_case": lambda: report_decide(complaint=complaint, actor=actor, open_case=True, note=note),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
@@ -14,6 +15,7 @@ from integrity_portal.core.errors import DomainError
 from integrity_portal.core.uploads import private_file_response
 
 from ..models import (
+    INSPECTION_ITEMS,
     CreditRepairRequest,
     Inspection,
     RatingAppeal,
@@ -136,8 +138,26 @@ class RatingReplyAdmin(MerchantRequestAdmin):
     )
 
 
+class ReinspectionForm(forms.ModelForm):
+    """Which items the visit re-checked: its result supersedes the earlier findings for those only."""
+
+    rechecked_items = forms.MultipleChoiceField(
+        label=gettext_lazy("本次复查的项目"),
+        choices=INSPECTION_ITEMS,
+        initial=[name for name, _label in INSPECTION_ITEMS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("复查结果取代原检查中这些项目的结论；未复查的项目保留原结论。复查中发现问题的项目总是计入。"),
+    )
+
+    class Meta:
+        model = ReinspectionRequest
+        fields = ("scheduled_for", "inspection", "note")
+
+
 @admin.register(ReinspectionRequest)
 class ReinspectionRequestAdmin(MerchantRequestAdmin):
+    form = ReinspectionForm
     list_display = ("merchant", "status", "requested_at", "visit_by", "scheduled_for", "inspection")
     readonly_fields = (
         "merchant",
@@ -148,7 +168,7 @@ class ReinspectionRequestAdmin(MerchantRequestAdmin):
         "visit_by",
         "handled_by",
     )
-    fields = readonly_fields + ("scheduled_for", "inspection", "note")
+    fields = readonly_fields + ("scheduled_for", "inspection", "rechecked_items", "note")
     actions = ["refuse"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -169,7 +189,12 @@ class ReinspectionRequestAdmin(MerchantRequestAdmin):
                 )
             if "inspection" in form.changed_data and obj.inspection_id:
                 current.refresh_from_db()
-                recourse.reinspection_complete(request=current, inspection=obj.inspection, actor=request.user)
+                recourse.reinspection_complete(
+                    request=current,
+                    inspection=obj.inspection,
+                    actor=request.user,
+                    items=form.cleaned_data.get("rechecked_items") or None,
+                )
         except DomainError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
 

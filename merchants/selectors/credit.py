@@ -177,8 +177,10 @@ FACT_LABELS = {
     "trading_serious_older": _("一至两年前检查严重问题"),
     "premises_minor": _("经营场所一般问题"),
     "premises_serious": _("经营场所严重问题"),
-    "trading_recent": _("近一年经查属实的经营类投诉举报"),
-    "trading_older": _("一至两年前经查属实的经营类投诉举报"),
+    # Exactly what the complaints provider counts (``complaints.ratingfacts.q_substantiated``): a report
+    # that led to a case, or a transferred complaint confirmed as a violation; never a settlement.
+    "trading_recent": _("近一年经立案查处或核实为违法的投诉举报（价格、计量、宣传、质量、食品安全）"),
+    "trading_older": _("一至两年前经立案查处或核实为违法的投诉举报（价格、计量、宣传、质量、食品安全）"),
     "complaints_closed": _("已办结投诉"),
     "complaints_mediated": _("调解成功"),
     "complaints_unanswered": _("未答复的投诉"),
@@ -194,6 +196,8 @@ FACT_LABELS = {
     "red_in_force": _("红名单在列"),
     "commended_3y": _("近三年获文明诚信表彰"),
     "psa_noncompliant": _("公益广告未达标"),
+    "commitment_breaches": _("检查发现违反信用承诺的次数"),  # the window is added from the policy
+    "complaints_settled_fast": _("按时和解或调解成功的投诉（抵减服务扣分）"),
 }
 ELEMENT_FACTS = {
     "trading": (
@@ -210,6 +214,7 @@ ELEMENT_FACTS = {
         "complaints_mediated",
         "complaints_unanswered",
         "complaints_late",
+        "complaints_settled_fast",
         "satisfaction_count",
         "premises_minor",
         "premises_serious",
@@ -217,6 +222,7 @@ ELEMENT_FACTS = {
     "credit": (
         "commitments_in_force",
         "commitments_revoked",
+        "commitment_breaches",
         "penalties_minor",
         "penalties_moderate",
         "penalties_serious",
@@ -228,6 +234,14 @@ ELEMENT_FACTS = {
 ELEMENT_LABELS = {"trading": _("诚信经营"), "service": _("服务质量"), "credit": _("信用管理")}
 
 
+def _fact_label(name: str, rules: dict) -> str:
+    """A fact's public label; a window the policy sets is stated with the policy's own figure."""
+    if name == "commitment_breaches":
+        months = (rules.get("windows") or {}).get("lookback_months", 24)
+        return str(_("近 %(m)s 个月检查发现违反信用承诺的次数") % {"m": months})
+    return str(FACT_LABELS[name])
+
+
 def rating_breakdown(rating: Rating | None) -> list[dict]:
     """Per element: demerits, the element maximum and the non-zero facts behind it (for pages and API)."""
     if rating is None:
@@ -236,7 +250,7 @@ def rating_breakdown(rating: Rating | None) -> list[dict]:
     out = []
     for key in ("trading", "service", "credit"):
         facts = [
-            {"name": name, "label": str(FACT_LABELS[name]), "value": rating.facts.get(name, 0)}
+            {"name": name, "label": _fact_label(name, maxima), "value": rating.facts.get(name, 0)}
             for name in ELEMENT_FACTS[key]
             if rating.facts.get(name)
         ]

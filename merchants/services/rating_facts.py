@@ -24,6 +24,7 @@ from integrity_portal.core.ratingfacts import fact_providers
 
 from ..models import Commitment, FindingLevel, Inspection, ListEntry, ListName, Merchant, Penalty, PenaltyTier
 from ..selectors.credit import q_commitment_in_force, q_entry_in_force, q_penalty_in_publicity
+from ..selectors.findings import q_commitment_breach, q_item_open
 from .rating_policy import FACT_COLUMNS, IDX, PROVIDER_COLUMNS
 
 FETCH = 5000
@@ -61,7 +62,9 @@ def stream_rows(qs: QuerySet) -> Iterator[tuple]:
 def _count_items(level: str, items) -> Case:
     expr = None
     for item in items:
-        term = Case(When(**{item: level}, then=Value(1)), default=Value(0), output_field=IntegerField())
+        term = Case(
+            When(q_item_open(item, level), then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
         expr = term if expr is None else expr + term
     return expr
 
@@ -100,8 +103,9 @@ def fact_sources(
             serious_recent=Sum(_count_items(serious, TRADING_ITEMS), filter=is_recent),
             minor_older=Sum(_count_items(minor, TRADING_ITEMS), filter=~is_recent),
             serious_older=Sum(_count_items(serious, TRADING_ITEMS), filter=~is_recent),
-            premises_minor=Count("id", filter=Q(premises=minor)),
-            premises_serious=Count("id", filter=Q(premises=serious)),
+            premises_minor=Count("id", filter=q_item_open("premises", minor)),
+            premises_serious=Count("id", filter=q_item_open("premises", serious)),
+            breaches=Count("id", filter=q_commitment_breach()),
         )
         .values_list(
             "merchant_id",
@@ -112,6 +116,7 @@ def fact_sources(
             "serious_older",
             "premises_minor",
             "premises_serious",
+            "breaches",
         )
     )
     penalties = (
@@ -147,7 +152,7 @@ def fact_sources(
         .values_list("merchant_id", "black", "red")
     )
     sources: list[Source] = [
-        (inspections, [(i, i - 1) for i in range(1, 8)]),
+        (inspections, [*((i, i - 1) for i in range(1, 8)), (8, IDX["commitment_breaches"])]),
         (
             penalties,
             [(1, IDX["penalties_minor"]), (2, IDX["penalties_moderate"]), (3, IDX["penalties_serious"])],

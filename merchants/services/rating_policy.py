@@ -47,6 +47,9 @@ FACT_COLUMNS = (
     "red_in_force",
     "commended_3y",  # campaigns provider
     "psa_noncompliant",
+    # Appended (never reordered: the Scorer reads positions, the digest reads the whole vector).
+    "commitment_breaches",  # inspections in the look-back window with a finding in a committed area
+    "complaints_settled_fast",  # complaints provider: ODR settled in time, or mediated on time
 )
 IDX = {name: i for i, name in enumerate(FACT_COLUMNS)}
 PROVIDER_COLUMNS = {
@@ -59,6 +62,7 @@ PROVIDER_COLUMNS = {
         "complaints_late",
         "satisfaction_sum",
         "satisfaction_count",
+        "complaints_settled_fast",
     ),
     "campaigns": ("commended_3y", "psa_noncompliant"),
 }
@@ -82,6 +86,9 @@ DEFAULT_RULES: dict = {
         "satisfaction_low": 5,
         "premises_minor": 2,
         "premises_serious": 5,
+        # Each complaint settled in time (ODR) or mediated on time takes this much off the complaint-
+        # handling demerits (never off premises findings, never below 0): a quick refund helps.
+        "settled_fast": 2,
         "max": 30,
     },
     "credit": {
@@ -92,6 +99,8 @@ DEFAULT_RULES: dict = {
         "penalty_serious": 20,
         "psa_noncompliant": 5,
         "commended_bonus": 5,
+        # Per inspection in the look-back window whose finding broke a commitment in force that day.
+        "commitment_breach": 5,
         "max": 30,
     },
     # stars, total demerits from/to (None = no upper bound), highest element allowed.
@@ -108,6 +117,11 @@ DEFAULT_RULES: dict = {
     "publicity_months": {"minor": 3, "moderate": 6, "serious": 36},
     "repair_min_months": {"moderate": 3, "serious": 12, "serious_dishonesty": 12},
 }
+
+# Rules added after the first policy version. A policy stored before them (activated and rating) keeps its
+# meaning: the Scorer counts a missing one as 0 until a version that has it is activated. A new or edited
+# policy must state them (``rules_validate`` requires every key of DEFAULT_RULES).
+LATER_RULES = (("service", "settled_fast"), ("credit", "commitment_breach"))
 
 PUBLICITY_BOUNDS = {"minor": (3, 3), "moderate": (3, 12), "serious": (12, 36)}
 
@@ -205,6 +219,8 @@ class Scorer:
         self.rules = rules
         t, s, c = rules["trading"], rules["service"], rules["credit"]
         self.t, self.s, self.c = t, s, c
+        self.settled_fast = int(s.get("settled_fast", 0) or 0)
+        self.commitment_breach = int(c.get("commitment_breach", 0) or 0)
         bands = sorted(rules["bands"], key=lambda b: b["min_total"])
         self.bands = [(b["stars"], b["max_total"], b["max_element"]) for b in bands]
         self.cc = rules["credit_class"]
@@ -220,15 +236,12 @@ class Scorer:
             + f[8] * t["complaint_older"]
         )
         not_mediated = max(f[9] - f[10], 0)
-        service = (
-            f[11] * s["unanswered"]
-            + f[12] * s["late"]
-            + not_mediated * s["not_mediated"]
-            + f[5] * s["premises_minor"]
-            + f[6] * s["premises_serious"]
-        )
+        handling = f[11] * s["unanswered"] + f[12] * s["late"] + not_mediated * s["not_mediated"]
         if f[14] and f[13] < s["satisfaction_below"] * f[14]:
-            service += s["satisfaction_low"]
+            handling += s["satisfaction_low"]
+        # Settlements reached quickly offset complaint-handling demerits only (not premises findings).
+        handling = max(handling - f[25] * self.settled_fast, 0)
+        service = handling + f[5] * s["premises_minor"] + f[6] * s["premises_serious"]
         credit = (
             (0 if f[15] else c["no_commitment"])
             + (c["commitment_revoked"] if f[16] else 0)
@@ -236,6 +249,7 @@ class Scorer:
             + f[18] * c["penalty_moderate"]
             + f[19] * c["penalty_serious"]
             + (c["psa_noncompliant"] if f[23] else 0)
+            + f[24] * self.commitment_breach
             - (c["commended_bonus"] if f[22] else 0)
         )
         return min(trading, t["max"]), min(service, s["max"]), max(min(credit, c["max"]), 0)

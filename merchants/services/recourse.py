@@ -21,6 +21,7 @@ from integrity_portal.core.errors import NotPermitted, ValidationFailed
 from integrity_portal.core.workflow import Workflow
 
 from ..models import (
+    INSPECTION_ITEMS,
     AppealStatus,
     FindingLevel,
     Inspection,
@@ -34,9 +35,11 @@ from ..models import (
     ReinspectionStatus,
     ReplyStatus,
 )
+from ..selectors.findings import ITEM_NAMES, open_items, reinspection_target
 from ..selectors.register import public_pages_changed
 from .rating_policy import rating_policy_active
 from .register import merchant_mark_rating_stale
+from .suggestions import SUGGESTION_KINDS, raise_rating_suggestions  # noqa: F401 - one import path
 
 APPEAL_WINDOW_DAYS = 21
 APPEAL_DECISION_DAYS = 21
@@ -223,10 +226,8 @@ def reinspection_request(*, merchant: Merchant, improvements: str, actor) -> Rei
     improvements = (improvements or "").strip()
     if len(improvements) < 5:
         raise ValidationFailed(_("请说明整改情况（不少于 5 个字）。"), details={"field": "improvements"})
-    findings = Q()
-    for item in ("price_marking", "metrology", "advertising", "food_safety", "premises"):
-        findings |= ~Q(**{item: FindingLevel.PASS})
-    if not Inspection.objects.filter(findings, merchant=merchant).exists():
+    if reinspection_target(merchant_id=merchant.pk) is None:
+        # Only findings still counted (in the look-back window, not already superseded) can be re-checked.
         raise ValidationFailed(_("没有需要整改的检查发现，无需申请复查。"))
     if ReinspectionRequest.objects.filter(
         merchant=merchant, status__in=[ReinspectionStatus.REQUESTED, ReinspectionStatus.SCHEDULED]
@@ -273,65 +274,61 @@ def reinspection_refuse(*, request: ReinspectionRequest, reason: str, actor) -> 
 
 
 def reinspection_complete(
-    *, request: ReinspectionRequest, inspection: Inspection, actor
+    *, request: ReinspectionRequest, inspection: Inspection, actor, items=None
 ) -> ReinspectionRequest:
-    """Link the visit's inspection; its findings (better or worse) drive the next rating."""
+    """Link the visit's inspection; its result supersedes the re-checked inspection's findings.
+
+    As in the FHRS, the re-inspection replaces the earlier findings for the items it re-checked
+    (``items``; all of them by default, and always every item the visit itself found a problem with),
+    better or worse. Items it did not re-check keep the earlier finding. The earlier visit stays on
+    record, marked (``superseded_items``, ``superseded_by``) so the rating facts simply skip those
+    items. Which inspection is re-checked is ``reinspection_target``: the one the portal promised.
+    """
     if inspection.merchant_id != request.merchant_id:
         raise ValidationFailed(_("复查记录须属于同一市场主体。"))
+    rechecked = set(ITEM_NAMES if items is None else items)
+    if not rechecked or not rechecked <= set(ITEM_NAMES):
+        raise ValidationFailed(_("请选择本次复查的检查项目。"), details={"field": "items"})
+    # A problem the visit recorded is a re-checked item whatever was ticked.
+    rechecked |= {name for name in ITEM_NAMES if getattr(inspection, name) != FindingLevel.PASS}
+    REINSPECTION_WORKFLOW.check(request.status, ReinspectionStatus.DONE)
     with transaction.atomic():
+        visit = Inspection.objects.select_for_update().get(pk=inspection.pk)
+        if visit.rechecks_id is not None or ReinspectionRequest.objects.filter(inspection=visit).exists():
+            raise ValidationFailed(_("该检查记录已作为另一次复查的结果，不能重复使用。"))
+        if visit.inspected_on < timezone.localdate(request.requested_at):
+            raise ValidationFailed(_("复查记录须是申请复查之后的现场检查。"))
+        original = reinspection_target(merchant_id=request.merchant_id, visit=visit, as_of=visit.inspected_on)
+        if original is None:
+            raise ValidationFailed(_("该主体没有可供本次复查取代的检查发现。"))
+        original = Inspection.objects.select_for_update().get(pk=original.pk)
+        still_open = open_items(original)
+        superseded = sorted(set(original.superseded_item_names) | rechecked, key=ITEM_NAMES.index)
+        original.superseded_items = ",".join(superseded)
+        original.superseded_by = visit
+        original.superseded_at = timezone.now()
+        original.save(update_fields=["superseded_items", "superseded_by", "superseded_at"])
+        visit.rechecks = original
+        visit.save(update_fields=["rechecks"])
         REINSPECTION_WORKFLOW.transition(
-            request, ReinspectionStatus.DONE, actor=actor, fields={"inspection": inspection}
+            request, ReinspectionStatus.DONE, actor=actor, fields={"inspection": visit}
+        )
+        labels = dict(INSPECTION_ITEMS)
+        order = sorted(rechecked, key=ITEM_NAMES.index)
+        audit_log(
+            actor=actor,
+            action="inspection.supersede",
+            target=original,
+            to_status="superseded",
+            note=_("%(d)s 复查取代：%(items)s")
+            % {"d": visit.inspected_on.isoformat(), "items": "、".join(str(labels[n]) for n in order)},
+            data={
+                "by": visit.pk,
+                "request": request.pk,
+                "items": order,
+                "findings_superseded": [n for n in still_open if n in rechecked],
+            },
         )
         merchant_mark_rating_stale(merchant_ids=[request.merchant_id], reason="reinspection")
+        transaction.on_commit(public_pages_changed)
     return request
-
-
-def raise_rating_suggestions(*, merchant: Merchant, as_of: date | None = None) -> list[dict]:
-    """What would raise the stars: single changes the merchant can make, scored under the active policy."""
-    from .rating_policy import FACT_COLUMNS, IDX, Scorer
-
-    rating = Rating.objects.filter(pk=merchant.current_rating_id).first()
-    if rating is None or rating.stars is None or rating.black_listed:
-        return []
-    policy = rating_policy_active()
-    scorer = Scorer(policy.rules)
-    vector = [int(rating.facts.get(name, 0)) for name in FACT_COLUMNS]
-    base = scorer.score(vector).stars
-    options = [
-        (1, _("签署信用承诺书"), {"commitments_in_force": 1}, "commitment"),
-        (
-            2,
-            _("整改检查发现的问题并申请复查"),
-            {
-                k: 0
-                for k in (
-                    "trading_minor_recent",
-                    "trading_serious_recent",
-                    "trading_minor_older",
-                    "trading_serious_older",
-                    "premises_minor",
-                    "premises_serious",
-                )
-            },
-            "reinspection",
-        ),
-        (
-            3,
-            _("对公示期已满最短期限的行政处罚申请信用修复"),
-            {"penalties_moderate": 0, "penalties_serious": 0},
-            "repair",
-        ),
-        (4, _("今后按时答复并妥善调解消费投诉"), {"complaints_unanswered": 0, "complaints_late": 0}, ""),
-    ]
-    out = []
-    for effort, label, change, link in options:
-        changed = list(vector)
-        for key, value in change.items():
-            changed[IDX[key]] = value
-        if changed == vector:
-            continue
-        stars = scorer.score(changed).stars
-        if stars is not None and base is not None and stars > base:
-            out.append({"effort": effort, "label": label, "stars": stars, "gain": stars - base, "link": link})
-    out.sort(key=lambda o: (o["effort"], -o["gain"]))
-    return out

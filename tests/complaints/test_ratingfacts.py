@@ -41,6 +41,7 @@ def test_provider_is_registered_with_the_agreed_columns():
         "complaints_late",
         "satisfaction_sum",
         "satisfaction_count",
+        "complaints_settled_fast",
     )
 
 
@@ -58,14 +59,15 @@ def test_facts_per_merchant(regions):
     assert len(ctx.captured_queries) == 1
     assert rows[m.pk] == {
         "merchant_id": m.pk,
-        "trading_recent": 1,
-        "trading_older": 1,
+        "trading_recent": 0,  # a mediated complaint is a settlement, not a finding of fault
+        "trading_older": 1,  # the report that led to a case
         "complaints_closed": 4,
         "complaints_mediated": 2,
         "complaints_unanswered": 1,
         "complaints_late": 1,
         "satisfaction_sum": 7,
         "satisfaction_count": 2,
+        "complaints_settled_fast": 2,  # the two mediated ones (on time) in the window
     }
     assert rows[clean.pk]["complaints_closed"] == 1 and rows[clean.pk]["trading_recent"] == 0
 

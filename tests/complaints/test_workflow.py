@@ -24,6 +24,7 @@ ACTION_TARGET = {
     "close_mediated": Status.MEDIATED,
     "terminate": Status.TERMINATED,
     "transfer": Status.TRANSFERRED,
+    "confirm_violation": Status.CONFIRMED,
     "verify": Status.VERIFYING,
     "open_case": Status.CASE_OPENED,
     "no_case": Status.NOT_OPENED,
@@ -33,6 +34,7 @@ PARAMS = {
     "assign": {"region": JIEFANG},
     "close_mediated": {"agreement": "退还差价二十元"},
     "terminate": {"termination_reason": "refusal"},
+    "confirm_violation": {"note": "焦市监处罚〔2026〕88号"},
 }
 CASES = [
     (kind, status, action)
