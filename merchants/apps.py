@@ -25,3 +25,7 @@ class MerchantsConfig(AppConfig):
 
         register_demo_seeder("credit_facts", 20, rating_demo.seed_credit_facts)
         register_demo_seeder("final_recompute", 60, rating_demo.seed_final_recompute)
+
+        from . import recourse_demo
+
+        register_demo_seeder("recourse_showcases", 25, recourse_demo.seed_showcases)
