@@ -187,7 +187,7 @@ class Complaint(models.Model):
         help_text=_("期限计入了尚未录入法定节假日安排的年度（按周一至周五计算），录入后自动重算。"),
     )
     #: How each stored deadline was counted: ``{field: {"from": iso date, "days": n, "due": iso date,
-    #: "provisional": bool}}``, so a provisional one can be recounted when the schedule arrives.
+    #: "missing": [years without a schedule]}}``, so a provisional one is recounted when they arrive.
     deadline_basis = models.JSONField(_("期限计算依据"), default=dict, blank=True, editable=False)
     extended = models.BooleanField(_("已延期"), default=False)
     extension_reason = models.CharField(_("延期理由"), max_length=200, blank=True)

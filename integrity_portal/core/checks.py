@@ -20,6 +20,8 @@ def holiday_schedule_check(app_configs=None, today: date | None = None, **kwargs
     from .workdays import missing_schedule_years
     from .workdays import today as current_day
 
+    if not _database_exists():
+        return []
     on = today or current_day()
     try:
         missing = missing_schedule_years(on)
@@ -41,3 +43,15 @@ def holiday_schedule_check(app_configs=None, today: date | None = None, **kwargs
             )
         )
     return warnings
+
+
+def _database_exists() -> bool:
+    """False for a SQLite file that is not there yet: connecting would create an empty one."""
+    import os
+
+    from django.db import connection
+
+    name = str(connection.settings_dict.get("NAME") or "")
+    if connection.vendor == "sqlite" and name and ":memory:" not in name and "mode=memory" not in name:
+        return os.path.exists(name)
+    return True

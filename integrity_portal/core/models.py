@@ -1,4 +1,4 @@
-"""Shared tables: the audit log and local working-day overrides."""
+"""Shared tables: the audit log, the official holiday schedules and local working-day overrides."""
 
 from __future__ import annotations
 

@@ -76,7 +76,8 @@ def test_fill_never_invents_a_year_the_package_lacks():
     call_command("sync_holidays_from_chinesecalendar", verbosity=0)
     stored = set(HolidaySchedule.objects.values_list("year", flat=True))
     assert stored == set(chinesecalendar_years())
-    assert FAR_YEAR not in stored and 2027 not in stored or 2027 in chinesecalendar_years()
+    assert FAR_YEAR not in stored
+    assert (2027 in stored) == (2027 in chinesecalendar_years())  # 1.11: not there, so not made up
     # Asking about the far year counts Monday–Friday and writes nothing.
     assert add_working_days(date(FAR_YEAR, 1, 3), 1) == date(FAR_YEAR, 1, 6)
     assert not HolidaySchedule.objects.filter(year=FAR_YEAR).exists()
@@ -231,3 +232,15 @@ def test_superuser_enters_a_schedule_in_the_admin_audited(client, regions):
     assert not is_working_day(date(FAR_YEAR, 1, 1)) and is_working_day(date(FAR_YEAR, 1, 4))
     entry = audit_entries_for(schedule).get()
     assert entry.action == "holiday_schedule.load" and entry.actor == admin_user
+
+
+def test_manage_py_check_reports_the_missing_year(monkeypatch):
+    from io import StringIO
+
+    from integrity_portal.core import workdays
+
+    monkeypatch.setattr(workdays, "today", lambda: date(2030, 11, 1))
+    out, err = StringIO(), StringIO()
+    call_command("check", stdout=out, stderr=err)
+    text = out.getvalue() + err.getvalue()
+    assert "core.W002" in text and "core.W001" in text and "2031" in text

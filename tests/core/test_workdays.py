@@ -3,7 +3,12 @@ from datetime import date
 import pytest
 
 from integrity_portal.core.models import WorkingDayOverride
-from integrity_portal.core.workdays import add_working_days, is_working_day, working_days_between
+from integrity_portal.core.workdays import (
+    add_working_days,
+    add_working_days_ex,
+    is_working_day,
+    working_days_between,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +40,9 @@ def test_working_days_between_is_antisymmetric_and_counts_the_end_day():
     assert working_days_between(date(2026, 3, 2), date(2026, 3, 2)) == 0
 
 
-def test_year_not_yet_in_the_package_falls_back_to_monday_to_friday():
-    # chinesecalendar 1.11 has no 2027 data: Mon–Fri count until an override or update says otherwise.
+def test_year_without_a_schedule_falls_back_to_monday_to_friday_and_says_so():
+    # chinesecalendar 1.11 has no 2027 data and nobody entered it here: Mon–Fri count, but the result
+    # is provisional (it used to be returned as if it were official).
     assert add_working_days(date(2027, 3, 5), 1) == date(2027, 3, 8)  # Fri → Mon
+    assert add_working_days_ex(date(2027, 3, 5), 1) == (date(2027, 3, 8), True)
+    assert add_working_days_ex(date(2026, 3, 5), 1) == (date(2026, 3, 6), False)
