@@ -80,7 +80,10 @@ class CreditRepairRequestAdmin(MerchantRequestAdmin):
         if not self.has_view_permission(request, repair):
             raise PermissionDenied
         evidence = get_object_or_404(RepairEvidence, pk=evidence_pk, request=repair)
-        return private_file_response(evidence.file, download_name=evidence.original_name)
+        # Rows from before original_name kept the client's name in description (as text, like now).
+        return private_file_response(
+            evidence.file, download_name=evidence.original_name or evidence.description
+        )
 
     approve, refuse = decision_actions(
         credit_services.repair_request_decide,
