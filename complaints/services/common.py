@@ -106,7 +106,9 @@ def extended_deadline(complaint: Complaint, field: str, extra_days: int) -> dict
     entry = (complaint.deadline_basis or {}).get(field)
     current = getattr(complaint, field)
     if entry and current and entry.get("due") == current.isoformat():
-        return deadlines(complaint, **{field: (date.fromisoformat(entry["from"]), entry["days"] + extra_days)})
+        return deadlines(
+            complaint, **{field: (date.fromisoformat(entry["from"]), entry["days"] + extra_days)}
+        )
     return deadlines(complaint, **{field: (current, extra_days)})
 
 

@@ -190,7 +190,9 @@ def _snapshot(schedule: HolidaySchedule | None) -> dict:
         "notice_number": schedule.notice_number,
         "notice_date": str(schedule.notice_date or ""),
         "source": schedule.source,
-        "days": [[str(d), k, n] for d, k, n in schedule.days.order_by("date").values_list("date", "kind", "name")],
+        "days": [
+            [str(d), k, n] for d, k, n in schedule.days.order_by("date").values_list("date", "kind", "name")
+        ],
     }
 
 
@@ -238,7 +240,9 @@ def holiday_schedule_replace(
         else:
             schedule.notice_number, schedule.notice_date = notice_number, notice_date
             schedule.source, schedule.entered_by = source, user
-            schedule.save(update_fields=["notice_number", "notice_date", "source", "entered_by", "entered_at"])
+            schedule.save(
+                update_fields=["notice_number", "notice_date", "source", "entered_by", "entered_at"]
+            )
             schedule.days.all().delete()
         HolidayScheduleDay.objects.bulk_create(
             HolidayScheduleDay(schedule=schedule, date=d.date, kind=d.kind, name=d.name) for d in days
@@ -254,7 +258,9 @@ def holiday_schedule_replace(
     return schedule, updated
 
 
-def holiday_schedule_record_admin_entry(*, schedule: HolidaySchedule, previous: dict, actor) -> dict[str, int]:
+def holiday_schedule_record_admin_entry(
+    *, schedule: HolidaySchedule, previous: dict, actor
+) -> dict[str, int]:
     """The admin saved a schedule and its inline days itself: stamp, audit and notify like a file load.
 
     The inline formset already ran ``schedule_errors`` (the same rules as the loader);
@@ -275,7 +281,12 @@ def holiday_schedule_record_admin_entry(*, schedule: HolidaySchedule, previous: 
             action="holiday_schedule.replace" if previous else "holiday_schedule.load",
             target=schedule,
             note=f"{schedule.year} {schedule.notice_number}".strip(),
-            data={"year": schedule.year, "source": schedule.source, "new": _snapshot(schedule), "previous": previous},
+            data={
+                "year": schedule.year,
+                "source": schedule.source,
+                "new": _snapshot(schedule),
+                "previous": previous,
+            },
         )
         return _after_entry(schedule.year, actor)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
 from .models import HolidayDayKind, HolidaySchedule, HolidayScheduleDay, WorkingDayOverride
@@ -51,13 +52,16 @@ def invalidate_calendar_cache(*_args, **_kwargs) -> None:
 def _load_year(year: int) -> YearCalendar | None:
     from .holidays import chinesecalendar_years, holiday_schedule_fill_from_chinesecalendar
 
-    schedule_id = HolidaySchedule.objects.filter(year=year).values_list("pk", flat=True).first()
+    # Always the primary: a lagging replica must not make a year look missing for CACHE_SECONDS.
+    schedules = HolidaySchedule.objects.using(DEFAULT_DB_ALIAS)
+    schedule_id = schedules.filter(year=year).values_list("pk", flat=True).first()
     if schedule_id is None and year in chinesecalendar_years():
         holiday_schedule_fill_from_chinesecalendar(year=year)
-        schedule_id = HolidaySchedule.objects.filter(year=year).values_list("pk", flat=True).first()
+        schedule_id = schedules.filter(year=year).values_list("pk", flat=True).first()
     if schedule_id is None:
         return None
-    rows = list(HolidayScheduleDay.objects.filter(schedule_id=schedule_id).values_list("date", "kind"))
+    days = HolidayScheduleDay.objects.using(DEFAULT_DB_ALIAS).filter(schedule_id=schedule_id)
+    rows = list(days.values_list("date", "kind"))
     return YearCalendar(
         year=year,
         holidays=frozenset(d for d, k in rows if k == HolidayDayKind.HOLIDAY),
@@ -83,7 +87,10 @@ def schedule_known(year: int) -> bool:
     hit = _cache.get(year)
     if hit is not None and hit[1] is not None:
         return True
-    return year in chinesecalendar_years() or HolidaySchedule.objects.filter(year=year).exists()
+    return (
+        year in chinesecalendar_years()
+        or HolidaySchedule.objects.using(DEFAULT_DB_ALIAS).filter(year=year).exists()
+    )
 
 
 def missing_schedule_years(on: date | None = None) -> list[int]:
@@ -114,7 +121,9 @@ def unscheduled_years(start: date | datetime, end: date | datetime) -> list[int]
 
 def _overrides(start: date, end: date) -> dict[date, bool]:
     return dict(
-        WorkingDayOverride.objects.filter(date__gte=start, date__lte=end).values_list("date", "is_working_day")
+        WorkingDayOverride.objects.filter(date__gte=start, date__lte=end).values_list(
+            "date", "is_working_day"
+        )
     )
 
 

@@ -35,7 +35,11 @@ def test_english_then_chinese_notice_in_one_process_each_in_its_recipients_langu
         assert send_notice(complaint_id=chinese.pk, event=Status.ACCEPTED)
 
     first, second = mail.outbox
-    assert first.to == ["en@example.com"] and ENGLISH_ACCEPTED in first.body and english.tracking_code in first.body
+    assert (
+        first.to == ["en@example.com"]
+        and ENGLISH_ACCEPTED in first.body
+        and english.tracking_code in first.body
+    )
     assert CHINESE_ACCEPTED not in first.body and first.subject != "投诉举报办理通知"
     assert second.to == ["zh@example.com"] and CHINESE_ACCEPTED in second.body
     assert second.subject == "投诉举报办理通知"
@@ -45,7 +49,7 @@ def test_english_then_chinese_notice_in_one_process_each_in_its_recipients_langu
 def test_staff_intake_and_unknown_language_fall_back_to_the_default(regions, settings):
     with translation.override("en"):  # the clerk's English UI is not the caller's language
         by_phone = file_complaint(channel=Channel.HOTLINE_12315, email="caller@example.com")
-        odd = file_complaint(language="xx-evil\"<", email="odd@example.com")
+        odd = file_complaint(language='xx-evil"<', email="odd@example.com")
     assert by_phone.language == "" and odd.language == ""
     mail.outbox.clear()
     with translation.override("en"):

@@ -34,7 +34,9 @@ def write_csv(tmp_path, text: str, name: str = "holidays.csv") -> str:
     return str(path)
 
 
-GOOD_2031 = "date,kind,name\n2031-01-01,holiday,测试元旦\n2031-01-02,holiday,测试元旦\n2031-01-04,workday,测试元旦\n"
+GOOD_2031 = (
+    "date,kind,name\n2031-01-01,holiday,测试元旦\n2031-01-02,holiday,测试元旦\n2031-01-04,workday,测试元旦\n"
+)
 
 
 def test_national_day_2026_matches_the_official_schedule():
@@ -145,14 +147,17 @@ BAD_FILES = {
     "no holiday": ("date,kind,name\n2031-01-04,workday,x\n", "没有放假"),
     "empty": ("date,kind,name\n", "没有日期"),
     "NUL byte": ("date,kind,name\n2031-01-01,holiday,x\x00\n", "NUL"),
-    "hostile name": ("date,kind,name\n2031-01-01,holiday," + "<b>\"" * 20 + "\n", "第 2 行"),
+    "hostile name": ("date,kind,name\n2031-01-01,holiday," + '<b>"' * 20 + "\n", "第 2 行"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
 def test_load_holidays_refuses_a_bad_file_with_one_line_and_writes_nothing(case, tmp_path):
     call_command("load_holidays", write_csv(tmp_path, GOOD_2031, "good.csv"))
-    before = (list(HolidayScheduleDay.objects.values_list("date", "kind", "name")), AuditEntry.objects.count())
+    before = (
+        list(HolidayScheduleDay.objects.values_list("date", "kind", "name")),
+        AuditEntry.objects.count(),
+    )
     text, expected = BAD_FILES[case]
     with pytest.raises(CommandError) as refused:
         call_command("load_holidays", write_csv(tmp_path, text, "bad.csv"))
