@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Merchant, Region
+from ..models import Merchant, MerchantStatus, Region
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -26,8 +27,17 @@ class MerchantSerializer(serializers.ModelSerializer):
     parent_market_name = serializers.CharField(
         source="parent_market.name", read_only=True, allow_null=True, default=None, help_text="所在市场名称"
     )
-    stars = serializers.IntegerField(
-        read_only=True, allow_null=True, help_text="诚信星级 0–5；null 表示尚未评级"
+    stars = serializers.SerializerMethodField(
+        help_text="当前诚信星级 0–5；null 表示没有当前星级：尚未评级或已注销（见 rating_state）"
+    )
+    rating_state = serializers.SerializerMethodField(
+        help_text="rated：已评级（含 0 星）；not_rated：尚未评级；deregistered：已注销，不再有当前星级"
+    )
+    black_listed = serializers.BooleanField(
+        source="on_black_list",
+        read_only=True,
+        default=False,
+        help_text="今日有黑名单记录在列（列入期间星级为 0）",
     )
 
     rating_under_appeal = serializers.BooleanField(
@@ -54,6 +64,19 @@ class MerchantSerializer(serializers.ModelSerializer):
             "status",
             "registered_on",
             "stars",
+            "rating_state",
+            "black_listed",
             "rating_under_appeal",
         ]
         read_only_fields = fields
+
+    # A deregistered business keeps its last rating in the history, but has no current stars anywhere
+    # (profile, directory, plaque, this API): the same rule as templates/merchants/_stars.html.
+    def get_stars(self, obj) -> int | None:
+        return None if obj.status == MerchantStatus.DEREGISTERED else obj.stars
+
+    @extend_schema_field(serializers.ChoiceField(choices=["rated", "not_rated", "deregistered"]))
+    def get_rating_state(self, obj) -> str:
+        if obj.status == MerchantStatus.DEREGISTERED:
+            return "deregistered"
+        return "not_rated" if obj.stars is None else "rated"

@@ -96,9 +96,12 @@ class RegionCodeFilter(django_filters.ChoiceFilter):
 
 
 class StarsFilter(django_filters.ChoiceFilter):
+    """A star level or "not yet rated"; a deregistered entity has no current stars, so it matches neither."""
+
     def filter(self, qs, value):
         if value in ("", None):
             return qs
+        qs = qs.exclude(status=MerchantStatus.DEREGISTERED)
         if value == NOT_RATED:
             return qs.filter(stars__isnull=True)
         return qs.filter(stars=int(value))

@@ -20,6 +20,7 @@ from ..models import (
     ListEntry,
     ListName,
     Merchant,
+    MerchantStatus,
     Penalty,
     PenaltyTier,
     Rating,
@@ -134,16 +135,27 @@ def merchant_credit_profile(*, merchant: Merchant, as_of: date, viewer=None) -> 
     penalties = list(Penalty.objects.filter(q_penalty_in_publicity(as_of), merchant=merchant))
     entries = list(ListEntry.objects.filter(q_entry_in_force(as_of), merchant=merchant))
     reply = RatingReply.objects.filter(merchant=merchant, status=ReplyStatus.PUBLISHED).first()
+    from .ratings import rating_explanation
+
+    black_entries = [e for e in entries if e.list_name == ListName.BLACK]
+    deregistered = merchant.status == MerchantStatus.DEREGISTERED
     return {
         "merchant": merchant,
         "rating": rating,
         "breakdown": rating_breakdown(rating),
+        "explanation": rating_explanation(
+            rating,
+            deregistered=deregistered,
+            under_appeal=merchant.rating_under_appeal,
+            black_listed=bool(black_entries),
+        ),
+        "deregistered": deregistered,
         "under_appeal": merchant.rating_under_appeal,
         "commitments": commitments,
         "inspections": inspections,
         "penalties": penalties,
         "red_entries": [e for e in entries if e.list_name == ListName.RED],
-        "black_entries": [e for e in entries if e.list_name == ListName.BLACK],
+        "black_entries": black_entries,
         "reply": reply,
         "as_of": as_of,
     }

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
+from django.utils import timezone
 
-from ..models import Merchant, MerchantKind, MerchantStatus, Region
+from ..models import ListEntry, ListName, Merchant, MerchantKind, MerchantStatus, Region
+from .credit import q_entry_in_force
 
 
 def merchants_for_user(user):
@@ -34,11 +36,24 @@ PUBLIC_HEADLINE_TTL = 300
 PUBLIC_DEFERRED_FIELDS = ("credit_class", "rating_stale")
 
 
+def on_black_list_now():
+    """``Exists`` of a black-list entry in force today for the outer merchant (badge, banner, API flag).
+
+    A correlated subquery on the (merchant, list_name) index: one more column on the page's one query,
+    never a query per row; ``count()`` drops it, so the directory's total costs nothing more."""
+    return Exists(
+        ListEntry.objects.filter(
+            q_entry_in_force(timezone.localdate()), list_name=ListName.BLACK, merchant_id=OuterRef("pk")
+        )
+    )
+
+
 def public_merchants():
     """Every registered entity (deregistered ones included, marked), with what a list row shows."""
     return (
         Merchant.objects.select_related("region", "region__parent", "parent_market")
         .defer(*PUBLIC_DEFERRED_FIELDS)
+        .annotate(on_black_list=on_black_list_now())
         .order_by("name", "id")
     )
 
@@ -46,7 +61,11 @@ def public_merchants():
 def public_merchant_or_404(pk) -> Merchant:
     """One entity for its public profile (all columns: the credit panel reads further facts)."""
     try:
-        return Merchant.objects.select_related("region", "region__parent", "parent_market").get(pk=pk)
+        return (
+            Merchant.objects.select_related("region", "region__parent", "parent_market")
+            .annotate(on_black_list=on_black_list_now())
+            .get(pk=pk)
+        )
     except (Merchant.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

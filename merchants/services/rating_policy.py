@@ -324,6 +324,11 @@ def rating_policy_activate(*, policy: RatingPolicy, actor) -> RatingPolicy:
             from_status=f"v{previous.version}" if previous else "",
             to_status=f"v{policy.version}",
         )
+        # /ratings/how/ states the active policy: the cached page must change with it, even when no
+        # merchant's stars change in the recompute that follows.
+        from ..selectors.register import public_pages_changed
+
+        transaction.on_commit(public_pages_changed)
     return policy
 
 

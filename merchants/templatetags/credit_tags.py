@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
+from ..models import MerchantStatus
 from ..selectors.credit import merchant_credit_profile, merchant_open_appeal
+from ..selectors.ratings import public_star_shares
 
 register = template.Library()
 
@@ -19,8 +21,16 @@ def credit_panel(merchant):
 @register.inclusion_tag("credit/_portal_panel.html")
 def portal_credit_panel(merchant):
     from ..services.recourse import appeal_deadline, raise_rating_suggestions
+    from ..services.repair import repair_earliest_date
 
     context = merchant_credit_profile(merchant=merchant, as_of=timezone.localdate())
+    # A black entry in force gives 0 stars: the panel names each entry and when credit repair may be asked
+    # for (None: this kind is not repaired here, e.g. a judgment defaulter leaves by court decision).
+    context["black_repairs"] = [
+        {"entry": e, "earliest": repair_earliest_date(list_entry=e)} for e in context["black_entries"]
+    ]
+    # No plaque while black-listed or deregistered (the plaque URL refuses too: views.credit.plaque).
+    context["plaque_allowed"] = not context["black_entries"] and not context["deregistered"]
     rating = context["rating"]
     context["suggestions"] = raise_rating_suggestions(merchant=merchant)
     context["open_appeal"] = merchant_open_appeal(merchant=merchant)
@@ -32,6 +42,26 @@ def portal_credit_panel(merchant):
 
 
 @register.inclusion_tag("merchants/_stars.html")
-def stars(value):
-    """Stars 0–5, or "not yet rated" for anything else (None, or a missing rating resolving to "")."""
-    return {"stars": value if isinstance(value, int) and not isinstance(value, bool) else None}
+def stars(value, status: str = "", how: bool = True):
+    """Stars 0–5, "not yet rated" for anything else (None, or a missing rating resolving to ""), or
+    "deregistered" when ``status`` says so (a deregistered business shows no current stars). ``how`` links
+    the display to /ratings/how/."""
+    return {
+        "stars": value if isinstance(value, int) and not isinstance(value, bool) else None,
+        "deregistered": status == MerchantStatus.DEREGISTERED,
+        "how": how,
+    }
+
+
+@register.inclusion_tag("merchants/_star_shares.html")
+def star_shares(filterset=None):
+    """The share of entities at each star level for the directory's region filter (all regions without one).
+
+    Only the region filter counts (a district's distribution does not change with the text searched); an
+    unknown region shows every region's."""
+    region = None
+    form = getattr(filterset, "form", None)
+    if form is not None:
+        form.is_valid()  # cleans once (cached by the form); valid fields stay in cleaned_data
+        region = getattr(form, "cleaned_data", {}).get("region") or None
+    return {"shares": public_star_shares(region_code=region)}

@@ -66,6 +66,7 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "public:home": PUBLIC,
     "public:merchant_list": PUBLIC,
     "public:merchant_detail": PUBLIC,
+    "public:ratings_how": PUBLIC,
     "credit:red_list": PUBLIC,
     "credit:black_list": PUBLIC,
     "credit:plaque": PUBLIC,

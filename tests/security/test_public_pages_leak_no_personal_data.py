@@ -19,6 +19,7 @@ PERSONAL_FIELD = re.compile(
 START = [
     "/",
     "/merchants/",
+    "/ratings/how/",
     "/lists/red/",
     "/lists/black/",
     "/notices/",
