@@ -22,6 +22,8 @@ from integrity_portal.core.exports import table_response
 from ..models import BLACK_KINDS, RED_KINDS, ListEntryKind, ListName, Merchant, MerchantStatus, Region
 from ..plaque import PLAQUE_CSP, plaque_svg
 from ..selectors.credit import five_star_merchants_public, list_entries_public, merchant_by_plaque_token
+from ..selectors.ratings import plaque_refusal
+from ..selectors.register import on_black_list_now
 from .public import cached_public_page
 
 FIVE_STAR = "five_star"
@@ -149,12 +151,27 @@ def red_list(request):
     )
 
 
-@csp(PLAQUE_CSP)
 def plaque(request, pk: int):
-    """A printable A5 SVG plaque whose QR code opens the live verification page."""
+    """A printable A5 SVG plaque whose QR code opens the live verification page.
+
+    Public, like the profile it points to; refused with a plain page (not an SVG) for a deregistered
+    entity (404: it has no current stars) or one on the black list (403), see ``plaque_refusal``."""
     merchant = get_object_or_404(
-        Merchant.objects.select_related("region").exclude(status=MerchantStatus.DEREGISTERED), pk=pk
+        Merchant.objects.select_related("region").annotate(on_black_list=on_black_list_now()), pk=pk
     )
+    refusal = plaque_refusal(merchant)
+    if refusal is not None:
+        return render(
+            request,
+            "credit/plaque_refused.html",
+            {"merchant": merchant, "reason": refusal},
+            status=404 if refusal == "deregistered" else 403,
+        )
+    return _plaque_svg(request, merchant)
+
+
+@csp(PLAQUE_CSP)
+def _plaque_svg(request, merchant):
     year = timezone.localdate().year
     stars = merchant.stars
     verify = request.build_absolute_uri(reverse("credit:verify", args=[merchant.plaque_token]))
@@ -173,10 +190,11 @@ def verify(request, token: str):
         raise Http404
     printed_stars = request.GET.get("s")
     printed_year = request.GET.get("y")
-    live = merchant.stars
+    deregistered = merchant.status == MerchantStatus.DEREGISTERED
+    live = None if deregistered else merchant.stars  # a deregistered entity has no current stars
     live_code = "n" if live is None else str(live)
     year = timezone.localdate().year
-    mismatch = printed_stars is not None and printed_stars != live_code
+    mismatch = printed_stars is not None and (deregistered or printed_stars != live_code)
     outdated = printed_year is not None and printed_year != str(year)
     printed_label = None
     if printed_stars is not None:
@@ -188,6 +206,7 @@ def verify(request, token: str):
             "merchant": merchant,
             "rating": merchant.current_rating,
             "stars": live,
+            "deregistered": deregistered,
             "checked": printed_stars is not None,
             "mismatch": mismatch,
             "outdated": outdated and not mismatch,
