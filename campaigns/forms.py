@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AdLocation, AdMedium, ReviewDecision
+from .models import MAX_ADS_PER_PLACEMENT, MAX_PLACEMENTS, AdLocation, AdMedium, ReviewDecision
 
 
 class ApplyForm(forms.Form):
@@ -44,8 +44,8 @@ class AdReportForm(forms.Form):
 class PlacementForm(forms.Form):
     medium = forms.ChoiceField(label=_("媒介"), choices=[("", "—")] + list(AdMedium.choices))
     location = forms.ChoiceField(label=_("位置"), choices=[("", "—")] + list(AdLocation.choices))
-    total_ads = forms.IntegerField(label=_("广告总数"), min_value=0)
-    psa_ads = forms.IntegerField(label=_("其中公益广告"), min_value=0)
+    total_ads = forms.IntegerField(label=_("广告总数"), min_value=0, max_value=MAX_ADS_PER_PLACEMENT)
+    psa_ads = forms.IntegerField(label=_("其中公益广告"), min_value=0, max_value=MAX_ADS_PER_PLACEMENT)
     theme = forms.CharField(label=_("主题"), max_length=60, required=False)
     photo = forms.FileField(label=_("现场照片"), required=False, help_text=_("图片，不超过5 MB。"))
 
@@ -57,7 +57,9 @@ class PlacementForm(forms.Form):
         return data
 
 
-PlacementFormSet = forms.formset_factory(PlacementForm, extra=3, min_num=1, validate_min=True, max_num=20)
+PlacementFormSet = forms.formset_factory(
+    PlacementForm, extra=3, min_num=1, validate_min=True, max_num=MAX_PLACEMENTS, validate_max=True
+)
 
 
 class ReviewForm(forms.Form):

@@ -3,7 +3,7 @@ hotline/window intake, and the monthly statistics export per district."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
@@ -23,7 +23,7 @@ from integrity_portal.core.exports import table_response
 from integrity_portal.core.scoping import visible_region_codes
 
 from . import selectors, services
-from .forms import HandlingForm, StaffIntakeForm, apply_domain_error
+from .forms import HandlingForm, StaffIntakeForm, StatisticsMonthForm, apply_domain_error
 from .models import OPEN_STATUSES, Complaint, Escalation, RejectReason, TerminationReason
 from .services.common import mask_phone
 
@@ -294,7 +294,14 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             ]
         if request.method == "POST" and form.is_valid():
             try:
-                created = services.complaint_submit(submission=form.submission(), actor=request.user)
+                created = services.complaint_submit(
+                    submission=form.submission(),
+                    actor=request.user,
+                    idempotency_key=form.cleaned_data.get("submission_token") or "",
+                )
+            except services.AlreadySubmitted as exc:  # the clerk double-clicked: open what was filed
+                self.message_user(request, exc.message, messages.WARNING)
+                return redirect("admin:complaints_complaint_change", exc.complaints[0].pk)
             except ValidationFailed as exc:
                 apply_domain_error(form, exc)
             else:
@@ -314,24 +321,21 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     def statistics_view(self, request):
         if not self.has_view_permission(request):
             raise Http404
-        month = request.GET.get("month") or ""
-        fmt = request.GET.get("format") or ""
-        try:
-            year, mon = (int(x) for x in month.split("-"))
-            start = date(year, mon, 1)
-        except ValueError:
-            start = None
-        if start is None or fmt not in ("csv", "xlsx"):
+        form = StatisticsMonthForm(request.GET or None)
+        if not form.is_valid():
             today = workdays.today()
             context = {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
                 "title": _("月度统计导出"),
                 "default_month": (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
-                "error": bool(request.GET),
+                "error": form.is_bound,
+                "form": form,
             }
-            return TemplateResponse(request, "complaints/admin/statistics.html", context)
-        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            status = 400 if form.is_bound else 200
+            return TemplateResponse(request, "complaints/admin/statistics.html", context, status=status)
+        start, end = form.cleaned_data["month"]
+        fmt = form.cleaned_data["format"]
         rows = selectors.monthly_rows(user=request.user, start=start, end=end)
         columns = selectors.monthly_columns()
         return table_response(  # core.exports: one BOM, one escaping rule, counts stay numbers

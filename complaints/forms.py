@@ -6,7 +6,12 @@ put back on the matching field.
 
 from __future__ import annotations
 
+import calendar
+import secrets
+from datetime import date
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import STAFF_INTAKE_CHANNELS, Category, Channel, RejectReason, TerminationReason
@@ -109,11 +114,15 @@ class SubmissionForm(forms.Form):
         label=_("我同意市场监管部门为办理本件收集、使用我的个人信息；个人信息不会公开，也不会提供给经营者。"),
         required=False,
     )
+    #: One-time token of this form copy: a double click posts it twice and files once (services.intake).
+    submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, **kwargs):
         from merchants.models import Region, RegionLevel
 
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["submission_token"].initial = secrets.token_urlsafe(32)
         districts = Region.objects.filter(level=RegionLevel.DISTRICT).select_related("parent")
         self.fields["region"].choices = [("", "—")] + [(r.code, r.full_name) for r in districts]
 
@@ -257,3 +266,25 @@ class HandlingForm(forms.Form):
         self.fields["region"].choices = [("", "—"), *region_choices]
         if actions is not None:
             self.fields["action"].choices = [c for c in ACTION_CHOICES if c[0] in actions]
+
+
+class StatisticsMonthForm(forms.Form):
+    """The month and format of the staff statistics export.
+
+    ``month`` was split and fed to ``date()`` by hand: ``9999-12`` overflowed when the month's end was
+    computed (a 500), ``abc`` and ``0000-00`` silently showed the form again. Years outside the portal's
+    life (2000 to next year) are refused, so no date arithmetic can leave ``date``'s range."""
+
+    month = forms.RegexField(
+        label=_("月份"),
+        regex=r"^\d{4}-\d{2}$",
+        max_length=7,
+        error_messages={"invalid": _("月份格式应为“年-月”，例如 2026-05。")},
+    )
+    format = forms.ChoiceField(label=_("格式"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")])
+
+    def clean_month(self):
+        year, mon = (int(part) for part in self.cleaned_data["month"].split("-"))
+        if not (2000 <= year <= timezone.localdate().year + 1) or not 1 <= mon <= 12:
+            raise forms.ValidationError(_("月份超出范围（2000 年 1 月至明年 12 月）。"))
+        return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])

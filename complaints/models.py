@@ -159,6 +159,11 @@ class Complaint(models.Model):
 
 
     harm_known_on = models.DateField(_("知道权益受损日期"), null=True, blank=True)
+    #: Hash of the one-time form token / Idempotency-Key, the content and the kind (services.intake):
+    #: a double click or a retried request finds the rows it already created instead of filing again.
+    submission_key = models.CharField(
+        _("提交标识"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     merchant = models.ForeignKey(
         "merchants.Merchant",
         verbose_name=_("被投诉经营者"),

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First after the security headers: refuses oversize bodies (413) and NUL bytes (400) before anything
+    # reads the body or queries the database (core/request_guard.py).
+    "integrity_portal.core.request_guard.RequestGuardMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -212,6 +215,9 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Announced request bodies above this are refused with 413 before they are read (core/request_guard.py):
+# five 5 MB complaint attachments plus the form, with margin. Keep nginx's client_max_body_size equal.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=32 * 1024 * 1024)
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 # Uploaded images are fully decoded (core.uploads.check_upload): more pixels than this is refused as a bomb.
 MAX_UPLOAD_IMAGE_PIXELS = 40_000_000
@@ -262,7 +268,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "integrity_portal.core.api_input.StrictBasicAuthentication",
+    ],
+    # JSON bodies must be one object, nested a few levels at most (core/api_input.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "integrity_portal.core.api_input.ObjectJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

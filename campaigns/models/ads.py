@@ -23,11 +23,17 @@ __all__ = [
     "AdReport",
     "AdReportStatus",
     "DEFAULT_PSA_THEMES",
+    "MAX_ADS_PER_PLACEMENT",
+    "MAX_PLACEMENTS",
     "ReminderLog",
     "default_deadline_for",
 ]
 
 DEFAULT_PSA_THEMES = ["核心价值观", "讲文明树新风", "图说我们的价值观"]
+# Bounds of one report (far above any real venue): 2**31 ads in one placement overflowed PostgreSQL's
+# integer column (a 500); the bounded sum of at most MAX_PLACEMENTS placements cannot.
+MAX_ADS_PER_PLACEMENT = 100_000
+MAX_PLACEMENTS = 20
 
 
 def default_deadline_for(year: int) -> date:
@@ -180,8 +186,8 @@ class AdPlacement(models.Model):
     )
     medium = models.CharField(_("媒介"), max_length=10, choices=AdMedium.choices)
     location = models.CharField(_("位置"), max_length=10, choices=AdLocation.choices)
-    total_ads = models.PositiveIntegerField(_("广告总数"))
-    psa_ads = models.PositiveIntegerField(_("公益广告数"))
+    total_ads = models.PositiveIntegerField(_("广告总数"), validators=[MaxValueValidator(MAX_ADS_PER_PLACEMENT)])
+    psa_ads = models.PositiveIntegerField(_("公益广告数"), validators=[MaxValueValidator(MAX_ADS_PER_PLACEMENT)])
     theme = models.CharField(_("主题"), max_length=60, blank=True)
     photo = models.ImageField(_("照片"), upload_to=RandomUploadPath("campaigns/psa"), blank=True)
     photo_original_name = models.CharField(

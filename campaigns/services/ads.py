@@ -22,6 +22,8 @@ from integrity_portal.core.uploads import IMAGE_TYPES, CheckedUpload, check_uplo
 
 from .. import selectors
 from ..models import (
+    MAX_ADS_PER_PLACEMENT,
+    MAX_PLACEMENTS,
     AdLocation,
     AdMedium,
     AdPlacement,
@@ -57,6 +59,10 @@ def _int(value, label: str) -> int:
         raise ValidationFailed(_("%(label)s必须是整数。") % {"label": label}) from None
     if number < 0:
         raise ValidationFailed(_("%(label)s不能为负数。") % {"label": label})
+    if number > MAX_ADS_PER_PLACEMENT:
+        raise ValidationFailed(
+            _("%(label)s不能超过%(max)d。") % {"label": label, "max": MAX_ADS_PER_PLACEMENT}
+        )
     return number
 
 
@@ -98,6 +104,8 @@ def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[
     period = (period or "").strip()
     if not period:
         raise ValidationFailed(_("请填写报告期（例如“2026年5月”）。"))
+    if len(placements) > MAX_PLACEMENTS:
+        raise ValidationFailed(_("一次最多填写%(n)d个刊播点位。") % {"n": MAX_PLACEMENTS})
     rows = [_clean_placement(p, i) for i, p in enumerate(placements, start=1)]
     if not rows:
         raise ValidationFailed(_("请至少填写一个刊播点位。"))

@@ -9,13 +9,14 @@ from datetime import timedelta
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrity_portal.core.api_input import ObjectJSONParser
 from integrity_portal.core.ratelimit import phone_ident
 from integrity_portal.core.throttling import ScopedClientThrottle, request_field
 
@@ -53,16 +54,35 @@ class SubmitView(APIView):
     permission_classes = [permissions.AllowAny]
     throttle_classes = [ScopedClientThrottle]
     throttle_scope = "complaint_submit"
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, ObjectJSONParser]
 
     def throttle_idents(self, request) -> list[str]:
         """The same per-phone count as the HTML form, so one number cannot be flooded from many addresses."""
         return [phone_ident(request_field(request, "phone"))]
 
-    @extend_schema(request=s.SubmissionSerializer, responses={201: s.SubmittedSerializer(many=True)})
+    @extend_schema(
+        request=s.SubmissionSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="选填，客户端生成的随机串。同一密钥且内容完全相同的重复提交只登记一次，"
+                "返回首次的结果（200）；内容不同则另行登记。",
+            )
+        ],
+        responses={201: s.SubmittedSerializer(many=True), 200: s.SubmittedSerializer(many=True)},
+    )
     def post(self, request):
         ser = _valid(s.SubmissionSerializer, request)
-        created = services.complaint_submit(submission=ser.submission(), actor=request.user)
+        key = request.headers.get("Idempotency-Key", "")
+        try:
+            created = services.complaint_submit(submission=ser.submission(), actor=request.user, idempotency_key=key)
+        except services.AlreadySubmitted as exc:
+            # Same key and the same content: the first answer again (it carried only these codes), nothing filed.
+            response = Response(s.SubmittedSerializer(exc.complaints, many=True).data, status=status.HTTP_200_OK)
+            response["Idempotent-Replayed"] = "true"
+            return response
         return Response(s.SubmittedSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
 

@@ -25,6 +25,7 @@ from .handling import (  # noqa: F401
 )
 from .intake import (  # noqa: F401
     BOTH,
+    AlreadySubmitted,
     Submission,
     complaint_for_tracking,
     complaint_rate,

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
-from integrity_portal.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.errors import DomainError, NotFound, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.uploads import DOCUMENT_TYPES, check_upload
 
 from ..models import (
@@ -154,7 +155,50 @@ def _notice_language(sub: Submission) -> str:
     return language if language in dict(settings.LANGUAGES) else ""
 
 
-def _build(sub: Submission, kind: str, *, merchant, region, actor) -> Complaint:
+class AlreadySubmitted(DomainError):
+    """The same submission (same one-time form token or Idempotency-Key, same content) was filed before.
+
+    ``complaints`` are the rows it created: the caller shows what the first answer showed to whoever holds
+    that token and that content (a double click, a retried request), and files nothing new."""
+
+    status_code = 409
+    code = "already_submitted"
+
+    def __init__(self, complaints: list[Complaint]):
+        super().__init__(_("该投诉举报已提交，请勿重复提交。"))
+        self.complaints = complaints
+
+
+def _submission_keys(sub: Submission, token: str, kinds: list[str]) -> dict[str, str]:
+    """One stored key per row to create: a hash of the caller's token, the content and the kind.
+
+    The content is part of the key, so a replay finds the first rows only when it repeats the whole
+    submission (phone, name, text…): guessing or reusing another caller's token reveals nothing, and a
+    token reused with different content simply files that content once. Only hashes are stored."""
+    token = (token or "").strip()
+    if not token:
+        return {}
+    files = [(getattr(f, "name", ""), getattr(f, "size", 0)) for f in sub.attachments]
+    content = repr(
+        (
+            sub.kind, sub.category, sub.description.strip(), sub.channel, sub.anonymous, sub.name.strip(),
+            normalize_phone(sub.phone), sub.address.strip(), sub.id_number.strip(), sub.email.strip(),
+            str(sub.harm_known_on), sub.merchant_id, sub.target_name.strip(), sub.target_address.strip(),
+            sub.region_code, str(sub.amount), sub.use_odr, files,
+        )
+    )
+    return {
+        kind: hashlib.sha256("\x1f".join((token, content, kind)).encode()).hexdigest() for kind in kinds
+    }
+
+
+def _already_filed(keys: dict[str, str]) -> list[Complaint]:
+    if not keys:
+        return []
+    return list(Complaint.objects.filter(submission_key__in=keys.values()).order_by("id"))
+
+
+def _build(sub: Submission, kind: str, *, merchant, region, actor, submission_key: str | None = None) -> Complaint:
     received_at = now()
     day = today()
     reporter_anonymous = kind == ComplaintKind.REPORT and sub.anonymous
@@ -179,6 +223,7 @@ def _build(sub: Submission, kind: str, *, merchant, region, actor) -> Complaint:
         received_at=received_at,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         language=_notice_language(sub),
+        submission_key=submission_key,
     )
     if kind == ComplaintKind.COMPLAINT and sub.use_odr:
         complaint.status = Status.ODR
@@ -197,12 +242,32 @@ def _build(sub: Submission, kind: str, *, merchant, region, actor) -> Complaint:
     return complaint
 
 
-def complaint_submit(*, submission: Submission, actor=None) -> list[Complaint]:
-    """File a complaint, a report, or both (split into one of each). Returns what was created."""
-    merchant, region, checked = _validate(submission)
+def complaint_submit(*, submission: Submission, actor=None, idempotency_key: str = "") -> list[Complaint]:
+    """File a complaint, a report, or both (split into one of each). Returns what was created.
+
+    With ``idempotency_key`` (the public form's one-time token, the API's Idempotency-Key header) the same
+    submission is filed once: a repeat raises AlreadySubmitted with the first rows, also when two requests
+    race (the unique ``submission_key`` decides, the loser finds the winner's rows)."""
     kinds = [ComplaintKind.COMPLAINT, ComplaintKind.REPORT] if submission.kind == BOTH else [submission.kind]
+    keys = _submission_keys(submission, idempotency_key, kinds)
+    if existing := _already_filed(keys):
+        raise AlreadySubmitted(existing)
+    merchant, region, checked = _validate(submission)
+    try:
+        created = _create(submission, kinds, keys, merchant=merchant, region=region, checked=checked, actor=actor)
+    except IntegrityError:
+        if existing := _already_filed(keys):
+            raise AlreadySubmitted(existing) from None
+        raise
+    return created
+
+
+def _create(submission, kinds, keys, *, merchant, region, checked, actor) -> list[Complaint]:
     with transaction.atomic():
-        created = [_build(submission, kind, merchant=merchant, region=region, actor=actor) for kind in kinds]
+        created = [
+            _build(submission, kind, merchant=merchant, region=region, actor=actor, submission_key=keys.get(kind))
+            for kind in kinds
+        ]
         if len(created) == 2:
             created[0].related, created[1].related = created[1], created[0]
             for c in created:

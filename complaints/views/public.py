@@ -37,7 +37,18 @@ def new(request):
             form.add_error(None, _("提交过于频繁，请稍后再试或拨打 12315 热线。"))
         else:
             try:
-                created = services.complaint_submit(submission=form.submission(), actor=request.user)
+                created = services.complaint_submit(
+                    submission=form.submission(),
+                    actor=request.user,
+                    idempotency_key=form.cleaned_data.get("submission_token") or "",
+                )
+            except services.AlreadySubmitted as exc:
+                # A double click: this token and this content filed these rows a moment ago. Show what the
+                # first answer showed (it may never have reached the browser), file nothing.
+                created = exc.complaints
+                request.session[SESSION_NEW] = [(c.get_kind_display(), c.tracking_code) for c in created]
+                request.session[SESSION_MINE] = [c.pk for c in created]
+                return redirect("complaints:submitted")
             except ValidationFailed as exc:
                 apply_domain_error(form, exc)
             else:

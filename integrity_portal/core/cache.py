@@ -15,6 +15,7 @@ import logging
 
 import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.http import QueryDict
 
 logger = logging.getLogger("integrity_portal.cache")
 _UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
@@ -67,3 +68,32 @@ class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ResilientRedisCacheClient
+
+
+# Query normalisation for cached public answers: only the parameters a view reads count, each value stripped
+# and cut, a few values per name. Keyed on the raw query string, ``?r=<random>`` made every request a miss
+# and a new cache entry.
+MAX_PARAM_VALUES = 5
+MAX_PARAM_LENGTH = 200
+
+
+def normalized_query(query: QueryDict, params) -> QueryDict:
+    """The known ``params`` of ``query`` (sorted, stripped, cut, empty values dropped); the rest ignored."""
+    clean = QueryDict(mutable=True)
+    for name in sorted(set(params)):
+        values = [v.strip()[:MAX_PARAM_LENGTH] for v in query.getlist(name)[:MAX_PARAM_VALUES]]
+        values = [v for v in values if v]
+        if values:
+            clean.setlist(name, values)
+    clean._mutable = False
+    return clean
+
+
+def reduce_query(request, params) -> None:
+    """Make the request carry only its normalised known parameters, before the view and the cache key see it.
+
+    ``GET`` and ``QUERY_STRING`` are both replaced: the view, its paginator links and every
+    ``request.get_full_path()`` in a template then depend on exactly what the cache key was built from, so
+    a page stored for one URL is right for every URL that shares its key."""
+    request.GET = normalized_query(request.GET, params)
+    request.META["QUERY_STRING"] = request.GET.urlencode()

@@ -9,6 +9,7 @@ from rest_framework import permissions, viewsets
 from rest_framework.response import Response
 
 from integrity_portal.core.api import DefaultCursorPagination
+from integrity_portal.core.cache import reduce_query
 
 from ..filters.register import MerchantApiFilter
 from ..selectors.register import (
@@ -23,6 +24,9 @@ from .serializers import MerchantSerializer, RegionSerializer
 
 class MerchantCursorPagination(DefaultCursorPagination):
     ordering = "-id"
+
+
+API_PARAMS = (*MerchantApiFilter.base_filters, "cursor", MerchantCursorPagination.page_size_query_param, "format")
 
 
 @extend_schema_view(
@@ -49,7 +53,12 @@ class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
         JSON (the open-data format) is stored rendered, so a hit costs one cache read; other formats (the
         browsable API) store the data and render it per request."""
         as_json = getattr(request.accepted_renderer, "format", None) == "json"
-        key = public_cache_key("api:merchants", request.build_absolute_uri(), str(as_json))
+        # Keyed on the parameters the answer depends on only (as the HTML pages): the view reads the same
+        # reduced query, so ``?r=<random>`` neither misses the cache nor adds an entry.
+        reduce_query(request._request, API_PARAMS)
+        key = public_cache_key(
+            "api:merchants", request.get_host(), request.path, request.query_params.urlencode(), str(as_json)
+        )
         version, hit = public_cache_get(key)
         if hit is not None:
             return HttpResponse(hit, content_type="application/json") if as_json else Response(hit)

@@ -73,7 +73,7 @@ ENTRY_HEADER = [
 ]
 
 
-@cached_public_page
+@cached_public_page(params=("region", "kind", "format", "page"))
 def black_list(request):
     region, kind = _filters(request, set(BLACK_KINDS))
     today = timezone.localdate()
@@ -106,7 +106,7 @@ def _query(region, kind) -> str:
     return urlencode({k: v for k, v in (("region", region), ("kind", kind)) if v})
 
 
-@cached_public_page
+@cached_public_page(params=("region", "kind", "format", "page", "fpage"))
 def red_list(request):
     region, kind = _filters(request, set(RED_KINDS) | {FIVE_STAR})
     today = timezone.localdate()

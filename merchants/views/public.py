@@ -17,6 +17,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django_filters.views import FilterView
 
+from integrity_portal.core.cache import reduce_query
+
 from ..filters.register import (
     INDUSTRY_LABELS,
     KIND_LABELS,
@@ -66,7 +68,7 @@ def _admitted(key: str, admit_after: int) -> bool:
 
 
 def _serve_cached(request, key_parts: tuple, produce, admit_after: int = 1):
-    key = public_cache_key("page", request.get_full_path(), get_language() or "", *key_parts)
+    key = public_cache_key("page", request.path, request.GET.urlencode(), get_language() or "", *key_parts)
     version, hit = public_cache_get(key)
     if hit is not None:
         content_type, body = hit
@@ -88,12 +90,18 @@ def _serve_cached(request, key_parts: tuple, produce, admit_after: int = 1):
     return response
 
 
-def cached_public_page(view=None, *, admit_after: int = 1):
-    """Serve a public HTML page from the cache under the public pages version (see selectors.register)."""
+def cached_public_page(view=None, *, params: tuple[str, ...] = (), admit_after: int = 1):
+    """Serve a public HTML page from the cache under the public pages version (see selectors.register).
+
+    ``params`` names every query parameter the view reads. The view is handed ``request.GET`` reduced to
+    them (normalised by ``core.cache.reduce_query``) and the cache key is built from exactly that, so two URLs
+    share an entry only when the view sees the same input, and unknown parameters cannot multiply entries.
+    """
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
+            reduce_query(request, params)
             if not _cacheable_request(request):
                 return view(request, *args, **kwargs)
             return _serve_cached(request, (), lambda: view(request, *args, **kwargs), admit_after)
@@ -163,7 +171,7 @@ class MerchantDirectoryView(FilterView):
         context = super().get_context_data(**kwargs)
         for merchant in context["merchants"]:
             _label(merchant)
-        params = self.request.GET.copy()
+        params = self.request.GET.copy()  # already reduced to DIRECTORY_PARAMS by cached_public_page
         params.pop("page", None)
         context["query_string"] = params.urlencode()
         context["filtered"] = any(v for k, v in self.request.GET.items() if k != "page")
@@ -172,7 +180,8 @@ class MerchantDirectoryView(FilterView):
 
 # Free text and page numbers make the directory's key space unbounded: only a query asked for a second
 # time is stored, so one-off searches do not push the popular filter pages out of the cache.
-merchant_list = cached_public_page(MerchantDirectoryView.as_view(), admit_after=2)
+DIRECTORY_PARAMS = (*MerchantDirectoryFilter.base_filters, "page")
+merchant_list = cached_public_page(MerchantDirectoryView.as_view(), params=DIRECTORY_PARAMS, admit_after=2)
 
 
 @cached_public_page

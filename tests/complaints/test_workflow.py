@@ -224,10 +224,14 @@ def test_staff_link_free_text_target_to_register(district_staff, merchant, regio
     assert other.merchant_id is None
 
 
-def test_termination_tells_the_complainant(city_staff, caplog, django_capture_on_commit_callbacks):
+def test_termination_tells_the_complainant(city_staff, monkeypatch, django_capture_on_commit_callbacks):
+    from complaints import notify
+
     c = _in_state(ComplaintKind.COMPLAINT, Status.MEDIATING)
-    with caplog.at_level("INFO", logger="complaints.sms"), django_capture_on_commit_callbacks(execute=True):
+    sent = []
+    monkeypatch.setattr(notify, "send_sms", lambda phone, text: sent.append((phone, text)))
+    with django_capture_on_commit_callbacks(execute=True):
         complaint_apply_action(
             complaint=c, actor=city_staff, action="terminate", termination_reason="no_show"
         )
-    assert "终止调解" in caplog.text and c.complainant_phone in caplog.text
+    assert [phone for phone, _text in sent] == [c.complainant_phone] and "终止调解" in sent[0][1]

@@ -1,0 +1,87 @@
+"""Cached public answers are keyed on the parameters the view reads only (issue #11, "Also").
+
+Keyed on the raw query string, ``?r=<random>`` made every request a miss and stored one more copy of the
+page: a cheap way to empty the cache for everyone and fill Redis. The key is now the normalised known
+parameters (sorted, stripped, empty dropped, a few values each); the view sees exactly that reduced query,
+so two URLs share an entry only when they show the same thing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from integrity_portal.core.cache import normalized_query
+from merchants.selectors import credit as credit_selectors
+from tests.factories import MerchantFactory
+from tests.merchants.credit_factories import blacklist
+
+pytestmark = pytest.mark.django_db
+
+
+def _page_keys() -> set:
+    return {k for k in cache._cache if ":public:page:" in k and not k.endswith(":seen")}
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many times the black list was built from the database (a cache hit builds nothing)."""
+    calls = []
+    real = credit_selectors.list_entries_public
+
+    def counting(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr("merchants.views.credit.list_entries_public", counting)
+    return calls
+
+
+def test_unknown_parameters_share_one_cache_entry(regions, renders):
+    blacklist(MerchantFactory(name="黑名单商户甲"))
+    visitor = Client()
+    first = visitor.get("/lists/black/?r=1")
+    second = visitor.get("/lists/black/?r=2&utm_source=x")
+    third = visitor.get("/lists/black/")
+    assert first.status_code == second.status_code == third.status_code == 200
+    assert len(renders) == 1 and len(_page_keys()) == 1
+    # The stored page does not carry the first visitor's junk (e.g. in the language form's "next").
+    assert "r=1" not in second.content.decode()
+
+
+def test_different_real_filters_do_not_share_an_entry(regions, renders):
+    blacklist(MerchantFactory(name="黑名单商户甲"))
+    visitor = Client()
+    visitor.get("/lists/black/?region=410802")
+    visitor.get("/lists/black/?region=410803")
+    visitor.get("/lists/black/?region=410802&kind=abnormal_operation")
+    assert len(renders) == 3 and len(_page_keys()) == 3
+    # Order and surrounding spaces do not make a new entry; the view sees the same stripped values.
+    visitor.get("/lists/black/?kind=abnormal_operation&region=%20410802%20")
+    assert len(renders) == 3
+
+
+def test_open_data_api_ignores_unknown_parameters(regions, monkeypatch):
+    MerchantFactory()
+    calls = []
+    from merchants.api import views as api_views
+
+    real = api_views.public_merchants
+    monkeypatch.setattr(api_views, "public_merchants", lambda: calls.append(1) or real())
+    api = Client()
+    assert api.get("/api/v1/merchants/?r=1").status_code == 200
+    assert api.get("/api/v1/merchants/?r=2").status_code == 200
+    assert len(calls) == 1
+    assert api.get("/api/v1/merchants/?region=410802").status_code == 200
+    assert len(calls) == 2
+
+
+def test_normalisation_caps_values_and_length():
+    from django.http import QueryDict
+
+    raw = QueryDict("b=2&a=%201%20&a=&x=9&" + "&".join(f"k={i}" for i in range(50)) + "&q=" + "z" * 5000)
+    clean = normalized_query(raw, ("a", "b", "k", "q"))
+    assert list(clean) == ["a", "b", "k", "q"]
+    assert clean.getlist("a") == ["1"] and "x" not in clean
+    assert len(clean.getlist("k")) == 5 and len(clean["q"]) == 200
