@@ -85,7 +85,11 @@ class HolidaySchedule(models.Model):
         verbose_name_plural = _("法定节假日安排")
         ordering = ["-year"]
         constraints = [
-            models.CheckConstraint(condition=Q(year__gte=1949, year__lte=2200), name="holiday_schedule_year_range")
+            models.CheckConstraint(
+                condition=Q(year__gte=1949, year__lte=2200),
+                name="holiday_schedule_year_range",
+                violation_error_message=_("年度须在 1949 至 2200 之间。"),
+            )
         ]
 
     def __str__(self) -> str:
