@@ -21,8 +21,10 @@ from __future__ import annotations
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .views import _render_error as render_error  # the portal's one error page
 
@@ -33,11 +35,14 @@ def _wants_json(request) -> bool:
     return request.path_info.startswith("/api/")
 
 
-def _refuse(request, status: int, code: str, message: str):
-    if _wants_json(request):
-        return JsonResponse({"detail": message, "code": code}, status=status)
-    title = _("请求内容过大") if status == 413 else _("请求有误")
-    return render_error(request, status, title, message)
+def _refuse(request, status: int, code: str, msgid: str, **params) -> HttpResponse:
+    """The refusal in the visitor's language (this runs before LocaleMiddleware has chosen it)."""
+    with translation.override(translation.get_language_from_request(request)):
+        message = _(msgid) % params if params else _(msgid)
+        if _wants_json(request):
+            return JsonResponse({"detail": message, "code": code}, status=status)
+        title = _("请求内容过大") if status == 413 else _("请求有误")
+        return render_error(request, status, title, message)
 
 
 def has_nul(request) -> bool:
@@ -66,15 +71,11 @@ class RequestGuardMiddleware:
         except ValueError:
             length = -1
         if length < 0:
-            return _refuse(request, 400, "bad_content_length", _("请求头 Content-Length 无效。"))
+            return _refuse(request, 400, "bad_content_length", gettext_noop("请求头 Content-Length 无效。"))
         cap = settings.MAX_REQUEST_BODY_BYTES
         if length > cap:
-            return _refuse(
-                request,
-                413,
-                "request_too_large",
-                _("提交的内容过大（上限 %(mb)d MB），请压缩或减少附件后重试。") % {"mb": cap // (1024 * 1024)},
-            )
+            message = gettext_noop("提交的内容过大（上限 %(mb)d MB），请压缩或减少附件后重试。")
+            return _refuse(request, 413, "request_too_large", message, mb=cap // (1024 * 1024))
         if has_nul(request):
-            return _refuse(request, 400, "nul_byte", _("请求中含有无效字符（NUL），已拒绝。"))
+            return _refuse(request, 400, "nul_byte", gettext_noop("请求中含有无效字符（NUL），已拒绝。"))
         return self.get_response(request)

@@ -62,6 +62,15 @@ def test_nul_in_list_filters_is_400(anon, regions, url):
         assert "NUL" in response.content.decode()
 
 
+def test_refusal_speaks_the_visitors_language(anon, regions):
+    english = anon.get("/api/v1/lists/red/?region=%00", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 400 and english.json()["detail"].startswith("The request contains")
+    page = anon.get("/lists/red/?region=%00", HTTP_ACCEPT_LANGUAGE="en")
+    assert "invalid character (NUL)" in page.content.decode()
+    chinese = anon.get("/api/v1/lists/red/?region=%00")
+    assert "无效字符" in chinese.json()["detail"]
+
+
 def test_nul_in_merchant_search_query_is_400(anon, regions):
     MerchantFactory(name="测试超市")
     response = anon.get("/complaints/merchant-search/", {"q": "测试\x00超市"})
