@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -70,6 +71,32 @@ def test_list_pages_cost_the_same_queries_for_3_and_30_rows(client, regions, url
     few = _queries(client, url)
     _listed(regions, 27, 3)
     assert _queries(client, url) == few
+
+
+@pytest.mark.parametrize("url", ["/merchants/", "/merchants/?q=测试商户", "/api/v1/merchants/"])
+def test_black_list_badge_costs_no_query_per_row(client, regions, url):
+    """Every listed merchant is black-listed: the badge (HTML) / flag (API) comes from one Exists column of
+    the page's own query, so 3 and 30 rows cost the same."""
+
+    def badges() -> int:
+        cache.clear()  # the directory's total is cached for two minutes by itself
+        response = client.get(url)
+        if url.startswith("/api/"):
+            return sum(1 for m in response.json()["results"] if m["black_listed"])
+        return response.content.decode().count("badge-black-list")
+
+    _listed(regions, 3, 0)
+    few = _queries(client, url)
+    assert badges() == 3
+    _listed(regions, 27, 3)
+    assert _queries(client, url) == few
+    # Every merchant but the market is listed; the directory's first page holds 20 rows by name, the API 50.
+    page = (
+        Merchant.objects.order_by("name", "id")[:20]
+        if not url.startswith("/api/")
+        else Merchant.objects.all()
+    )
+    assert badges() == sum(1 for m in page if m.kind != MerchantKind.MARKET) >= 19
 
 
 def test_profile_costs_the_same_queries_with_3_and_30_facts(client, regions):
