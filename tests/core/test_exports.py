@@ -283,6 +283,9 @@ def test_table_response_writes_numbers_as_numbers_and_text_as_text():
     kinds = [[c.data_type for c in row] for row in sheet.iter_rows()]
     assert kinds[1] == ["s", "n", "n"] and kinds[2] == ["s", "n", "n"]
     assert "filename*=UTF-8''%E7%BD%9A" in response["Content-Disposition"]
+    errorish = table_response(filename="x", fmt="xlsx", header=["名称"], rows=[["#N/A"], ["#REF!"]])
+    sheet = load_workbook(io.BytesIO(errorish.content)).active
+    assert [(c.value, c.data_type) for (c,) in sheet.iter_rows(min_row=2)] == [("#N/A", "s"), ("#REF!", "s")]
     text = table_response(
         filename="x", fmt="csv", header=["名称"], rows=[[timezone.localdate() - timedelta(1)]]
     )
