@@ -187,6 +187,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "integrity_portal.core.client.axes_client_ip"
 AXES_HANDLER = "integrity_portal.core.login_guard.LoginGuardHandler"
 AXES_LOCKOUT_CALLABLE = "integrity_portal.core.login_guard.lockout_response"
+AXES_USERNAME_CALLABLE = "integrity_portal.core.login_guard.axes_username"
 LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=15 * 60)
 
 STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)

@@ -90,3 +90,25 @@ def lockout_response(request, original_response=None, credentials=None):
     if wait or cool_off_seconds:
         response["Retry-After"] = str(wait or cool_off_seconds)
     return response
+
+
+#: django-axes stores the username in a 255-character column; Django's sign-in forms do not enforce the
+#: field's max_length, so any length reached it.
+AXES_USERNAME_MAX = 150
+
+
+def axes_username(request, credentials: dict | None = None) -> str | None:
+    """``AXES_USERNAME_CALLABLE``: the submitted username as axes would take it, without NUL and cut to 150.
+
+    A 100,000-character username on /accounts/login/ or /admin/login/ made PostgreSQL refuse the attempt
+    row ("value too long", a 500). No account has a longer name (User.username is 150), so cutting changes
+    nothing for a real one; the back-off and lockout still count every attempt."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        value = credentials.get(field)
+    else:
+        value = getattr(request, "data", None) or getattr(request, "POST", {})
+        value = value.get(field) if hasattr(value, "get") else None
+    if value is None:
+        return None
+    return str(value).replace("\x00", "")[:AXES_USERNAME_MAX]

@@ -104,6 +104,18 @@ def test_nul_in_basic_auth_username_is_a_failed_sign_in(anon, regions, url):
     assert not AccessAttempt.objects.exists() and not AccessFailureLog.objects.exists()
 
 
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_100k_character_username_on_sign_in_is_a_plain_failure(anon, regions, url):
+    """Django's sign-in form does not enforce max_length: axes stored the whole name (a 500 on PostgreSQL,
+    whose column holds 255). The attempt is still counted, under the first 150 characters."""
+    from axes.models import AccessAttempt
+
+    response = anon.post(url, {"username": "u" * 100_000, "password": "pw"})
+    assert response.status_code in (200, 400, 429)
+    attempt = AccessAttempt.objects.get()
+    assert attempt.username == "u" * 150
+
+
 def test_basic_auth_with_a_real_account_still_works(anon, regions):
     user = UserFactory(username="apiuser")
     user.set_password("right-password-1")
