@@ -78,28 +78,38 @@ def baseline_sql(rules: dict, cursor, as_of) -> tuple[str, dict]:
         else f"WHEN TRUE THEN {b['stars']}"
         for b in bands
     )
+    from merchants.models import COMMITMENT_ITEMS
+
+    TRADING = ("price_marking", "metrology", "advertising", "food_safety")
+
+    def items(level, names):
+        """1 per item with a finding of ``level`` that no re-inspection superseded."""
+        return " + ".join(
+            f"CASE WHEN {n}='{level}' AND position('{n}' in superseded_items) = 0 THEN 1 ELSE 0 END" for n in names
+        )
+
+    def kinds(item):
+        return ", ".join(f"'{k}'" for k, covered in COMMITMENT_ITEMS.items() if item in covered)
+
+    tz = settings.TIME_ZONE
+    breach = " OR ".join(
+        f"({n} <> 'pass' AND EXISTS (SELECT 1 FROM merchants_commitment c0 WHERE c0.merchant_id = i0.merchant_id"  # noqa: S608 - the models' constant names and the project's zone
+        f" AND c0.kind IN ({kinds(n)}) AND (c0.signed_at AT TIME ZONE '{tz}')::date <= i0.inspected_on"
+        f" AND c0.valid_until >= i0.inspected_on"
+        f" AND (c0.revoked_at IS NULL OR (c0.revoked_at AT TIME ZONE '{tz}')::date >= i0.inspected_on)))"
+        for n in (*TRADING, "premises")
+    )
     sql = f"""
 WITH insp AS (
   SELECT merchant_id, COUNT(*) AS n,
-    SUM(CASE WHEN inspected_on >= %(recent)s THEN
-      (CASE WHEN price_marking='minor' THEN 1 ELSE 0 END + CASE WHEN metrology='minor' THEN 1 ELSE 0 END
-       + CASE WHEN advertising='minor' THEN 1 ELSE 0 END + CASE WHEN food_safety='minor' THEN 1 ELSE 0 END)
-      ELSE 0 END) AS minor_recent,
-    SUM(CASE WHEN inspected_on >= %(recent)s THEN
-      (CASE WHEN price_marking='serious' THEN 1 ELSE 0 END + CASE WHEN metrology='serious' THEN 1 ELSE 0 END
-       + CASE WHEN advertising='serious' THEN 1 ELSE 0 END + CASE WHEN food_safety='serious' THEN 1 ELSE 0 END)
-      ELSE 0 END) AS serious_recent,
-    SUM(CASE WHEN inspected_on < %(recent)s THEN
-      (CASE WHEN price_marking='minor' THEN 1 ELSE 0 END + CASE WHEN metrology='minor' THEN 1 ELSE 0 END
-       + CASE WHEN advertising='minor' THEN 1 ELSE 0 END + CASE WHEN food_safety='minor' THEN 1 ELSE 0 END)
-      ELSE 0 END) AS minor_older,
-    SUM(CASE WHEN inspected_on < %(recent)s THEN
-      (CASE WHEN price_marking='serious' THEN 1 ELSE 0 END + CASE WHEN metrology='serious' THEN 1 ELSE 0 END
-       + CASE WHEN advertising='serious' THEN 1 ELSE 0 END + CASE WHEN food_safety='serious' THEN 1 ELSE 0 END)
-      ELSE 0 END) AS serious_older,
-    SUM(CASE WHEN premises='minor' THEN 1 ELSE 0 END) AS premises_minor,
-    SUM(CASE WHEN premises='serious' THEN 1 ELSE 0 END) AS premises_serious
-  FROM merchants_inspection WHERE inspected_on >= %(lookback)s AND inspected_on <= %(today)s
+    SUM(CASE WHEN inspected_on >= %(recent)s THEN ({items("minor", TRADING)}) ELSE 0 END) AS minor_recent,
+    SUM(CASE WHEN inspected_on >= %(recent)s THEN ({items("serious", TRADING)}) ELSE 0 END) AS serious_recent,
+    SUM(CASE WHEN inspected_on < %(recent)s THEN ({items("minor", TRADING)}) ELSE 0 END) AS minor_older,
+    SUM(CASE WHEN inspected_on < %(recent)s THEN ({items("serious", TRADING)}) ELSE 0 END) AS serious_older,
+    SUM({items("minor", ("premises",))}) AS premises_minor,
+    SUM({items("serious", ("premises",))}) AS premises_serious,
+    SUM(CASE WHEN {breach} THEN 1 ELSE 0 END) AS breaches
+  FROM merchants_inspection i0 WHERE inspected_on >= %(lookback)s AND inspected_on <= %(today)s
   GROUP BY merchant_id
 ), pen AS (
   SELECT merchant_id,
@@ -134,16 +144,18 @@ WITH insp AS (
       + {t["complaint_recent"]}*COALESCE(k.trading_recent, 0) + {t["complaint_older"]}*COALESCE(k.trading_older, 0),
       {t["max"]}) AS trading,
     LEAST(COALESCE({sv["premises_minor"]}*i.premises_minor + {sv["premises_serious"]}*i.premises_serious, 0)
-      + {sv["unanswered"]}*COALESCE(k.complaints_unanswered, 0) + {sv["late"]}*COALESCE(k.complaints_late, 0)
+      + GREATEST({sv["unanswered"]}*COALESCE(k.complaints_unanswered, 0) + {sv["late"]}*COALESCE(k.complaints_late, 0)
       + {sv["not_mediated"]}*GREATEST(COALESCE(k.complaints_closed, 0) - COALESCE(k.complaints_mediated, 0), 0)
       + CASE WHEN COALESCE(k.satisfaction_count, 0) > 0
              AND k.satisfaction_sum < {sv["satisfaction_below"]} * k.satisfaction_count
-        THEN {sv["satisfaction_low"]} ELSE 0 END,
+        THEN {sv["satisfaction_low"]} ELSE 0 END
+      - {sv.get("settled_fast", 0)}*COALESCE(k.complaints_settled_fast, 0), 0),
       {sv["max"]}) AS service,
     GREATEST(LEAST(CASE WHEN COALESCE(c.in_force, 0) > 0 THEN 0 ELSE {c["no_commitment"]} END
       + CASE WHEN COALESCE(c.revoked, 0) > 0 THEN {c["commitment_revoked"]} ELSE 0 END
       + {c["penalty_minor"]}*COALESCE(p.p_minor, 0) + {c["penalty_moderate"]}*COALESCE(p.p_moderate, 0)
       + {c["penalty_serious"]}*COALESCE(p.p_serious, 0)
+      + {c.get("commitment_breach", 0)}*COALESCE(i.breaches, 0)
       + CASE WHEN COALESCE(g.psa_noncompliant, 0) > 0 THEN {c["psa_noncompliant"]} ELSE 0 END
       - CASE WHEN COALESCE(g.commended_3y, 0) > 0 THEN {c["commended_bonus"]} ELSE 0 END, {c["max"]}), 0) AS credit
   FROM merchants_merchant m
