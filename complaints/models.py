@@ -157,7 +157,6 @@ class Complaint(models.Model):
         help_text=_("登记时投诉举报人使用的界面语言；通知用该语言发送，空白时用系统默认语言。"),
     )
 
-
     harm_known_on = models.DateField(_("知道权益受损日期"), null=True, blank=True)
     #: Hash of the one-time form token / Idempotency-Key, the content and the kind (services.intake):
     #: a double click or a retried request finds the rows it already created instead of filing again.
@@ -279,7 +278,6 @@ class Complaint(models.Model):
     @property
     def due_on_provisional(self) -> bool:
         return self.deadline_is_provisional("due_on")
-
 
 
 class Attachment(models.Model):

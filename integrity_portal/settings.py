@@ -311,6 +311,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # The five inspection items share one choice set; one schema name for all of them.
+    "ENUM_NAME_OVERRIDES": {"FindingLevelEnum": "merchants.models.credit.FindingLevel"},
 }
 
 # Celery: a real broker when REDIS_URL is set, otherwise in-process eager execution.
@@ -345,8 +347,8 @@ LOGGING = {
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = False
+# Second line of defence: the admin export is written by core.exports, which escapes formulae itself.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
 CLAIM_CODE_TTL_DAYS = env.int("CLAIM_CODE_TTL_DAYS", default=30)
-# Second line of defence: the admin export is written by core.exports, which escapes formulae itself.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True

@@ -18,6 +18,7 @@ class CoreConfig(AppConfig):
         # Groups are derived from the role map after every migrate/flush, so they never drift.
         post_migrate.connect(_sync_groups, dispatch_uid="core_sync_role_groups")
         _connect_holiday_calendar()
+        from . import api_schema  # noqa: F401  (registers the OpenAPI extension of the strict Basic auth)
 
 
 def _connect_holiday_calendar() -> None:

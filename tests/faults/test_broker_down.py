@@ -78,7 +78,9 @@ def test_events_committed_while_broker_is_down_are_rated_by_the_sweep_exactly_li
     expected = _rating(undisturbed.pk)
     assert not Merchant.objects.get(pk=undisturbed.pk).rating_stale
     assert expected["stars"] is not None and expected["stars"] < 5, "the scenario must move the stars"
-    assert expected["facts"].get("trading_recent") == 1  # the mediated price complaint counted
+    # The mediated price complaint counted under service; a settlement is never a finding of fault.
+    assert expected["facts"].get("complaints_mediated") == 1
+    assert not expected["facts"].get("trading_recent")
 
     disturbed = MerchantFactory(name="消息丢失商户")
     with caplog.at_level(logging.WARNING, logger="merchants.services.register"), broker_unreachable():
