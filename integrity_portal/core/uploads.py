@@ -45,8 +45,9 @@ _END = {JPEG: b"\xff\xd9", PNG: b"IEND\xaeB`\x82", PDF: b"%%EOF"}
 # Pillow plugins tried per detected type; MPO is a camera's multi-picture JPEG, still JPEG bytes.
 _PILLOW_FORMATS = {JPEG: ("JPEG", "MPO"), PNG: ("PNG",)}
 _TRAILING_SPACE = b" \t\r\n\x0c"
-# Tags a browser would render as a page, and script URLs. Short tags need a delimiter after them so that
-# compressed image data does not match by chance (about one 5 MB JPEG in 3,000 for "<svg" + delimiter).
+# Tags a browser would render as a page, and script URLs. In images only the metadata is searched
+# (``_markup_region``): compressed pixel data matched "<svg" + delimiter by chance in about one 5 MB
+# JPEG in 3,000, refusing a shopkeeper's honest photo.
 _MARKUP = re.compile(
     rb"<(?:script|html|svg|iframe|object|embed|body|frameset|\?php|!doctype)(?=[\s>/])|javascript:|vbscript:",
     re.IGNORECASE,
@@ -55,6 +56,38 @@ _PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "
 # Control, format (U+202E turns "gpj.exe" around on screen) and surrogate characters.
 _CONTROL_CATEGORIES = {"Cc", "Cf", "Cs"}
 ORIGINAL_NAME_MAX = 200
+
+
+def _markup_region(data: bytes, content_type: str) -> bytes:
+    """The bytes a hidden page could sit in: all of a PDF; an image's metadata, not its pixel data.
+
+    JPEG: the segments before the first start-of-scan and whatever follows the end-of-image marker
+    (entropy-coded data cannot hold FF D9, so its first occurrence after the scan is the real end).
+    PNG: every chunk's data except the compressed IDAT pixels. A chunk list that does not add up is
+    searched whole, so a malformed file is never searched less.
+    """
+    if content_type == JPEG:
+        sos = data.find(b"\xff\xda")
+        if sos < 0:
+            return data
+        eoi = data.find(b"\xff\xd9", sos)
+        return data[:sos] + (data[eoi:] if eoi >= 0 else b"")
+    if content_type == PNG:
+        parts, pos = [], 8
+        while pos + 8 <= len(data):
+            length = int.from_bytes(data[pos : pos + 4], "big")
+            kind = data[pos + 4 : pos + 8]
+            end = pos + 12 + length
+            if end > len(data):
+                return data
+            if kind != b"IDAT":
+                parts.append(data[pos + 8 : pos + 8 + length])
+            pos = end
+            if kind == b"IEND":
+                parts.append(data[pos:])
+                return b"".join(parts)
+        return data
+    return data
 
 
 @dataclass(frozen=True)
@@ -104,7 +137,9 @@ def check_upload(
     content_type = next((ct for magic, ct in _MAGIC if data.startswith(magic)), None)
     if content_type not in allowed:
         raise _refuse(field, _("文件“%(name)s”不是 %(kinds)s。") % {"name": original, "kinds": kinds})
-    if not data.rstrip(_TRAILING_SPACE).endswith(_END[content_type]) or _MARKUP.search(data):
+    if not data.rstrip(_TRAILING_SPACE).endswith(_END[content_type]) or _MARKUP.search(
+        _markup_region(data, content_type)
+    ):
         raise _refuse(
             field,
             _("文件“%(name)s”不是完整的 %(kinds)s，或夹带了网页、脚本等其他内容。")

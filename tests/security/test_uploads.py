@@ -472,3 +472,27 @@ def test_upload_cap_comes_from_settings(settings):
     with pytest.raises(DomainError, match="MB"):
         check_upload(SimpleUploadedFile("scan.pdf", pdf_bytes() + b" " * 2048))
     check_upload(SimpleUploadedFile("scan.pdf", pdf_bytes()))
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    import zlib
+
+    return len(payload).to_bytes(4, "big") + kind + payload + zlib.crc32(kind + payload).to_bytes(4, "big")
+
+
+def test_photo_whose_pixels_spell_markup_is_accepted_but_the_same_text_in_metadata_is_refused():
+    """Pixel data is not searched for markup (an honest photo matched "<svg " by chance about once in
+    3,000); a text chunk is, because that is where a hidden page would sit."""
+    import zlib
+
+    header = _png_chunk(b"IHDR", (12).to_bytes(4, "big") + (1).to_bytes(4, "big") + bytes([8, 0, 0, 0, 0]))
+    pixels = _png_chunk(b"IDAT", zlib.compress(b"\x00<svg onload>", 0))  # stored: the bytes appear as-is
+    end = _png_chunk(b"IEND", b"")
+    honest = b"\x89PNG\r\n\x1a\n" + header + pixels + end
+    assert b"<svg " in honest
+    checked = check_upload(SimpleUploadedFile("shop.png", honest, content_type="image/png"))
+    assert checked.content_type == "image/png"
+
+    hidden = b"\x89PNG\r\n\x1a\n" + header + _png_chunk(b"tEXt", b"Comment\x00<svg onload=alert(1)>") + pixels + end
+    with pytest.raises(DomainError):
+        check_upload(SimpleUploadedFile("shop.png", hidden, content_type="image/png"))
