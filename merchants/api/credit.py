@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, permissions, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -28,11 +29,18 @@ from ..models import (
     ListEntry,
     ListName,
     Merchant,
+    MerchantStatus,
     Rating,
     RatingAppeal,
     Region,
 )
-from ..selectors.credit import list_entries_public, merchant_rating_history, rating_breakdown
+from ..selectors.credit import (
+    list_entries_public,
+    merchant_has_black_entry_in_force,
+    merchant_rating_history,
+    rating_breakdown,
+)
+from ..selectors.ratings import rating_explanation
 from ..selectors.register import member_merchant_or_404
 from ..selectors.staff import inspector_roster_for_viewer
 from ..services.credit import inspection_record
@@ -165,9 +173,21 @@ class MyRatingApi(APIView):
     def get(self, request, pk: int):
         merchant = member_merchant_or_404(request.user, pk)
         rating = Rating.objects.filter(pk=merchant.current_rating_id).select_related("policy").first()
+        deregistered = merchant.status == MerchantStatus.DEREGISTERED
+        explanation = rating_explanation(
+            rating,
+            deregistered=deregistered,
+            black_listed=merchant_has_black_entry_in_force(merchant=merchant, as_of=timezone.localdate()),
+        )
         return Response(
             {
                 "merchant": merchant.pk,
+                # Same states as the open-data API (rated / not_rated / deregistered) and the same plain
+                # words as the portal page (selectors.ratings.rating_explanation).
+                "rating_state": "deregistered"
+                if deregistered
+                else ("not_rated" if rating is None or rating.stars is None else "rated"),
+                "explanation": explanation["lines"],
                 "under_appeal": merchant.rating_under_appeal,
                 "current": RatingSerializer(rating).data if rating else None,
                 "breakdown": rating_breakdown(rating),
@@ -215,6 +235,7 @@ class CanRecordInspections(permissions.BasePermission):
         )
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class InspectorField(serializers.PrimaryKeyRelatedField):
     """A user id that must be on the roster the caller may pick from (the service checks the merchant's)."""
 

@@ -361,3 +361,9 @@ def test_plaque_is_refused_while_black_listed_and_offered_again_after(client, li
 def test_star_displays_link_to_the_explanation(client, capped):
     for url in (f"/merchants/{capped.pk}/", "/merchants/", f"/verify/{capped.plaque_token}/"):
         assert 'class="stars-how" href="/ratings/how/"' in client.get(url).content.decode(), url
+
+
+def test_portal_rating_api_gives_the_same_state_and_words(client, listed_member):
+    data = client.get(f"/api/v1/portal/merchants/{listed_member.pk}/rating/").json()
+    assert data["rating_state"] == "rated" and data["current"]["stars"] == 0
+    assert any("黑名单在列" in line and "0 星" in line for line in data["explanation"])
