@@ -49,6 +49,21 @@ class SetPasswordForm(ChinesePasswordErrorsMixin, auth_forms.SetPasswordForm):
     pass
 
 
+class LoginForm(auth_forms.AuthenticationForm):
+    """Sign-in where an e-mail login name is matched the way sign-up stored it (lower case, trimmed).
+
+    Merchant accounts sign in with the address they registered (``services.accounts.normalize_email``);
+    "Shop@Example.com" typed on a phone must find "shop@example.com". Staff login names have no "@"
+    and are left exactly as typed.
+    """
+
+    def clean_username(self):
+        from ..services.accounts import normalize_email
+
+        value = self.cleaned_data.get("username") or ""
+        return normalize_email(value) if "@" in value else value
+
+
 class SignupForm(forms.Form):
     """A merchant's portal account: the e-mail address (also the login name), a password and consent.
 

@@ -172,3 +172,15 @@ def test_signup_is_limited_per_client_address_even_with_rotating_forwarded_for(r
         REMOTE_ADDR="192.0.2.99",
     )
     assert other.status_code == 302  # another address has its own budget
+
+
+@pytest.mark.django_db
+def test_sign_in_finds_the_registered_address_whatever_its_case(regions, django_capture_on_commit_callbacks):
+    """Sign-up stores the address in lower case; a phone capitalises "Shop@…" at sign-in."""
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(Client(), "Shop.Owner@Example.cn")
+    assert User.objects.filter(username="shop.owner@example.cn").exists()
+    client = Client()
+    answer = client.post(reverse("login"), {"username": "  Shop.Owner@EXAMPLE.cn ", "password": GOOD})
+    assert answer.status_code == 302
+    assert client.get(reverse("portal:home")).wsgi_request.user.username == "shop.owner@example.cn"
