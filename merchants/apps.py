@@ -29,3 +29,9 @@ class MerchantsConfig(AppConfig):
         from . import recourse_demo
 
         register_demo_seeder("recourse_showcases", 25, recourse_demo.seed_showcases)
+
+        from integrity_portal.core.holidays import register_schedule_listener
+
+        from .services.deadlines import register_deadlines_recompute
+
+        register_schedule_listener("merchants", register_deadlines_recompute)

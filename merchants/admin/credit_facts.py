@@ -207,6 +207,7 @@ class PenaltyAdmin(ServiceCreateMixin, CreditAdmin):
         return self.fields + (
             "published",
             "publish_by",
+            "publish_by_provisional",
             "publicity_from",
             "publicity_until",
             "publicity_ended_at",

@@ -59,7 +59,7 @@ class MerchantRequestAdmin(CreditAdmin):
 
 @admin.register(CreditRepairRequest)
 class CreditRepairRequestAdmin(MerchantRequestAdmin):
-    list_display = ("merchant", "list_entry", "penalty", "status", "submitted_at", "decide_by")
+    list_display = ("merchant", "list_entry", "penalty", "status", "submitted_at", "decide_by", "decide_by_provisional")
     readonly_fields = [f.name for f in CreditRepairRequest._meta.fields]
     inlines = [RepairEvidenceInline]
     actions = ["approve", "refuse"]

@@ -37,6 +37,7 @@ from ..models import (
     PenaltyTier,
 )
 from ..selectors.credit import q_entry_in_force
+from .deadlines import PENALTY_PUBLISH_DAYS
 from .rating_policy import PUBLICITY_BOUNDS, rating_policy_active
 from .register import merchant_mark_rating_stale
 from .repair import repair_earliest_date, repair_request_decide, repair_request_submit  # noqa: F401 - one import path
@@ -272,7 +273,7 @@ def penalty_publicity_window(
             details={"field": "publicity_months"},
         )
     # Provisional when the 20 working days reach a year without its official holiday schedule.
-    publish_by, provisional = add_working_days_ex(decided_on, 20)
+    publish_by, provisional = add_working_days_ex(decided_on, PENALTY_PUBLISH_DAYS)
     publicity_from = max(decided_on, min(timezone.localdate(), publish_by))
     return {
         "published": True,

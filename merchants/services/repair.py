@@ -32,6 +32,7 @@ from ..models import (
     RepairEvidence,
     RepairStatus,
 )
+from .deadlines import REPAIR_DECIDE_DAYS
 from .rating_policy import rating_policy_active
 from .register import merchant_mark_rating_stale
 
@@ -127,7 +128,7 @@ def repair_request_submit(
         ).exists():
             raise pending
         # Provisional when the 7 working days reach a year without its official holiday schedule.
-        decide_by, provisional = add_working_days_ex(today, 7)
+        decide_by, provisional = add_working_days_ex(today, REPAIR_DECIDE_DAYS)
         try:
             with transaction.atomic():
                 request = CreditRepairRequest.objects.create(
