@@ -20,6 +20,15 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+@never_cache
+def readyz(request):
+    """Readiness (core/health.py): every dependency check by name; 503 when any fails."""
+    from .health import run_checks
+
+    healthy, checks = run_checks()
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
 def _render_error(request, status: int, title: str, message: str) -> HttpResponse:
     try:
         body = loader.render_to_string("error.html", {"status": status, "title": title, "message": message}, request)

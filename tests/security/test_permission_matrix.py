@@ -48,6 +48,8 @@ UPLOADS = "attachment download: tests/security/test_uploads.py"
 NON_ADMIN_COVERAGE: dict[str, str] = {
     "set_language": INFRA,
     "healthz": INFRA,
+    "readyz": INFRA,
+    "metrics": "Prometheus metrics, 404 outside METRICS_ALLOWED_NETWORKS: tests/core/test_operations_metrics.py",
     "api-schema": INFRA,
     "api-docs": INFRA,
     "api-redoc": INFRA,
