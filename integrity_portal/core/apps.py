@@ -17,6 +17,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Groups are derived from the role map after every migrate/flush, so they never drift.
         post_migrate.connect(_sync_groups, dispatch_uid="core_sync_role_groups")
+        from .audit_immutability import install_after_migrate
+
+        # PostgreSQL: the audit table refuses UPDATE/DELETE (migration 0003 too; tests run --nomigrations).
+        post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="core_audit_append_only")
         _connect_holiday_calendar()
         from . import api_schema  # noqa: F401  (registers the OpenAPI extension of the strict Basic auth)
 
