@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .admin_actions import SuperuserOnlyAdminMixin
 from .holidays import (
     ScheduleDay,
     holiday_schedule_record_admin_entry,
@@ -50,27 +51,15 @@ class HolidayScheduleDayInline(admin.TabularInline):
 
 
 @admin.register(HolidaySchedule)
-class HolidayScheduleAdmin(admin.ModelAdmin):
+class HolidayScheduleAdmin(SuperuserOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("year", "notice_number", "notice_date", "source", "entered_by", "entered_at", "day_count")
     list_filter = ("source",)
     fields = ("year", "notice_number", "notice_date", "source", "entered_by", "entered_at")
     readonly_fields = ("source", "entered_by", "entered_at")
     inlines = [HolidayScheduleDayInline]
 
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
     def has_delete_permission(self, request, obj=None):
-        return False
+        return False  # a year's schedule is replaced (audited), never deleted
 
     def get_readonly_fields(self, request, obj=None):
         return (*self.readonly_fields, "year") if obj is not None else self.readonly_fields

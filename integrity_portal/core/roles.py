@@ -79,6 +79,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 SUPERUSER_ONLY_PERMISSIONS: tuple[str, ...] = (
     "django_celery_beat.*",
     "core.*_workingdayoverride",
+    "core.*_holidayschedule",
+    "core.*_holidayscheduleday",
 )
 
 
