@@ -7,27 +7,42 @@ MANAGE := $(BIN)/python manage.py
 DEMO_MERCHANTS ?= 2000
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Every target that runs the portal runs it like `make demo` does: development mode unless DEBUG is set,
+# and absolute links (demo printout, plaques, QR codes) on the host and port it serves.
+DEV_ENV = DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}
 
-.PHONY: demo test lint fmt worker beat bench migrate seed serve clean messages check
+.PHONY: demo test lint fmt worker beat bench migrate seed serve clean messages check venv
 
-$(STAMP): requirements.lock pyproject.toml
+# Development installs both locks (requirements-dev.lock includes requirements.lock); images install only
+# the production lock (Dockerfile).
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-## make demo: install, migrate, load demo data and serve http://127.0.0.1:8000
+## make demo: install, migrate, load demo data and serve http://$(HOST):$(PORT) (default 127.0.0.1:8000)
 demo: $(STAMP)
-	DEBUG=$${DEBUG:-true} $(MANAGE) migrate --noinput
-	DEBUG=$${DEBUG:-true} $(MANAGE) compilemessages --ignore=.venv >/dev/null 2>&1 || true
-	DEBUG=$${DEBUG:-true} $(MANAGE) seed_demo --merchants $(DEMO_MERCHANTS)
+	$(DEV_ENV) $(MANAGE) migrate --noinput
+	$(DEV_ENV) $(MANAGE) compilemessages --ignore=.venv >/dev/null 2>&1 || true
+	$(DEV_ENV) $(MANAGE) seed_demo --merchants $(DEMO_MERCHANTS)
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "Starting a Celery worker and beat against $$REDIS_URL"; \
-	  DEBUG=$${DEBUG:-true} $(BIN)/celery -A integrity_portal worker -B -l info --concurrency 2 & \
+	  $(DEV_ENV) $(BIN)/celery -A integrity_portal worker -B -l info --concurrency 2 & \
 	fi; \
-	DEBUG=$${DEBUG:-true} $(MANAGE) runserver $(HOST):$(PORT)
+	$(DEV_ENV) $(MANAGE) runserver $(HOST):$(PORT)
+
+## make migrate / seed / serve: the three steps of `make demo`, one at a time
+migrate: $(STAMP)
+	$(DEV_ENV) $(MANAGE) migrate --noinput
+
+seed: $(STAMP)
+	$(DEV_ENV) $(MANAGE) seed_demo --merchants $(DEMO_MERCHANTS)
+
+serve: $(STAMP)
+	$(DEV_ENV) $(MANAGE) runserver $(HOST):$(PORT)
 
 ## make test: install and run lint plus the whole suite
 test: $(STAMP)
@@ -43,20 +58,20 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 
 worker: $(STAMP)
-	$(BIN)/celery -A integrity_portal worker -l info
+	$(DEV_ENV) $(BIN)/celery -A integrity_portal worker -l info
 
 beat: $(STAMP)
-	$(BIN)/celery -A integrity_portal beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler
+	$(DEV_ENV) $(BIN)/celery -A integrity_portal beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench -o addopts="-ra" -o python_files="bench_*.py" -p no:cacheprovider -s $(PYTEST_ARGS)
 
 messages: $(STAMP)
-	$(MANAGE) makemessages -l en --ignore=.venv --ignore=tests
-	$(MANAGE) compilemessages --ignore=.venv
+	$(DEV_ENV) $(MANAGE) makemessages -l en --ignore=.venv --ignore=tests
+	$(DEV_ENV) $(MANAGE) compilemessages --ignore=.venv
 
 check: $(STAMP)
-	$(MANAGE) check
+	$(DEV_ENV) $(MANAGE) check
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media .pytest_cache

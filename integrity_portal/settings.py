@@ -64,6 +64,9 @@ MIDDLEWARE = [
     "integrity_portal.core.request_guard.RequestGuardMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Liveness answered before CommonMiddleware validates the Host header, so the container healthcheck
+    # (http://127.0.0.1:8000/healthz/) works with the real ALLOWED_HOSTS (core/middleware.py).
+    "integrity_portal.core.middleware.HealthzMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -203,11 +206,15 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Production serves hashed, compressed names (far-future cacheable); collectstatic with this storage
+# writes staticfiles.json (the Dockerfile runs it). The storage must not depend on the manifest already
+# existing, or collectstatic never writes it. Tests and `make demo` use plain names (MANIFEST_STATIC=false,
+# or DEBUG on), so they need no collectstatic run.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG and env.bool("MANIFEST_STATIC", default=True) and (STATIC_ROOT / "staticfiles.json").exists()
+        if not DEBUG and env.bool("MANIFEST_STATIC", default=True)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }

@@ -69,3 +69,32 @@ class PublicReadReplicaMiddleware:
             return self.get_response(request)
         with public_read():
             return self.get_response(request)
+
+
+class HealthzMiddleware:
+    """Answers ``/healthz/`` before anything validates the Host header.
+
+    The compose healthcheck (and a load balancer) asks from inside the container, as
+    ``http://127.0.0.1:8000/healthz/``; with the real domain in ``ALLOWED_HOSTS`` CommonMiddleware
+    would answer that 400, web would never become healthy and nothing depending on it would start.
+    Sending a guessed ``Host:`` breaks as soon as ALLOWED_HOSTS starts with a wildcard or changes,
+    and adding ``localhost`` to ALLOWED_HOSTS would accept that host for every page. So only this
+    one path skips the check: liveness reads nothing from the request (no host, no body, no
+    session), builds no absolute URL and is never cached, so a forged Host cannot poison anything.
+    It sits after the security, CSP and static middleware (their headers still apply) and adds the
+    X-Frame-Options header itself, since the clickjacking middleware comes after CommonMiddleware.
+    """
+
+    PATH = "/healthz/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == self.PATH and request.method in ("GET", "HEAD"):
+            from django.middleware.clickjacking import XFrameOptionsMiddleware
+
+            from .views import healthz
+
+            return XFrameOptionsMiddleware(healthz)(request)
+        return self.get_response(request)

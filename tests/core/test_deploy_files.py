@@ -1,23 +1,57 @@
 """Docker cannot run on the CI machine, so the compose file and Dockerfile are checked by reading."""
 
 import importlib
+import os
 import re
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
 import yaml
+from django.test import Client, override_settings
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_ENV = {
+    "SECRET_KEY": "compose-config-test-not-a-secret",
+    "POSTGRES_PASSWORD": "compose-config-test-password",
+    "ALLOWED_HOSTS": "portal.example.cn",
+    "CSRF_TRUSTED_ORIGINS": "https://portal.example.cn",
+    "SITE_URL": "https://portal.example.cn",
+}
+
+
+def _compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def _compose_cli() -> list[str] | None:
+    """`docker compose` (v2 plugin) or `docker-compose` (Debian's v1 package); no engine is needed for config."""
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
 
 
 def test_compose_runs_the_full_stack_with_healthchecks():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "redis", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat", "nginx"}
     assert services["db"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
     for name in ("db", "redis", "web"):
         assert "healthcheck" in services[name], name
-    assert "gunicorn integrity_portal.wsgi:application" in services["web"]["command"]
+    assert services["web"]["command"] == ["gunicorn", "-c", "gunicorn.conf.py", "integrity_portal.wsgi:application"]
     assert services["worker"]["command"][:3] == ["celery", "-A", "integrity_portal"]
     assert "django_celery_beat.schedulers:DatabaseScheduler" in services["beat"]["command"]
     env = services["web"]["environment"]
@@ -29,6 +63,8 @@ def test_dockerfile_installs_the_lock_file_and_serves_the_wsgi_app():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "FROM python:3.11" in dockerfile
     assert "pip install -r requirements.lock" in dockerfile
+    assert "requirements-dev" not in dockerfile  # the image carries no test tools
+    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "integrity_portal.wsgi:application"]' in dockerfile
     module = re.search(r'"(integrity_portal\.wsgi):application"', dockerfile).group(1)
     assert importlib.util.find_spec(module) is not None
 
@@ -37,3 +73,242 @@ def test_makefile_has_the_documented_targets():
     makefile = (ROOT / "Makefile").read_text()
     for target in ("demo", "test", "lint", "worker", "beat", "bench"):
         assert re.search(rf"^{target}:", makefile, re.M), target
+
+
+def _compose_config(env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    cli = _compose_cli()
+    if cli is None:
+        skip_or_fail("needs a compose CLI (apt-get install docker-compose); .ci/run installs it")
+    env = {k: v for k, v in os.environ.items() if k not in COMPOSE_ENV}
+    env.update(env_overrides)
+    return subprocess.run(
+        [*cli, "-f", str(ROOT / "docker-compose.yml"), "--project-directory", str(ROOT), "config"],
+        capture_output=True, text=True, timeout=60, env=env, cwd="/",  # cwd: never read a developer's .env
+    )
+
+
+def test_compose_config_validates_with_the_required_settings():
+    result = _compose_config(COMPOSE_ENV)
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(result.stdout)
+    web_env = config["services"]["web"]["environment"]
+    assert web_env["DATABASE_URL"] == "postgres://portal:compose-config-test-password@db:5432/portal"
+    assert web_env["SECRET_KEY"] == COMPOSE_ENV["SECRET_KEY"]
+    assert config["services"]["db"]["environment"]["POSTGRES_PASSWORD"] == COMPOSE_ENV["POSTGRES_PASSWORD"]
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "POSTGRES_PASSWORD", "ALLOWED_HOSTS"])
+def test_compose_refuses_to_start_without_a_secret_or_the_domain(missing):
+    """No default password or key is baked in: each must come from .env, and compose says which."""
+    result = _compose_config({k: v for k, v in COMPOSE_ENV.items() if k != missing})
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_compose_file_holds_no_password_or_key():
+    text = (ROOT / "docker-compose.yml").read_text()
+    keys = list(re.finditer(r"^\s*(\w*(?:PASSWORD|SECRET_KEY))\s*:\s*(\S+)", text, re.M))
+    assert {m.group(1) for m in keys} == {"POSTGRES_PASSWORD", "SECRET_KEY"}
+    for match in keys:
+        assert match.group(2).startswith("${") and ":?" in match.group(2), match.group(0)
+    assert "portal:portal@" not in text
+
+
+def test_migrate_runs_once_before_web_worker_and_beat():
+    services = _compose()["services"]
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert services["migrate"]["restart"] == "no"
+    assert "migrate" not in services["migrate"]["depends_on"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
+        assert "migrate" not in " ".join(services[name]["command"]), name  # nobody else migrates (no race)
+
+
+def test_app_settings_in_compose_use_separate_redis_databases_and_trust_one_proxy():
+    env = _compose()["services"]["web"]["environment"]
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert env["CACHE_URL"] == "redis://redis:6379/1"
+    assert env["TRUSTED_PROXY_COUNT"] == "1"
+    assert env["DEBUG"] == "false"
+    volumes = _compose()["volumes"]
+    assert {"pgdata", "media"} <= set(volumes)
+
+
+def test_nginx_terminates_tls_and_appends_the_client_address():
+    services = _compose()["services"]
+    nginx = services["nginx"]
+    assert "443:443" in nginx["ports"]
+    assert "./certs:/etc/nginx/certs:ro" in nginx["volumes"]
+    assert "./deploy/nginx/portal.conf:/etc/nginx/conf.d/default.conf:ro" in nginx["volumes"]
+    conf = (ROOT / "deploy/nginx/portal.conf").read_text()
+    assert re.search(r"listen 443 ssl;", conf)
+    assert "ssl_certificate     /etc/nginx/certs/fullchain.pem;" in conf
+    assert "ssl_certificate_key /etc/nginx/certs/privkey.pem;" in conf
+    assert "client_max_body_size 32m;" in conf
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
+    assert "proxy_pass http://portal_web;" in conf and "server web:8000;" in conf
+
+
+def _healthcheck_url() -> str:
+    test = _compose()["services"]["web"]["healthcheck"]["test"]
+    assert test[0] == "CMD" and test[1] == "curl"
+    urls = [part for part in test if part.startswith("http")]
+    assert len(urls) == 1
+    assert not any(part.lower().startswith("host:") for part in test)  # no guessed Host header
+    return urls[0]
+
+
+@pytest.mark.django_db
+@override_settings(ALLOWED_HOSTS=["portal.example.cn"], SECURE_SSL_REDIRECT=True)
+def test_web_healthcheck_answers_with_the_real_allowed_hosts():
+    """The request curl makes inside the container (Host 127.0.0.1:8000, plain HTTP) is answered 200,
+    while every other page still refuses a host that is not allowed."""
+    url = urlsplit(_healthcheck_url())
+    client = Client()
+    response = client.get(url.path, HTTP_HOST=url.netloc)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert client.get("/", HTTP_HOST=url.netloc).status_code == 400
+    assert client.get("/healthz/", HTTP_HOST="portal.example.cn").status_code == 200
+
+
+# --- .dockerignore ---------------------------------------------------------------------------------
+
+
+def _dockerignore_rules() -> list[tuple[bool, re.Pattern]]:
+    """Docker's rules: paths relative to the context, `*` within a segment, `**` across, `!` re-includes,
+    the last matching line wins, and excluding a directory excludes everything under it."""
+    rules = []
+    for raw in (ROOT / ".dockerignore").read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        pattern = line.lstrip("!").strip("/")
+        regex = ""
+        i = 0
+        while i < len(pattern):
+            if pattern.startswith("**", i):
+                regex += ".*"
+                i += 2
+                if pattern.startswith("/", i):
+                    regex += "/?"
+                    i += 1
+                continue
+            char = pattern[i]
+            regex += "[^/]*" if char == "*" else "[^/]" if char == "?" else re.escape(char)
+            i += 1
+        rules.append((negate, re.compile(regex + r"\Z")))
+    return rules
+
+
+def _excluded(path: str, rules) -> bool:
+    parts = path.split("/")
+    for depth in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:depth])
+        verdict = None
+        for negate, regex in rules:
+            if regex.match(prefix):
+                verdict = not negate
+        if verdict:
+            return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "path",
+    [".env", "media/complaints/evidence.jpg", "db.sqlite3", "db.sqlite3-journal", ".venv/bin/python",
+     ".git/HEAD", "staticfiles/css/site.css", "tests/e2e/screenshots/home.png", "certs/privkey.pem",
+     "merchants/__pycache__/models.cpython-311.pyc", ".pytest_cache/v/cache", ".ruff_cache/x"],
+)
+def test_build_context_excludes_secrets_data_and_caches(path):
+    assert _excluded(path, _dockerignore_rules()), path
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["manage.py", "requirements.lock", "gunicorn.conf.py", "integrity_portal/settings.py", "templates/base.html",
+     "static/css/site.css", "locale/en/LC_MESSAGES/django.po", "merchants/fixtures/regions.json", "Dockerfile"],
+)
+def test_build_context_keeps_what_the_image_needs(path):
+    assert not _excluded(path, _dockerignore_rules()), path
+
+
+def test_dockerignore_matcher_follows_docker_rules():
+    """The matcher itself: a rule that only names a deeper path, or a later `!`, changes the answer."""
+    rules = [(False, re.compile(r"docs\Z")), (True, re.compile(r"docs/DEPLOY\.md\Z"))]
+    assert _excluded("docs/x.md", rules)
+    assert not _excluded("docsx/y", rules)
+
+
+# --- locks -----------------------------------------------------------------------------------------
+
+TEST_TOOLS = {"pytest", "pytest-django", "pytest-env", "playwright", "schemathesis", "ruff", "factory-boy",
+              "faker", "hypothesis"}
+
+
+def _pins(name: str) -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / name).read_text().splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            package, version = line.strip().split("==")
+            pins[canonicalize_name(package)] = version
+    return pins
+
+
+def test_production_lock_has_no_test_tools_and_the_dev_lock_adds_them():
+    prod, dev = _pins("requirements.lock"), _pins("requirements-dev.lock")
+    assert not TEST_TOOLS & set(prod)
+    assert set(dev) >= TEST_TOOLS
+    assert "-r requirements.lock" in (ROOT / "requirements-dev.lock").read_text().splitlines()
+    assert not set(prod) & set(dev)  # one pin per package
+
+
+def test_locks_pin_exactly_what_pyproject_declares():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    prod, dev = _pins("requirements.lock"), _pins("requirements-dev.lock")
+    for spec, lock in [(s, prod) for s in project["dependencies"]] + [
+        (s, dev) for s in project["optional-dependencies"]["dev"]
+    ]:
+        requirement = Requirement(spec)
+        assert lock.get(canonicalize_name(requirement.name)) == str(requirement.specifier).lstrip("="), spec
+
+
+def test_makefile_installs_both_locks_and_the_image_only_production():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^\$\(STAMP\): requirements\.lock requirements-dev\.lock pyproject\.toml", makefile, re.M)
+    assert "pip install --quiet -r requirements-dev.lock" in makefile
+
+
+# --- static files ----------------------------------------------------------------------------------
+
+MANIFEST_SCRIPT = """
+import os, sys
+import django
+from django.conf import settings
+django.setup()
+settings.STATIC_ROOT = sys.argv[1]
+from django.core.management import call_command
+from django.template.loader import render_to_string
+from django.contrib.staticfiles.storage import staticfiles_storage
+call_command("collectstatic", "--noinput", verbosity=0)
+print(type(staticfiles_storage._wrapped).__name__)
+print(render_to_string("base.html", {}))
+"""
+
+
+def test_production_pages_reference_hashed_compressed_static_files(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"MANIFEST_STATIC", "DEBUG"}}
+    env.update(DEBUG="false", SECRET_KEY="manifest-test-not-a-secret", DJANGO_SETTINGS_MODULE="integrity_portal.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", MANIFEST_SCRIPT, str(tmp_path)], capture_output=True, text=True, timeout=300,
+        cwd=ROOT, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    storage, page = result.stdout.split("\n", 1)
+    assert storage == "CompressedManifestStaticFilesStorage"
+    hashed = re.search(r'href="/static/(css/site\.[0-9a-f]{12}\.css)"', page)
+    assert hashed, page[:2000]
+    assert (tmp_path / "staticfiles.json").exists()
+    assert (tmp_path / hashed.group(1)).exists() and (tmp_path / (hashed.group(1) + ".gz")).exists()
