@@ -232,6 +232,14 @@ MAX_UPLOAD_IMAGE_PIXELS = 40_000_000
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@integrity-portal.local")
+# SMTP relay (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend); docs/DEPLOY.md §E-mail and SMS.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = 10  # a hung relay must not hold a worker for long
 
 # Security: strict by default when DEBUG is off; `manage.py check --deploy` must be clean.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -107,10 +107,12 @@ def test_compose_refuses_to_start_without_a_secret_or_the_domain(missing):
 
 def test_compose_file_holds_no_password_or_key():
     text = (ROOT / "docker-compose.yml").read_text()
-    keys = list(re.finditer(r"^\s*(\w*(?:PASSWORD|SECRET_KEY))\s*:\s*(\S+)", text, re.M))
-    assert {m.group(1) for m in keys} == {"POSTGRES_PASSWORD", "SECRET_KEY"}
-    for match in keys:
-        assert match.group(2).startswith("${") and ":?" in match.group(2), match.group(0)
+    keys = {m.group(1): m.group(2) for m in re.finditer(r"^\s*(\w*(?:PASSWORD|SECRET_KEY))\s*:\s*(\S+)", text, re.M)}
+    assert {"POSTGRES_PASSWORD", "SECRET_KEY"} <= set(keys)
+    for key, value in keys.items():
+        assert value.startswith("${" + key + ":"), key  # only ever from .env, never a literal
+    assert keys["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    assert keys["SECRET_KEY"].startswith("${SECRET_KEY:?")
     assert "portal:portal@" not in text
 
 
@@ -262,7 +264,7 @@ def test_production_lock_has_no_test_tools_and_the_dev_lock_adds_them():
     assert not TEST_TOOLS & set(prod)
     assert set(dev) >= TEST_TOOLS
     assert "-r requirements.lock" in (ROOT / "requirements-dev.lock").read_text().splitlines()
-    assert not set(prod) & set(dev)  # one pin per package
+    assert all(prod[name] == dev[name] for name in set(prod) & set(dev))  # never two versions of one package
 
 
 def test_locks_pin_exactly_what_pyproject_declares():
@@ -312,3 +314,57 @@ def test_production_pages_reference_hashed_compressed_static_files(tmp_path):
     assert hashed, page[:2000]
     assert (tmp_path / "staticfiles.json").exists()
     assert (tmp_path / hashed.group(1)).exists() and (tmp_path / (hashed.group(1) + ".gz")).exists()
+
+
+# --- README and Makefile ---------------------------------------------------------------------------
+
+
+def test_readme_documents_every_environment_variable_settings_reads():
+    """Any `env.<type>("NAME"` added to settings.py must get a row in README's Environment table."""
+    settings_source = (ROOT / "integrity_portal" / "settings.py").read_text()
+    names = set(re.findall(r"\benv(?:\.\w+)?\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']", settings_source))
+    assert {"SECRET_KEY", "DATABASE_URL", "TRUSTED_PROXY_COUNT", "MANIFEST_STATIC"} <= names  # the parser works
+    readme = (ROOT / "README.md").read_text()
+    missing = sorted(name for name in names | {"HOST", "PORT"} if f"`{name}`" not in readme)
+    assert not missing, f"undocumented in README.md: {missing}"
+
+
+def _make_dry_run(*args: str) -> str:
+    if not shutil.which("make"):
+        skip_or_fail("needs GNU make")
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SITE_URL"}}
+    # -o STAMP: treat the venv as installed (a dry run prints, never installs).
+    result = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("target", ["migrate", "seed", "serve", "worker", "beat", "check", "messages"])
+def test_every_make_target_runs_in_the_same_mode_as_demo(target):
+    commands = [line for line in _make_dry_run(target, "HOST=0.0.0.0", "PORT=9000").splitlines() if line.strip()]
+    assert commands, f"make {target} does nothing"
+    for line in commands:
+        assert line.startswith("DEBUG=${DEBUG:-true} SITE_URL=${SITE_URL:-http://0.0.0.0:9000} "), line
+
+
+def test_make_demo_serves_and_links_on_host_and_port():
+    out = _make_dry_run("demo", "HOST=0.0.0.0", "PORT=9000")
+    assert "runserver 0.0.0.0:9000" in out
+    assert "SITE_URL=${SITE_URL:-http://0.0.0.0:9000}" in out.split("seed_demo")[0].splitlines()[-1]
+
+
+def test_demo_printout_uses_site_url(db, settings):
+    from io import StringIO
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    settings.SITE_URL = "http://0.0.0.0:9000"
+    out = StringIO()
+    with mock.patch("merchants.management.commands.seed_demo.demo_seeders", return_value=[]):
+        call_command("seed_demo", "--merchants", "1", stdout=out)
+    printed = out.getvalue()
+    assert "http://0.0.0.0:9000/admin/" in printed and "http://0.0.0.0:9000/portal/" in printed
+    assert "127.0.0.1:8000" not in printed
