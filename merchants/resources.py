@@ -104,7 +104,11 @@ class RequiredTextWidget(widgets.Widget):
         self.what, self.max_length, self.required, self.upper = what, max_length, required, upper
 
     def clean(self, value, row=None, **kwargs):
-        text = _text(value)
+        # A line break inside an Excel cell (Alt+Enter) or a tab becomes a space; any other control
+        # character is refused as a form field refuses it (PostgreSQL refuses NUL outright).
+        text = " ".join(_text(value).replace("\t", " ").splitlines()) if value is not None else ""
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            raise ValueError(_("%(what)s含有不可见的控制字符，请删除后重新导入。") % {"what": self.what})
         if self.upper:
             text = text.upper()
         if not text:

@@ -196,3 +196,25 @@ def test_inspector_cannot_import(client, regions):
     inspector = make_staff("410802", StaffRole.INSPECTOR)
     client.force_login(inspector)
     assert client.get(reverse("admin:merchants_merchant_import")).status_code == 403
+
+
+def test_control_characters_in_an_import_file_are_row_errors_not_a_crash(client, district):
+    """A NUL in a name reached PostgreSQL (which refuses it) through the import; every text cell is
+    checked like a form field: a row error naming the column, nothing imported."""
+    rows = [row("好店\x00二号", code=uscc(31)), row("正常商户", code=uscc(32), licence="\x00")]
+    client.force_login(district)
+    response = preview(client, csv_file(rows))
+    assert response.status_code == 200
+    errors = row_errors(response.context["result"])
+    assert sorted(errors) == [1, 2]
+    assert "名称:" in errors[1] and "登记号:" in errors[2]
+    assert Merchant.objects.count() == 0
+
+
+def test_a_line_break_inside_an_excel_cell_becomes_a_space(client, district):
+    client.force_login(district)
+    response = preview(client, xlsx_file([row("新华\n书店", code=uscc(33))]), fmt=XLSX)
+    assert not row_errors(response.context["result"])
+    confirm = response.context["confirm_form"].initial
+    client.post(reverse("admin:merchants_merchant_process_import"), confirm)
+    assert Merchant.objects.get(uscc=uscc(33)).name == "新华 书店"
