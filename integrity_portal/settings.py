@@ -158,6 +158,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Test suites only (pytest-env sets it): the default PBKDF2 hasher spends ~0.3 s per password on purpose,
+# which is most of the time of a suite that creates hundreds of accounts. Never set in production.
+if env.bool("TEST_FAST_PASSWORD_HASHER", default=False):
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
