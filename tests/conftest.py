@@ -66,6 +66,16 @@ def _celery_eager():
 
 
 @pytest.fixture(autouse=True)
+def _closed_circuit_breakers():
+    """A test that simulates a Redis outage trips the in-process breakers; the next test starts with them closed."""
+    from integrity_portal.core.cache import CircuitBreaker
+
+    CircuitBreaker.reset_all()
+    yield
+    CircuitBreaker.reset_all()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     """Region tree and page caches must not leak between tests (rolled-back rows leave no signal)."""
     from django.core.cache import cache

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -150,19 +149,14 @@ def mark_rating_stale(complaint: Complaint, reason: str) -> None:
 
 def notify_later(complaint_id: int, event: str) -> None:
     """Tell the complainant after commit; the task is idempotent and a lost message only loses a notice."""
+    from integrity_portal.core.tasks import send_after_commit
+
     from .. import tasks
 
-    def _send():
-        try:
-            tasks.notify_complainant.delay(complaint_id, event)
-        except Exception:  # broker down: the notice is best-effort, the decision itself is stored
-            import logging
-
-            logging.getLogger(__name__).warning(
-                "notice %s for %s not queued", event, complaint_id, exc_info=True
-            )
-
-    transaction.on_commit(_send)
+    # Broker down: the notice is lost (the decision itself is stored and shown on the tracking page).
+    send_after_commit(
+        tasks.notify_complainant, (complaint_id, event), fallback=f"notice {event} for {complaint_id} lost"
+    )
 
 
 def now():

@@ -121,21 +121,15 @@ def merchant_mark_rating_stale(*, merchant_ids, reason: str) -> int:
     if not ids:
         return 0
     count = Merchant.objects.filter(pk__in=ids, rating_stale=False).update(rating_stale=True)
-    transaction.on_commit(lambda: _queue_recompute(ids, reason))
-    return count
-
-
-def _queue_recompute(ids: list[int], reason: str) -> None:
-    import logging
+    from integrity_portal.core.tasks import send_after_commit
 
     from .. import tasks
 
-    try:
-        tasks.recompute_merchant_ratings.delay(ids)
-    except Exception:  # broker down: the merchants stay flagged and the sweep picks them up
-        logging.getLogger(__name__).warning(
-            "recompute not queued (%s); left to the sweep", reason, exc_info=True
-        )
+    # Broker down: the merchants stay flagged and the sweep picks them up.
+    send_after_commit(
+        tasks.recompute_merchant_ratings, (ids,), fallback=f"recompute ({reason}) left to the sweep"
+    )
+    return count
 
 
 # --- Claim codes, claiming and memberships -------------------------------------------------

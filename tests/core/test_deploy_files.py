@@ -368,3 +368,33 @@ def test_demo_printout_uses_site_url(db, settings):
     printed = out.getvalue()
     assert "http://0.0.0.0:9000/admin/" in printed and "http://0.0.0.0:9000/portal/" in printed
     assert "127.0.0.1:8000" not in printed
+
+
+def test_gunicorn_outlasts_the_worst_request_and_drains_gracefully(monkeypatch):
+    """gunicorn.conf.py (used by the Dockerfile CMD and compose ``web``): a killed worker drops the request with
+    no portal page, so ``timeout`` must exceed the worst request by design, and nginx must wait longer still."""
+    import runpy
+
+    from gunicorn.config import Config
+
+    for name in ("GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_WORKERS", "WEB_CONCURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    values = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    cfg = Config()
+    for key, value in values.items():
+        if key in cfg.settings:
+            cfg.set(key, value)  # gunicorn's own validation of every value in the file
+    assert cfg.timeout == 60 and cfg.graceful_timeout == 30 and cfg.worker_class_str == "sync"
+    assert cfg.workers >= 2 and cfg.max_requests > 0
+    nginx = (ROOT / "deploy" / "nginx" / "portal.conf").read_text()
+    proxy_read = int(re.search(r"proxy_read_timeout\s+(\d+)s;", nginx).group(1))
+    assert proxy_read > cfg.timeout  # nginx never gives up on a request gunicorn is still running
+    # The worst request by design under a Redis outage is one 0.5 s socket timeout (docs/FAULTS.md §6).
+    from django.conf import settings
+
+    assert settings.CELERY_TASK_IGNORE_RESULT is True
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert options["socket_timeout"] <= 0.5 and options["socket_connect_timeout"] <= 0.5
+    assert settings.CELERY_REDIS_SOCKET_TIMEOUT <= 0.5 and settings.CELERY_REDIS_SOCKET_CONNECT_TIMEOUT <= 0.5
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "90")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["timeout"] == 90  # operators can raise it

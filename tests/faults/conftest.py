@@ -45,6 +45,79 @@ def broker_unreachable():
         app._pool, app.amqp._producer_pool = saved_pools
 
 
+@contextmanager
+def hung_redis():
+    """A local server that accepts connections and never answers: a hung Redis (or a black-holed host
+    behind a proxy). Yields its port; every accepted socket is held open until the block ends."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.1)
+    held, stop = [], threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+@contextmanager
+def redis_outage(settings, port: int):
+    """Cache, broker and result backend all on ``127.0.0.1:port``, with the production timeouts and retry
+    options from settings.py; tasks are sent for real (not eagerly). Unlike ``broker_unreachable`` the
+    result backend is Redis too, as in production: its reconnect loop is what made a send take 20 s."""
+    from integrity_portal.celery import app
+
+    url = f"redis://127.0.0.1:{port}/0"
+    production_cache_options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}  # as settings.py
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "integrity_portal.core.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "ip",
+            "OPTIONS": production_cache_options,
+        }
+    }
+    keys = ("broker_url", "result_backend", "task_always_eager")
+    saved_conf = {key: app.conf[key] for key in keys}
+    saved = (app._pool, app.amqp._producer_pool, app._backend_cache, getattr(app._local, "backend", None))
+
+    def set_backend(cache, local):
+        app._backend_cache = cache
+        if local is None:
+            app._local.__dict__.pop("backend", None)
+        else:
+            app._local.backend = local
+
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
+    app._pool, app.amqp._producer_pool = None, None
+    set_backend(None, None)
+    try:
+        yield app
+    finally:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        for key, value in saved_conf.items():
+            app.conf[key] = value
+        app._pool, app.amqp._producer_pool = saved[:2]
+        set_backend(*saved[2:])
+
+
 @pytest.fixture
 def city_staff(regions):
     return make_staff(CITY, StaffRole.CITY_BUREAU)

@@ -185,7 +185,7 @@ def rated(regions):
 def no_recompute(monkeypatch):
     """The recompute a decision queues has not run yet (a worker runs it later): only the service's own
     bump can make the change show."""
-    monkeypatch.setattr("merchants.services.register._queue_recompute", lambda ids, reason: None)
+    monkeypatch.setattr("merchants.tasks.recompute_merchant_ratings.apply_async", lambda *a, **k: None)
 
 
 def test_register_edit_in_the_admin_shows_at_once_on_the_cached_profile(

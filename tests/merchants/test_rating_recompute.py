@@ -166,7 +166,7 @@ def test_sweep_recovers_a_recompute_whose_task_was_never_delivered(
 ):
     m = MerchantFactory()
     lost = mock.patch(
-        "merchants.tasks.recompute_merchant_ratings.delay", side_effect=ConnectionError("broker down")
+        "merchants.tasks.recompute_merchant_ratings.apply_async", side_effect=ConnectionError("broker down")
     )
     with lost, django_capture_on_commit_callbacks(execute=True):
         inspect(m, advertising=SERIOUS)

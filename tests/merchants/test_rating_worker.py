@@ -37,5 +37,6 @@ def test_sweep_task_on_a_real_worker_recovers_flagged_merchants(celery_worker_re
 
     Inspection.objects.create(merchant=m, inspected_on=m.created_at.date(), outcome="satisfactory")
     Merchant.objects.filter(pk=m.pk).update(rating_stale=True)  # a fact whose message was lost
-    result = sweep_stale_ratings.delay().get(timeout=20)
+    # Results are not stored by default (CELERY_TASK_IGNORE_RESULT); this test asks for its one result.
+    result = sweep_stale_ratings.apply_async(ignore_result=False).get(timeout=20)
     assert result["considered"] == 1 and Merchant.objects.get(pk=m.pk).stars == 5

@@ -1,0 +1,49 @@
+"""Gunicorn settings for the web container (Dockerfile CMD and docker-compose ``web`` use ``-c gunicorn.conf.py``).
+
+The timeouts are chosen so that gunicorn never kills a request the portal can still answer
+(docs/FAULTS.md §6). The worst request by design is bounded well under ``timeout``:
+
+- a Redis outage costs a write at most one 0.5 s socket timeout (cache and broker share a per-process
+  circuit breaker; sends are not retried; no result backend round trip);
+- a PostgreSQL lock wait or a large staff export is the long tail: seconds, not a minute.
+
+When gunicorn does kill a worker, the visitor gets no portal page at all (the connection is dropped and
+nginx answers 502), and an action that was already committed looks failed; so ``timeout`` is twice
+anything we expect, and nginx's ``proxy_read_timeout`` (120 s, deploy/nginx/portal.conf) is longer
+still. Every error the portal itself raises is the portal's own 500 page (``handler500``).
+
+Each value can be overridden from the environment (``GUNICORN_TIMEOUT`` …) or with ``GUNICORN_CMD_ARGS``,
+which gunicorn applies after this file (the Dockerfile sets ``--bind 0.0.0.0:8000`` there).
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+
+# A worker silent for this long is killed (its request answered by nginx's 502): twice the worst request.
+timeout = _int("GUNICORN_TIMEOUT", 60)
+# On SIGTERM (docker stop, a deploy) running requests get this long to finish before the workers are killed.
+# docker compose must wait longer than this before its SIGKILL (web: stop_grace_period).
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Behind nginx with keep-alive upstream connections (proxy_http_version 1.1).
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+
+# Recycle workers now and then so a slow leak cannot grow without bound; jitter avoids all restarting at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+
+# Request line and header limits: gunicorn's defaults, written down (nginx limits the body).
+limit_request_line = 4094
+limit_request_fields = 100
+
+accesslog = None  # one JSON line per request comes from the portal's own logging, not gunicorn's
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
