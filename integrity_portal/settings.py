@@ -9,6 +9,7 @@ production process refuses to start without a ``SECRET_KEY``.
 
 import ipaddress
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 import environ
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "django_prometheus",
     "django_celery_beat",
     "simple_history",
     "import_export",
@@ -58,6 +60,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # django-prometheus counts every request: its Before middleware first, its After middleware last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Request id for every log line and one JSON line per request (core/logging.py).
+    "integrity_portal.core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # First after the security headers: refuses oversize bodies (413) and NUL bytes (400) before anything
     # reads the body or queries the database (core/request_guard.py).
@@ -77,6 +83,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "integrity_portal.core.middleware.StaffSessionTimeoutMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "integrity_portal.urls"
@@ -141,7 +148,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "integrity_portal.core.cache.ResilientRedisCache",
+            # core.cache.ResilientRedisCache with hit/miss counters (core/metrics.py).
+            "BACKEND": "integrity_portal.core.metrics.MeteredResilientRedisCache",
             "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="ip"),
             "TIMEOUT": 300,
@@ -149,7 +157,15 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ip"}}
+    CACHES = {"default": {"BACKEND": "integrity_portal.core.metrics.MeteredLocMemCache", "LOCATION": "ip"}}
+
+# /metrics (core/metrics.py) answers only these client networks (core.client.client_ip), 404 elsewhere.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_network!r} is not a network (CIDR).") from None
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -373,13 +389,61 @@ CELERY_BEAT_SCHEDULE = {
     "ad-quota-reminders": {"task": "campaigns.tasks.send_ad_quota_reminders", "schedule": crontab(hour=9, minute=0)},
 }
 
+# Logs (core/logging.py, docs/OPERATIONS.md): one JSON line per record in production (LOG_FORMAT=json, the
+# default with DEBUG off), plain text in development and tests; request ids in every line, phone numbers,
+# ID numbers and tracking codes masked by a filter on every handler. Errors go to Sentry when SENTRY_DSN is
+# set, otherwise django.request errors are mailed (masked) to ADMINS ("Name <mail>,Other <mail>").
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
+ADMINS = [(name or addr, addr) for name, addr in getaddresses([env.str("ADMINS", default="")]) if "@" in addr]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "context": {"()": "integrity_portal.core.logging.ContextFilter"},
+        "redact": {"()": "integrity_portal.core.logging.RedactFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "json": {"()": "integrity_portal.core.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context", "redact"]},
+        "mail_admins": {
+            "()": "integrity_portal.core.logging.admin_email_handler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "context", "redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Replaces Django's default "django" handlers (its own unmasked mail_admins) with the root console.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.request": {"handlers": [] if SENTRY_DSN else ["mail_admins"], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
+# The worker keeps this configuration (JSON lines, masking) instead of installing Celery's own root handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    from integrity_portal.core.logging import sentry_before_send
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+        before_send=sentry_before_send,
+    )
 
 IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = False
 # Second line of defence: the admin export is written by core.exports, which escapes formulae itself.

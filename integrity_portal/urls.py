@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from integrity_portal.core import views as core_views
 from integrity_portal.core.api_docs import RedocDocsView, SwaggerDocsView
+from integrity_portal.core.metrics import metrics_view
 
 api_v1 = [
     path("", include("merchants.api.urls")),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("api/redoc/", RedocDocsView.as_view(url_name="api-schema"), name="api-redoc"),
     path("healthz/", core_views.healthz, name="healthz"),
     path("readyz/", core_views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("merchants.urls_credit")),
     path("", include("merchants.urls")),
 ]

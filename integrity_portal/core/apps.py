@@ -18,6 +18,12 @@ class CoreConfig(AppConfig):
         # Groups are derived from the role map after every migrate/flush, so they never drift.
         post_migrate.connect(_sync_groups, dispatch_uid="core_sync_role_groups")
         from .audit_immutability import install_after_migrate
+        from .logging import connect_celery_signals
+
+        connect_celery_signals()  # request id into task headers and back; one log line per task
+        from .metrics import register_queue_collector
+
+        register_queue_collector()  # Celery queue lengths at scrape time, only with a Redis broker
 
         # PostgreSQL: the audit table refuses UPDATE/DELETE (migration 0003 too; tests run --nomigrations).
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="core_audit_append_only")

@@ -24,13 +24,16 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_readyz_is_200_and_lists_every_check_on_a_healthy_setup(client, known_year):
+def test_readyz_is_200_and_lists_every_check_on_a_healthy_setup(client, known_year, settings):
     response = client.get("/readyz/")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
     assert set(body["checks"]) == {"database", "cache", "broker", "migrations", "holiday_schedule"}
-    assert body["checks"]["broker"]["status"] == "eager"  # eager tasks on the memory transport: no broker
+    if settings.CELERY_BROKER_URL.startswith("memory://"):
+        assert body["checks"]["broker"]["status"] == "eager"  # eager tasks on the memory transport: no broker
+    else:
+        assert body["checks"]["broker"]["status"] == "ok"
     assert all(c["status"] in {"ok", "eager"} for c in body["checks"].values())
     assert response["Cache-Control"].startswith("max-age=0")
 
@@ -65,6 +68,14 @@ def test_readyz_is_200_again_once_the_schedule_is_entered(client, monkeypatch):
     assert client.get("/readyz/").status_code == 503
     HolidaySchedule.objects.create(year=far)
     assert client.get("/readyz/").status_code == 200
+
+
+def test_readyz_reports_eager_without_a_broker(client, known_year, settings):
+    settings.CELERY_BROKER_URL = "memory://"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert client.get("/readyz/").json()["checks"]["broker"]["status"] == "eager"
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a memory broker for real tasks reaches no worker
+    assert client.get("/readyz/").status_code == 503
 
 
 def test_readyz_is_503_when_the_cache_loses_what_it_was_given(client, known_year, settings):

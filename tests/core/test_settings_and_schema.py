@@ -56,7 +56,7 @@ def test_embedded_default_is_sqlite_eager_and_locmem():
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
         "True",
-        "django.core.cache.backends.locmem.LocMemCache",
+        "integrity_portal.core.metrics.MeteredLocMemCache",
         "zh-hans",
         "Asia/Shanghai",
     ]
@@ -81,7 +81,7 @@ def test_environment_switches_to_postgres_and_redis():
         "django.db.backends.postgresql",
         "False",
         "redis://127.0.0.1:6379/2",
-        "integrity_portal.core.cache.ResilientRedisCache",
+        "integrity_portal.core.metrics.MeteredResilientRedisCache",
     ]
 
 

@@ -1,0 +1,144 @@
+"""Prometheus metrics (django-prometheus): requests, cache, Celery queue lengths; ``/metrics`` for scrapers only.
+
+* Requests and responses: django-prometheus's Before/After middlewares (first and last in MIDDLEWARE).
+* Cache: the cache backends below count gets, hits, misses and failures under django-prometheus's own
+  metric names (``django_cache_get_total`` …, label ``backend``), around the portal's resilient Redis
+  cache and the local-memory cache.
+* Database: not wrapped (django-prometheus's engine wrappers would change the ENGINE string the settings,
+  the replica router and their tests compare); docs/OPERATIONS.md names PostgreSQL's own exporter.
+* Celery: ``celery_queue_length{queue=…}`` is read with Redis LLEN at scrape time (only when REDIS_URL
+  is set; 0.5 s socket timeout), ``celery_broker_up`` says whether that read worked.
+
+``/metrics`` answers only clients whose address (core.client.client_ip, which honours
+TRUSTED_PROXY_COUNT) lies in ``METRICS_ALLOWED_NETWORKS`` (default loopback); everyone else gets the
+portal's ordinary 404, so the endpoint's existence is not advertised.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+
+from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache
+from django.http import Http404
+from django.views.decorators.cache import never_cache
+from django_prometheus.cache.metrics import (
+    django_cache_get_fail_total,
+    django_cache_get_total,
+    django_cache_hits_total,
+    django_cache_misses_total,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+from .cache import ResilientRedisCache
+from .client import client_ip
+
+# kombu's Redis transport keeps priorities 3, 6 and 9 in sibling lists "<queue>\x06\x16<priority>".
+_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+_MISSING = object()
+
+
+class _MeteredGet:
+    metrics_backend = "unknown"
+
+    def get(self, key, default=None, version=None):
+        django_cache_get_total.labels(backend=self.metrics_backend).inc()
+        try:
+            value = super().get(key, _MISSING, version=version)
+        except Exception:
+            django_cache_get_fail_total.labels(backend=self.metrics_backend).inc()
+            raise
+        if value is _MISSING:
+            django_cache_misses_total.labels(backend=self.metrics_backend).inc()
+            return default
+        django_cache_hits_total.labels(backend=self.metrics_backend).inc()
+        return value
+
+
+class MeteredResilientRedisCache(_MeteredGet, ResilientRedisCache):
+    """The portal's Redis cache (an outage is a miss, see core/cache.py), counted."""
+
+    metrics_backend = "redis"
+
+
+class MeteredLocMemCache(_MeteredGet, LocMemCache):
+    metrics_backend = "locmem"
+
+
+@functools.lru_cache(maxsize=4)
+def _allowed_networks(spec: tuple[str, ...]):
+    return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in spec if n.strip())
+
+
+def metrics_allowed(request) -> bool:
+    address = client_ip(request)
+    if not address:
+        return False
+    ip = ipaddress.ip_address(address)
+    networks = _allowed_networks(tuple(getattr(settings, "METRICS_ALLOWED_NETWORKS", ()) or ()))
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
+@never_cache
+def metrics_view(request):
+    if not metrics_allowed(request):
+        raise Http404
+    from django_prometheus.exports import ExportToDjangoView
+
+    return ExportToDjangoView(request)
+
+
+class CeleryQueueCollector:
+    """Queue lengths read from the broker at scrape time (never cached: a backlog must show at once)."""
+
+    def __init__(self, url: str, queues: tuple[str, ...], timeout: float = 0.5):
+        self.url, self.queues, self.timeout = url, queues, timeout
+
+    def collect(self):
+        import redis
+
+        lengths = GaugeMetricFamily("celery_queue_length", "Messages waiting in a Celery queue", labels=["queue"])
+        up = GaugeMetricFamily("celery_broker_up", "Whether the broker answered the queue-length read")
+        try:
+            client = redis.Redis.from_url(self.url, socket_connect_timeout=self.timeout, socket_timeout=self.timeout)
+            try:
+                with client.pipeline(transaction=False) as pipe:
+                    for queue in self.queues:
+                        for suffix in _PRIORITY_SUFFIXES:
+                            pipe.llen(queue + suffix)
+                    counts = pipe.execute()
+            finally:
+                client.close()
+        except Exception:
+            up.add_metric([], 0)
+            yield up
+            return
+        step = len(_PRIORITY_SUFFIXES)
+        for i, queue in enumerate(self.queues):
+            lengths.add_metric([queue], sum(counts[i * step : (i + 1) * step]))
+        up.add_metric([], 1)
+        yield lengths
+        yield up
+
+    def describe(self):
+        return []  # collected lazily: registering must not touch the broker
+
+
+_registered: CeleryQueueCollector | None = None
+
+
+def register_queue_collector() -> CeleryQueueCollector | None:
+    """Called from CoreConfig.ready(): only with a Redis broker (REDIS_URL)."""
+    global _registered
+    url = str(getattr(settings, "CELERY_BROKER_URL", "") or "")
+    if _registered is not None or not getattr(settings, "REDIS_URL", ""):
+        return _registered
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    from prometheus_client import REGISTRY
+
+    queues = tuple(getattr(settings, "METRICS_CELERY_QUEUES", None) or (getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery"),))
+    _registered = CeleryQueueCollector(url, queues)
+    REGISTRY.register(_registered)
+    return _registered

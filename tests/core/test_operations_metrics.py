@@ -1,0 +1,87 @@
+"""/metrics: Prometheus text for scrapers on allowed networks only; request, cache and Celery queue metrics."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from integrity_portal.core.metrics import CeleryQueueCollector
+
+pytestmark = pytest.mark.django_db
+
+
+def test_metrics_answer_loopback_with_request_and_cache_counters(client):
+    client.get("/healthz/")
+    cache.get("metrics-test-miss")
+    response = client.get("/metrics")  # the test client's REMOTE_ADDR is 127.0.0.1
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "django_http_requests_total_by_method_total" in text
+    backend = cache.metrics_backend  # "locmem", or "redis" with REDIS_URL
+    assert f'django_cache_get_total{{backend="{backend}"}}' in text
+    assert f'django_cache_get_misses_total{{backend="{backend}"}}' in text
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+@pytest.mark.parametrize("address", ["10.0.0.7", "203.0.113.9", "2001:db8::1", ""])
+def test_metrics_are_404_outside_the_allowed_networks(address):
+    response = Client(REMOTE_ADDR=address).get("/metrics")
+    assert response.status_code == 404
+    assert b"django_http" not in response.content
+
+
+def test_a_forged_forwarded_for_does_not_open_metrics():
+    response = Client(REMOTE_ADDR="203.0.113.9").get("/metrics", HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert response.status_code == 404
+
+
+def test_an_allowed_network_from_settings_opens_metrics(settings):
+    settings.METRICS_ALLOWED_NETWORKS = ["10.20.0.0/16"]
+    assert Client(REMOTE_ADDR="10.20.3.4").get("/metrics").status_code == 200
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 404
+
+
+def test_cache_hits_are_counted():
+    from django_prometheus.cache.metrics import django_cache_hits_total
+
+    counter = django_cache_hits_total.labels(backend=cache.metrics_backend)
+    before = counter._value.get()
+    cache.set("metrics-hit", 0)
+    assert cache.get("metrics-hit") == 0  # a falsy value is a hit, not a miss
+    assert cache.get("metrics-absent", "fallback") == "fallback"
+    assert counter._value.get() == before + 1
+
+
+def _samples(collector):
+    return {(m.name, tuple(s.labels.items())): s.value for m in collector.collect() for s in m.samples}
+
+
+def test_queue_collector_reports_a_dead_broker_quickly():
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    samples = _samples(CeleryQueueCollector(f"redis://127.0.0.1:{port}/0", ("celery",)))
+    assert time.monotonic() - started < 2
+    assert samples == {("celery_broker_up", ()): 0}
+
+
+@pytest.mark.redis
+def test_queue_collector_counts_waiting_messages(require_redis, settings):
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    queue = "h12-test-queue"
+    client.delete(queue, queue + "\x06\x163")
+    client.rpush(queue, "a", "b")
+    client.rpush(queue + "\x06\x163", "c")
+    try:
+        samples = _samples(CeleryQueueCollector(settings.REDIS_URL, (queue,)))
+    finally:
+        client.delete(queue, queue + "\x06\x163")
+    assert samples[("celery_queue_length", (("queue", queue),))] == 3
+    assert samples[("celery_broker_up", ())] == 1
