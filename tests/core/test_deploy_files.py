@@ -3,6 +3,7 @@
 import importlib
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,8 @@ def test_dockerfile_installs_the_lock_file_and_serves_the_wsgi_app():
     assert "FROM python:3.11" in dockerfile
     assert "pip install -r requirements.lock" in dockerfile
     assert "requirements-dev" not in dockerfile  # the image carries no test tools
+    # gunicorn.conf.py binds to loopback; in the container nginx must reach it on the compose network.
+    assert 'GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000"' in dockerfile
     assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "integrity_portal.wsgi:application"]' in dockerfile
     module = re.search(r'"(integrity_portal\.wsgi):application"', dockerfile).group(1)
     assert importlib.util.find_spec(module) is not None
@@ -150,6 +153,15 @@ def test_nginx_terminates_tls_and_appends_the_client_address():
     assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
     assert "proxy_pass http://portal_web;" in conf and "server web:8000;" in conf
+
+
+def test_docker_stop_waits_longer_than_gunicorns_graceful_shutdown(monkeypatch):
+    for name in [n for n in os.environ if n.startswith("GUNICORN_")]:
+        monkeypatch.delenv(name)
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    grace = _compose()["services"]["web"]["stop_grace_period"]
+    assert re.fullmatch(r"\d+s", grace)
+    assert int(grace[:-1]) > conf["graceful_timeout"]
 
 
 def _healthcheck_url() -> str:
