@@ -162,3 +162,29 @@ def test_error_mail_to_admins_is_masked(settings):
     message = mail.outbox[0]
     assert PHONE not in message.subject and PHONE not in message.body and TRACKING not in message.body
     assert "138****5678" in message.subject
+
+
+_SEEN_BY_WORKER: list = []
+
+
+@app.task(name="tests.core.remember_request_id")
+def remember_request_id() -> None:
+    _SEEN_BY_WORKER.append(request_id_var.get())
+
+
+@pytest.mark.worker
+def test_a_real_worker_logs_under_the_publishers_request_id(celery_worker_real):
+    import time
+
+    _SEEN_BY_WORKER.clear()
+    token = request_id_var.set("req-through-redis")
+    try:
+        remember_request_id.delay()
+    finally:
+        request_id_var.reset(token)
+    remember_request_id.delay()  # sent outside any request: its own id, not the previous one
+    deadline = time.monotonic() + 20
+    while len(_SEEN_BY_WORKER) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _SEEN_BY_WORKER[0] == "req-through-redis"
+    assert _SEEN_BY_WORKER[1].startswith("task-")
