@@ -129,8 +129,10 @@ def _incr_unavailable(*_args, **_kwargs):
 
 class ResilientRedisCacheClient(RedisCacheClient):
     def __init__(self, servers, **options):
-        # The breaker connection above, unless the settings name another connection class.
-        options.setdefault("connection_class", BreakerConnection)
+        # The breaker connection above for plain TCP servers (redis://), unless the settings name another
+        # connection class. rediss:// and unix:// keep redis-py's own TLS and socket classes.
+        if all(str(server).startswith("redis://") for server in servers):
+            options.setdefault("connection_class", BreakerConnection)
         super().__init__(servers, **options)
 
     def get_client(self, key=None, *, write=False):
