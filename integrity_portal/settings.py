@@ -17,6 +17,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -359,6 +360,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Soft limit first (SoftTimeLimitExceeded: the task logs and stops; the sweep or the next run redoes the
+# work, every task is idempotent), hard kill a few minutes later. Longer per task where needed
+# (merchants/tasks.py: the full recompute); every hard limit stays below the broker's visibility timeout
+# (3600 s), or a message still running would be handed to a second worker.
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A Redis outage must cost a write at most about one second (docs/FAULTS.md §6): nobody reads task results,
@@ -379,8 +385,27 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Seeded into django-celery-beat's tables when beat starts; staff then see and edit them in the admin.
-CELERY_BEAT_SCHEDULE = {
+# Queues (docs/OPERATIONS.md "Celery"): rating recomputes, notices to people, and long batch jobs (exports,
+# statistics) each have their own, so a nightly full recompute cannot delay a complainant's SMS. Declared
+# here so a worker started without -Q consumes all four; housekeeping beat jobs use the default "celery".
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "recompute", "notices", "reports")]
+CELERY_TASK_ROUTES = {
+    "merchants.tasks.recompute_merchant_ratings": {"queue": "recompute"},
+    "merchants.tasks.recompute_region_ratings": {"queue": "recompute"},
+    "merchants.tasks.recompute_all_ratings": {"queue": "recompute"},
+    "merchants.tasks.sweep_stale_ratings": {"queue": "recompute"},
+    "complaints.tasks.notify_*": {"queue": "notices"},
+    "campaigns.tasks.send_ad_quota_reminders": {"queue": "notices"},
+    "*.tasks.export_*": {"queue": "reports"},
+    "*.tasks.statistics_*": {"queue": "reports"},
+}
+METRICS_CELERY_QUEUES = tuple(queue.name for queue in CELERY_TASK_QUEUES)
+# The periodic tasks beat runs. NOT ``CELERY_BEAT_SCHEDULE``: django-celery-beat writes that into its tables
+# on every beat start, silently reverting a superuser's edits in the admin. ``manage.py sync_beat_schedule``
+# (run after every migrate) only creates the entries that are missing, by name; existing rows, their
+# schedule and enabled flag are never touched (integrity_portal/core/beat.py).
+BEAT_DEFAULT_SCHEDULE = {
     "sweep-stale-ratings": {"task": "merchants.tasks.sweep_stale_ratings", "schedule": timedelta(minutes=5)},
     "nightly-full-recompute": {"task": "merchants.tasks.recompute_all_ratings", "schedule": crontab(hour=2, minute=30)},
     "expire-list-entries": {"task": "merchants.tasks.expire_list_entries", "schedule": crontab(hour=1, minute=0)},

@@ -27,6 +27,14 @@ class CoreConfig(AppConfig):
 
         # PostgreSQL: the audit table refuses UPDATE/DELETE (migration 0003 too; tests run --nomigrations).
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="core_audit_append_only")
+        # Beat's default periodic tasks: created when missing, never overwritten (core/beat.py).
+        from django.apps import apps
+
+        from .beat import sync_after_migrate
+
+        post_migrate.connect(
+            sync_after_migrate, sender=apps.get_app_config("django_celery_beat"), dispatch_uid="core_sync_beat_schedule"
+        )
         _connect_holiday_calendar()
         from . import api_schema  # noqa: F401  (registers the OpenAPI extension of the strict Basic auth)
 
