@@ -35,6 +35,11 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Site identity shown in every page's footer (core.context_processors.site_identity); empty = omitted.
+SITE_BUREAU_NAME = env.str("SITE_BUREAU_NAME", default="")
+SITE_ICP_NUMBER = env.str("SITE_ICP_NUMBER", default="")
+SITE_PSB_NUMBER = env.str("SITE_PSB_NUMBER", default="")
+SITE_GOV_SITE_CODE = env.str("SITE_GOV_SITE_CODE", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -102,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "integrity_portal.core.context_processors.site_identity",
             ],
         },
     },
@@ -476,3 +482,8 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
 CLAIM_CODE_TTL_DAYS = env.int("CLAIM_CODE_TTL_DAYS", default=30)
+# Complainants', reporters' and objectors' personal data is anonymised this many days after closure
+# (core.retention, docs/OPERATIONS.md); 3 years by default, as the privacy notice states.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=1095)
+if PERSONAL_DATA_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("PERSONAL_DATA_RETENTION_DAYS must be a positive number of days.")

@@ -30,6 +30,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SwaggerDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", RedocDocsView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("legal/privacy/", core_views.legal_document, {"kind": "privacy"}, name="legal-privacy"),
+    path("legal/terms/", core_views.legal_document, {"kind": "terms"}, name="legal-terms"),
     path("healthz/", core_views.healthz, name="healthz"),
     path("readyz/", core_views.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),

@@ -124,3 +124,33 @@ class HolidayScheduleDay(models.Model):
 
         if self.date and self.schedule_id and self.date.year != self.schedule.year:
             raise ValidationError({"date": _("日期必须在该年度内。")})
+
+
+class LegalDocumentKind(models.TextChoices):
+    PRIVACY = "privacy", _("个人信息保护说明")
+    TERMS = "terms", _("用户协议")
+
+
+class LegalDocument(models.Model):
+    """The privacy notice and the user agreement people accept when they sign up or file a complaint.
+
+    Stored (not a template) so the bureau's legal office can amend them without a release; plain text,
+    rendered escaped with line breaks, so an edit can never inject markup into a public page. Every edit
+    bumps ``version`` (core.legal.legal_document_update) and is audited, so one can show which text a
+    person accepted on a given day.
+    """
+
+    kind = models.CharField(_("类型"), max_length=10, choices=LegalDocumentKind.choices, unique=True)
+    title = models.CharField(_("标题"), max_length=100)
+    body = models.TextField(_("正文"), help_text=_("纯文本；空行分段，不支持 HTML。"))
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    updated_by = actor_fk(_("更新人"))
+
+    class Meta:
+        verbose_name = _("法律文本")
+        verbose_name_plural = _("法律文本（协议与个人信息保护说明）")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"

@@ -56,3 +56,23 @@ def server_error(request):
         _("服务暂时不可用"),
         _("系统出现问题，您提交的内容未被部分保存，请稍后重试。"),
     )
+
+
+def legal_document(request, kind: str):
+    """Public page of the privacy notice or the user agreement (one indexed row; cheap enough
+    not to need the public page cache). Before the seeding migration ran, the built-in default."""
+    from django.shortcuts import render
+    from django.views.decorators.http import require_safe
+
+    from .legal import DEFAULTS, legal_document_for
+    from .models import LegalDocument
+
+    @require_safe
+    def view(request):
+        document = legal_document_for(kind)
+        if document is None:
+            title, body = DEFAULTS[kind]
+            document = LegalDocument(kind=kind, title=title, body=body)
+        return render(request, "legal/document.html", {"document": document})
+
+    return view(request)
