@@ -15,3 +15,15 @@ class CampaignsConfig(AppConfig):
 
         register_fact_provider("campaigns", FACT_COLUMNS, campaign_rating_facts)
         register_demo_seeder("campaigns", 50, seed_campaigns)
+
+        from integrity_portal.core.retention import register_anonymiser, register_person_data
+
+        from .services.retention import (
+            objection_erase,
+            objection_export,
+            objections_anonymise_expired,
+            objections_of_person,
+        )
+
+        register_anonymiser("objections", objections_anonymise_expired)
+        register_person_data("objections", find=objections_of_person, export=objection_export, erase=objection_erase)

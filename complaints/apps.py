@@ -22,3 +22,15 @@ class ComplaintsConfig(AppConfig):
 
         # A newly entered holiday schedule recounts the provisional deadlines that reach into its year.
         register_schedule_listener("complaints", complaint_deadlines_recompute)
+
+        from integrity_portal.core.retention import register_anonymiser, register_person_data
+
+        from .services.retention import (
+            complaint_erase,
+            complaint_export,
+            complaints_anonymise_expired,
+            complaints_of_person,
+        )
+
+        register_anonymiser("complaints", complaints_anonymise_expired)
+        register_person_data("complaints", find=complaints_of_person, export=complaint_export, erase=complaint_erase)

@@ -197,6 +197,9 @@ class Complaint(models.Model):
     extension_reason = models.CharField(_("延期理由"), max_length=200, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True, db_index=True)
     closed_late = models.BooleanField(_("超期办结"), default=False)
+    #: Set once when the complainant's personal data was anonymised (retention period over, or the
+    #: person's erasure request; core.retention). The case itself stays for the statistics.
+    anonymised_at = models.DateTimeField(_("个人信息匿名化时间"), null=True, blank=True, editable=False)
 
     reject_reason = models.CharField(
         _("不予受理理由"), max_length=24, choices=RejectReason.choices, blank=True

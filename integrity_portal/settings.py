@@ -418,6 +418,10 @@ BEAT_DEFAULT_SCHEDULE = {
     "escalate-overdue-complaints": {"task": "complaints.tasks.escalate_overdue", "schedule": crontab(hour=8, minute=0)},
     "publish-due-commendations": {"task": "campaigns.tasks.publish_due_commendations", "schedule": timedelta(minutes=15)},
     "ad-quota-reminders": {"task": "campaigns.tasks.send_ad_quota_reminders", "schedule": crontab(hour=9, minute=0)},
+    "anonymise-expired-personal-data": {
+        "task": "integrity_portal.core.tasks.anonymise_expired_personal_data",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # Logs (core/logging.py, docs/OPERATIONS.md): one JSON line per record in production (LOG_FORMAT=json, the

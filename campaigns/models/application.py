@@ -171,6 +171,8 @@ class Objection(models.Model):
     resolved_by = actor_fk(_("处理人"))
     resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    #: Set once when the objector's name and phone were anonymised (core.retention).
+    anonymised_at = models.DateTimeField(_("个人信息匿名化时间"), null=True, blank=True, editable=False)
 
     region_scope_field = "application__merchant__region"
 

@@ -305,8 +305,8 @@ def complaint_for_tracking(*, tracking_code: str, phone: str) -> Complaint:
     complaint = Complaint.objects.select_related("region", "merchant").filter(tracking_code=code).first()
     stored = complaint.complainant_phone if complaint else "0" * 11
     matches = hmac.compare_digest(stored.encode(), phone.encode())
-    if complaint is None or not matches or complaint.anonymous:
-        raise not_found
+    if complaint is None or not matches or complaint.anonymous or complaint.anonymised_at:
+        raise not_found  # an anonymised complaint has no phone left: tracking ends with the retention
     return complaint
 
 

@@ -58,3 +58,15 @@ def send_after_commit(task, args=(), kwargs=None, *, fallback: str) -> None:
     ``fallback`` says, for the log, what does the work if the message is lost ("left to the sweep")."""
     args = tuple(args)
     transaction.on_commit(lambda: send_now(task, args, kwargs, fallback=fallback))
+
+
+from celery import shared_task  # noqa: E402  (the task below; the helpers above need no Celery import)
+
+
+@shared_task(name="integrity_portal.core.tasks.anonymise_expired_personal_data")
+def anonymise_expired_personal_data() -> dict:
+    """Nightly: every app's personal data past PERSONAL_DATA_RETENTION_DAYS after closure is anonymised
+    (core.retention). Running twice changes nothing more."""
+    from .retention import personal_data_anonymise_all
+
+    return personal_data_anonymise_all()
