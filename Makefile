@@ -7,6 +7,8 @@ MANAGE := $(BIN)/python manage.py
 DEMO_MERCHANTS ?= 2000
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Every Celery queue (settings CELERY_TASK_QUEUES, docs/OPERATIONS.md "Celery").
+CELERY_QUEUES := celery,recompute,notices,reports
 # Every target that runs the portal runs it like `make demo` does: development mode unless DEBUG is set,
 # and absolute links (demo printout, plaques, QR codes) on the host and port it serves.
 DEV_ENV = DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}
@@ -30,7 +32,7 @@ demo: $(STAMP)
 	$(DEV_ENV) $(MANAGE) seed_demo --merchants $(DEMO_MERCHANTS)
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "Starting a Celery worker and beat against $$REDIS_URL"; \
-	  $(DEV_ENV) $(BIN)/celery -A integrity_portal worker -B -l info --concurrency 2 & \
+	  $(DEV_ENV) $(BIN)/celery -A integrity_portal worker -B -Q $(CELERY_QUEUES) -l info --concurrency 2 & \
 	fi; \
 	$(DEV_ENV) $(MANAGE) runserver $(HOST):$(PORT)
 
@@ -58,7 +60,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 
 worker: $(STAMP)
-	$(DEV_ENV) $(BIN)/celery -A integrity_portal worker -l info
+	$(DEV_ENV) $(BIN)/celery -A integrity_portal worker -Q $(CELERY_QUEUES) -l info
 
 beat: $(STAMP)
 	$(DEV_ENV) $(BIN)/celery -A integrity_portal beat -l info --scheduler django_celery_beat.schedulers:DatabaseScheduler

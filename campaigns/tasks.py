@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+logger = logging.getLogger("campaigns.tasks")
 
 
 @shared_task(name="campaigns.tasks.publish_due_commendations")
@@ -10,7 +15,11 @@ def publish_due_commendations() -> list[int]:
     """Publish every campaign whose publicity has ended with no open objection (exactly once each)."""
     from .services.publication import publish_due_commendations as publish
 
-    return publish()
+    try:
+        return publish()
+    except SoftTimeLimitExceeded:  # each publication commits on its own; the next run (15 min) continues
+        logger.warning("publish_due_commendations stopped at its soft time limit; the next run continues")
+        return []
 
 
 @shared_task(name="campaigns.tasks.send_ad_quota_reminders")
@@ -18,4 +27,8 @@ def send_ad_quota_reminders() -> int:
     """Remind large venues not yet compliant at 14, 7 and 1 days before the PSA deadline; once each."""
     from .services.ads import ad_reminders_send
 
-    return ad_reminders_send()
+    try:
+        return ad_reminders_send()
+    except SoftTimeLimitExceeded:  # reminders already sent are recorded; tomorrow's run sends the rest
+        logger.warning("send_ad_quota_reminders stopped at its soft time limit; the next run continues")
+        return 0

@@ -36,19 +36,31 @@ def send_sms(phone: str, text: str) -> None:
     logger.info("SMS to %s (%d characters, text not logged)", mask_phone(phone), len(text))
 
 
-def send_notice(*, complaint_id: int, event: str) -> bool:
-    """Send one notice; anonymous reporters are never contacted (they left no contact on purpose)."""
+CHANNELS = ("sms", "email")
+
+
+def send_notice(*, complaint_id: int, event: str, channels=None, delivered: list[str] | None = None) -> bool:
+    """Send one notice; anonymous reporters are never contacted (they left no contact on purpose).
+
+    ``channels`` limits the send to some of ``CHANNELS`` (a retry repeats only what failed: nobody gets
+    the same SMS twice because the mail server was down). A gateway or SMTP error is raised, not
+    swallowed, so the task retries with back-off; ``delivered`` collects the channels that went out
+    before it."""
     template = _EVENTS.get(event)
     complaint = Complaint.objects.filter(pk=complaint_id).first()
     if template is None or complaint is None or complaint.anonymous:
         return False
+    wanted = set(CHANNELS if channels is None else channels)
+    delivered = [] if delivered is None else delivered
     with translation.override(notice_language(complaint)):
         text = str(template) % {"code": complaint.tracking_code, "url": f"{settings.SITE_URL}/complaints/track/"}
         subject = str(_("投诉举报办理通知"))
-    if complaint.complainant_phone:
+    if complaint.complainant_phone and "sms" in wanted:
         send_sms(complaint.complainant_phone, text)
-    if complaint.complainant_email:
-        send_mail(subject, text, None, [complaint.complainant_email], fail_silently=True)
+        delivered.append("sms")
+    if complaint.complainant_email and "email" in wanted:
+        send_mail(subject, text, None, [complaint.complainant_email])
+        delivered.append("email")
     return True
 
 
