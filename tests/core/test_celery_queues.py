@@ -22,9 +22,11 @@ def _queue(task_name: str) -> str:
 def _project_tasks():
     import campaigns.tasks  # noqa: F401
     import complaints.tasks  # noqa: F401
+    import integrity_portal.core.tasks  # noqa: F401
     import merchants.tasks  # noqa: F401  (what autodiscovery imports in a worker)
 
-    return sorted(name for name in app.tasks if name.split(".")[0] in {"merchants", "complaints", "campaigns"})
+    apps = {"merchants", "complaints", "campaigns", "integrity_portal"}
+    return sorted(name for name in app.tasks if name.split(".")[0] in apps)
 
 
 @pytest.mark.parametrize(
