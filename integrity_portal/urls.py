@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from integrity_portal.core import views as core_views
 from integrity_portal.core.api_docs import RedocDocsView, SwaggerDocsView
 from integrity_portal.core.metrics import metrics_view
+from integrity_portal.core.views_personal_data import personal_data_request
 
 api_v1 = [
     path("", include("merchants.api.urls")),
@@ -17,6 +18,11 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path(
+        "admin/personal-data/",
+        admin.site.admin_view(personal_data_request),
+        name="personal-data-request",
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("merchants.urls_accounts")),

@@ -155,3 +155,35 @@ def test_inspectors_and_the_public_may_not_export(regions, inspector):
     for actor in (inspector, None):
         with pytest.raises(NotPermitted):
             personal_data_export(phone=PHONE, actor=actor)
+
+
+# --- staff page -------------------------------------------------------------------------------------
+
+URL = "/admin/personal-data/"
+
+
+def test_page_exports_json_and_erases_with_reason(client, regions, city_staff):
+    c = closed_complaint(10)
+    client.force_login(city_staff)
+    found = client.post(URL, {"phone": PHONE, "action": "find"})
+    assert found.status_code == 200 and found.context["found"]["complaints"] == 1
+    exported = client.post(URL, {"phone": PHONE, "action": "export"})
+    assert exported.status_code == 200 and exported["Content-Type"].startswith("application/json")
+    assert "attachment;" in exported["Content-Disposition"]
+    assert json.loads(exported.content)["complaints"][0]["phone"] == PHONE
+    refused = client.post(URL, {"phone": PHONE, "action": "erase", "reason": ""})
+    assert refused.status_code == 200 and has_personal_data(c)
+    erased = client.post(URL, {"phone": PHONE, "action": "erase", "reason": "本人申请"})
+    assert erased.status_code == 302 and not has_personal_data(c)
+    assert audit_entries_for(c).filter(action="complaint.personal_data_anonymised", actor=city_staff).exists()
+    bad = client.post(URL, {"phone": "139<x>\"", "action": "find"})
+    assert bad.status_code == 200 and bad.context["found"] is None
+
+
+def test_page_refuses_inspectors_and_the_public(client, regions, inspector):
+    closed_complaint(10)
+    assert client.get(URL).status_code == 302  # to the admin login
+    inspector.is_staff = True
+    inspector.save()
+    client.force_login(inspector)
+    assert client.post(URL, {"phone": PHONE, "action": "export"}).status_code == 403

@@ -116,3 +116,11 @@ def test_footer_omits_site_identity_when_empty(client, settings):
     settings.SITE_BUREAU_NAME = settings.SITE_ICP_NUMBER = settings.SITE_PSB_NUMBER = settings.SITE_GOV_SITE_CODE = ""
     html = client.get("/legal/terms/").content.decode()
     assert "site-filings" not in html and "site-bureau" not in html and "政府网站标识码" not in html
+
+
+def test_page_chrome_in_english_stored_text_unchanged(client, privacy, settings):
+    settings.SITE_GOV_SITE_CODE = "4108000001"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/legal/privacy/").content.decode()
+    assert "Version 1" in html and "Government website code: 4108000001" in html
+    assert ">Privacy notice</a>" in html and "个人信息保护说明" in html  # the stored title stays Chinese

@@ -161,6 +161,10 @@ ADMIN_CUSTOM = {
         "tests/security/test_uploads.py::test_repair_evidence_is_only_linked_through_an_authorised_download"
     ),
     "admin:merchants_merchant_export": "test_admin_merchant_export_is_region_scoped",
+    "personal-data-request": (
+        "staff page (admin_view), superuser/city/district bureau in their region only: "
+        "tests/complaints/test_personal_data_retention.py"
+    ),
     "admin:merchants_merchant_import": "import writes through the scoped save; district rows only (merchants tests)",
     "admin:merchants_merchant_process_import": "second step of the import above",
     "admin:merchants_merchant_simple_history": "guarded by RegionScopedAdminMixin.history_form_view",
