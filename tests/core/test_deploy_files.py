@@ -344,10 +344,13 @@ def test_readme_documents_every_environment_variable_settings_reads():
 def _make_dry_run(*args: str) -> str:
     if not shutil.which("make"):
         skip_or_fail("needs GNU make")
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SITE_URL"}}
+    # Under `make test` the suite inherits MAKELEVEL/MAKEFLAGS, and a nested make then prints
+    # "Entering directory" lines: run it as a top-level make.
+    drop = {"DEBUG", "SITE_URL", "MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     # -o STAMP: treat the venv as installed (a dry run prints, never installs).
     result = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+        ["make", "--no-print-directory", "-n", "-o", ".venv/.installed", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
