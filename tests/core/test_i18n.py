@@ -177,3 +177,16 @@ def test_directory_star_filter_speaks_the_visitors_language(client, regions):
     assert ">4 stars<" in english and "4 星" not in english
     chinese = client.get("/merchants/").content.decode()
     assert ">4 星<" in chinese
+
+
+def test_profile_dates_follow_the_visitors_language(client, regions):
+    """The profile wrote "2017年6月22日" to English visitors: dates go through the locale's DATE_FORMAT."""
+    import datetime
+
+    from tests.factories import MerchantFactory
+
+    merchant = MerchantFactory(region_id="410802", registered_on=datetime.date(2017, 6, 22))
+    english = client.get(f"/merchants/{merchant.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "June 22, 2017" in english and "2017年6月22日" not in english
+    chinese = client.get(f"/merchants/{merchant.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "2017年6月22日" in chinese
