@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from complaints.models import Complaint, Status
 from complaints.services import complaint_accept, complaint_assign
@@ -72,7 +73,7 @@ def test_consumer_files_tracks_and_sees_merchant_reply(page, browser, live_serve
     page.get_by_label("手机号码").fill("13912340000")
     page.get_by_role("button", name="查询").click()
     page.get_by_text("非常抱歉，已核实电子秤误差").wait_for()
-    assert page.get_by_text("退还差价8元并赠送一斤苹果").is_visible()
+    expect(page.get_by_text("退还差价8元并赠送一斤苹果")).to_be_visible()
     screenshot(page, "complaint_track_reply")
     page.get_by_role("button", name="接受方案").click()
     page.get_by_text("调解成功").first.wait_for()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from merchants.demo import seed_register
 from merchants.models import Merchant
@@ -23,7 +24,7 @@ def demo_register(transactional_db, regions):
 
 def test_filter_by_district_and_open_profile(page, live_server, demo_register):
     page.goto(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="查一查，放心消费").is_visible()
+    expect(page.get_by_role("heading", name="查一查，放心消费")).to_be_visible()
     assert page.locator(".stat-num").first.inner_text().replace(",", "").strip().isdigit()
     screenshot(page, "home")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from campaigns.models import Objection, ObjectionStatus
 from tests.campaigns.conftest import publicity_campaign
@@ -16,7 +17,7 @@ def test_citizen_files_objection_on_public_notice_and_sees_it_confirmed(page, li
     page.goto(f"{live_server.url}/notices/")
     page.get_by_role("link", name=campaign.notice_title).click()
     page.get_by_role("heading", name=campaign.notice_title).wait_for()
-    assert page.get_by_role("cell", name="候选商户1号").is_visible()
+    expect(page.get_by_role("cell", name="候选商户1号")).to_be_visible()
 
     page.get_by_label("异议对象").select_option(label="文明诚信商户 · 候选商户2号")
     page.get_by_label("您的姓名").fill("李四")

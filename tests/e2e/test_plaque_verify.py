@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from merchants.services.credit import commitment_sign
 from merchants.services.rating import ratings_recompute
@@ -31,13 +32,13 @@ def test_plaque_qr_target_shows_live_stars(page, live_server, regions):
 
     page.goto(verify_url)
     assert page.locator("[data-live-stars]").get_attribute("data-live-stars") == "5"
-    assert page.get_by_text("牌匾与当前评定一致").is_visible()
+    expect(page.get_by_text("牌匾与当前评定一致")).to_be_visible()
     assert "5 星" in page.locator(".verify-stars").inner_text()
 
     inspect(m, price_marking=SERIOUS, metrology=SERIOUS, days_ago=1)
     ratings_recompute()
     page.goto(verify_url)
-    assert page.get_by_text("牌匾与实时评定不符，此牌匾无效。").is_visible()
+    expect(page.get_by_text("牌匾与实时评定不符，此牌匾无效。")).to_be_visible()
     assert page.locator("[data-live-stars]").get_attribute("data-live-stars") != "5"
     screenshot(page, "credit_verify_mismatch")
 
@@ -52,11 +53,11 @@ def test_profile_panel_and_black_list_render(page, live_server, regions):
     ratings_recompute()
 
     page.goto(f"{live_server.url}/merchants/{good.pk}/")
-    assert page.get_by_text("评分构成（扣分越少越好）").is_visible()
+    expect(page.get_by_text("评分构成（扣分越少越好）")).to_be_visible()
     screenshot(page, "credit_profile")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/lists/black/")
-    assert page.get_by_text("失信演示商行").is_visible()
+    expect(page.get_by_text("失信演示商行")).to_be_visible()
     screenshot(page, "credit_black_list_phone")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/lists/black/")
@@ -81,11 +82,11 @@ def test_portal_credit_panel_and_red_list_render(page, live_server, regions):
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"**/portal/merchants/{shop.pk}/")
-    assert page.get_by_text("如何提升星级").is_visible()
+    expect(page.get_by_text("如何提升星级")).to_be_visible()
     screenshot(page, "credit_portal_panel")
     page.goto(f"{live_server.url}/portal/credit/{shop.pk}/appeal/")
-    assert page.get_by_role("heading", name="对星级评定提出申诉").is_visible()
+    expect(page.get_by_role("heading", name="对星级评定提出申诉")).to_be_visible()
     screenshot(page, "credit_portal_appeal")
     page.goto(f"{live_server.url}/lists/red/")
-    assert page.get_by_text("五星示范超市").is_visible()
+    expect(page.get_by_text("五星示范超市")).to_be_visible()
     screenshot(page, "credit_red_list")

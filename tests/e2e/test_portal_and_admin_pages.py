@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from integrity_portal.core.roles import StaffRole
 from merchants.models import MerchantKind, Region
@@ -27,25 +28,25 @@ def test_merchant_logs_in_and_sees_own_business(page, live_server, regions):
     MerchantFactory(name="别人的店")
 
     page.goto(f"{live_server.url}/accounts/login/")
-    assert page.get_by_role("heading", name="登录").is_visible()
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
     screenshot(page, "login")
 
     login(page, live_server, "baozipu")
     page.wait_for_url(f"{live_server.url}/portal/")
-    assert page.get_by_role("link", name="老街包子铺").is_visible()
+    expect(page.get_by_role("link", name="老街包子铺")).to_be_visible()
     assert page.get_by_text("别人的店").count() == 0
     screenshot(page, "portal_home")
 
     page.get_by_role("link", name="老街包子铺").click()
     page.wait_for_url(f"{live_server.url}/portal/merchants/{shop.pk}/")
-    assert page.get_by_text(shop.uscc).is_visible()
+    expect(page.get_by_text(shop.uscc)).to_be_visible()
     screenshot(page, "portal_merchant")
 
     page.goto(f"{live_server.url}/portal/claim/")
     page.get_by_label("统一社会信用代码或登记号").fill(shop.uscc)
     page.get_by_label("认领码").fill("ABCDE-FGHJK")
     page.get_by_role("button", name="认领").click()
-    assert page.get_by_role("alert").get_by_text("认领码无效或已过期").is_visible()
+    expect(page.get_by_role("alert").get_by_text("认领码无效或已过期")).to_be_visible()
     screenshot(page, "portal_claim_error")
 
 
@@ -57,7 +58,7 @@ def test_district_user_sees_only_own_district_in_admin(page, live_server, region
 
     login(page, live_server, "jiefang", next_url="/admin/merchants/merchant/")
     page.wait_for_url(f"{live_server.url}/admin/merchants/merchant/")
-    assert page.get_by_role("link", name="解放区百货店").is_visible()
+    expect(page.get_by_role("link", name="解放区百货店")).to_be_visible()
     assert page.get_by_text("中站区粮油店").count() == 0
     screenshot(page, "admin_merchant_list_district")
 

@@ -1,6 +1,6 @@
 """``manage.py load_holidays FILE [--year Y] [--notice-number N --notice-date D]``: enter a year's schedule.
 
-The bureau types the State Council notice (国务院办公厅关于XXXX年部分节假日安排的通知)
+The bureau types the State Council notice (国务院办公厅关于某年部分节假日安排的通知，例如 2027 年的)
 into a CSV file with columns ``date,kind,name`` (kind: ``holiday`` or ``workday`` for a
 make-up working day) and loads it here. One transaction, audited; loading a year
 again replaces it (audited as a replacement). Provisional deadlines reaching into the
