@@ -7,6 +7,11 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("文明诚信创建与公益广告")
 
     def ready(self) -> None:
+        from integrity_portal.core.audit import register_audit_actions
+
+        from .audit_actions import AuditAction
+
+        register_audit_actions(AuditAction)  # this app's audit actions, named once (core.audit)
         from integrity_portal.core.demo import register_demo_seeder
         from integrity_portal.core.ratingfacts import register_fact_provider
 
@@ -27,3 +32,15 @@ class CampaignsConfig(AppConfig):
 
         register_anonymiser("objections", objections_anonymise_expired)
         register_person_data("objections", find=objections_of_person, export=objection_export, erase=objection_erase)
+
+        from integrity_portal.core.panels import register_merchant_panel
+
+        from .selectors import portal_merchant_panel
+
+        register_merchant_panel(
+            "campaigns", template="portal/partials/campaigns_panel.html", context=portal_merchant_panel, order=30
+        )
+
+        from .workflow import register_workflows
+
+        register_workflows()

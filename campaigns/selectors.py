@@ -187,6 +187,17 @@ def ad_quotas_for_staff(user) -> QuerySet[AdQuota]:
     return qs.filter(Q(region__isnull=True) | Q(region_id__in=[*codes, *above]))
 
 
+def portal_merchant_panel(*, viewer, merchant) -> dict:
+    """The campaigns panel on the portal's merchant page and the portal overview (``core.panels``): open
+    campaigns it may apply to, its latest applications and its PSA standing. ``viewer`` is a member (the
+    page checked)."""
+    return {
+        "open_campaigns": list(open_campaigns_for_merchant(merchant)),
+        "applications": list(applications_for_merchant(merchant)[:5]),
+        "psa": psa_status_for_merchant(merchant),
+    }
+
+
 def ad_reports_for_merchant(merchant) -> QuerySet[AdReport]:
     return AdReport.objects.filter(merchant=merchant).select_related("quota").prefetch_related("placements")
 

@@ -31,16 +31,10 @@ def _submitted(request, form, call, success: str) -> bool:
 
 @login_required
 def overview(request):
-    rows = []
-    for merchant in merchants_for_user(request.user):
-        rows.append(
-            {
-                "merchant": merchant,
-                "open_campaigns": list(selectors.open_campaigns_for_merchant(merchant)),
-                "applications": list(selectors.applications_for_merchant(merchant)),
-                "psa": selectors.psa_status_for_merchant(merchant),
-            }
-        )
+    rows = [
+        {"merchant": merchant, "panel": selectors.portal_merchant_panel(viewer=request.user, merchant=merchant)}
+        for merchant in merchants_for_user(request.user)
+    ]
     return render(request, "campaigns/portal/overview.html", {"rows": rows})
 
 

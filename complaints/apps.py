@@ -7,6 +7,11 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("投诉举报")
 
     def ready(self) -> None:
+        from integrity_portal.core.audit import register_audit_actions
+
+        from .audit_actions import AuditAction
+
+        register_audit_actions(AuditAction)  # this app's audit actions, named once (core.audit)
         from integrity_portal.core.demo import register_demo_seeder
         from integrity_portal.core.ratingfacts import register_fact_provider
 
@@ -34,3 +39,15 @@ class ComplaintsConfig(AppConfig):
 
         register_anonymiser("complaints", complaints_anonymise_expired)
         register_person_data("complaints", find=complaints_of_person, export=complaint_export, erase=complaint_erase)
+
+        from .workflow import register_workflows
+
+        register_workflows()
+
+        from integrity_portal.core.panels import register_merchant_panel
+
+        from .selectors import portal_merchant_panel
+
+        register_merchant_panel(
+            "complaints", template="portal/partials/complaints_panel.html", context=portal_merchant_panel, order=20
+        )

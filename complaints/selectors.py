@@ -3,23 +3,29 @@ the complainant (tracking), and the public (aggregates only)."""
 
 from __future__ import annotations
 
+import hmac
 from datetime import date
 
 from django.db.models import Avg, Count, Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
+from integrity_portal.core import workdays
 from integrity_portal.core.audit import audit_entries_for
+from integrity_portal.core.errors import NotFound
 from integrity_portal.core.scoping import scope_to_user_region
 
 from .models import (
     CLOSED_STATUSES,
     MERCHANT_VISIBLE_STATUSES,
+    Attachment,
     Category,
     Channel,
     Complaint,
     ComplaintKind,
     Status,
 )
+from .workflow import workflow_for
 
 PERSONAL_FIELDS = (
     "complainant_name",
@@ -29,6 +35,55 @@ PERSONAL_FIELDS = (
     "complainant_email",
 )
 MERCHANT_OPEN_STATUSES = [Status.ODR, Status.ASSIGNED, Status.MEDIATING]
+
+
+# --- the complainant: proven by tracking code + phone, then remembered in the session ---------------
+
+
+def complaint_for_tracking(*, tracking_code: str, phone: str) -> Complaint:
+    """The complaint matching both code and phone; any mismatch is the same NotFound (no enumeration)."""
+    from .services.common import normalize_phone
+    from .services.intake import normalize_tracking_code
+
+    not_found = NotFound(_("未找到与该查询码和手机号码匹配的记录，请核对后重试。"))
+    code, phone = normalize_tracking_code(tracking_code), normalize_phone(phone)
+    if not code or not phone:
+        raise not_found
+    complaint = Complaint.objects.select_related("region", "merchant").filter(tracking_code=code).first()
+    stored = complaint.complainant_phone if complaint else "0" * 11
+    matches = hmac.compare_digest(stored.encode(), phone.encode())
+    if complaint is None or not matches or complaint.anonymous or complaint.anonymised_at:
+        raise not_found  # an anonymised complaint has no phone left: tracking ends with the retention
+    return complaint
+
+
+def complaint_tracked_in_session(pk) -> Complaint | None:
+    """The complaint this browser proved access to (``complaint_for_tracking``, pk kept in the session).
+
+    The same conditions as the proof itself: an anonymous item or one whose personal data the
+    retention job has erased is no longer shown, even to a session that tracked it before."""
+    if not pk:
+        return None
+    return (
+        Complaint.objects.select_related("region", "merchant")
+        .filter(pk=pk, anonymous=False, anonymised_at__isnull=True)
+        .first()
+    )
+
+
+def complaints_submitted_in_session(pks) -> list[Complaint]:
+    """The items this browser has just filed (their pks kept in the session), e.g. to re-send the codes."""
+    return list(Complaint.objects.filter(pk__in=list(pks or [])))
+
+
+def days_left(complaint: Complaint) -> int | None:
+    """Working days until the current deadline (negative when overdue); None when nothing is due."""
+    if complaint.due_on is None:
+        return None
+    return workdays.working_days_between(workdays.today(), complaint.due_on)
+
+
+# --- staff -----------------------------------------------------------------------------------------
 
 
 def complaints_for_staff(user):
@@ -43,6 +98,55 @@ def complaint_for_staff_or_404(user, pk) -> Complaint:
         return complaints_for_staff(user).get(pk=pk)
     except (Complaint.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def attachment_for_staff_or_404(user, pk) -> Attachment:
+    """An evidence file, for staff who may see complaints and cover the item's region; else 404."""
+    if not (getattr(user, "is_authenticated", False) and user.has_perm("complaints.view_complaint")):
+        raise Http404
+    found = (
+        Attachment.objects.filter(pk=pk, complaint__in=complaints_for_staff(user).values("pk"))
+        .select_related("complaint")
+        .first()
+        if str(pk).isdigit()
+        else None
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+ACTION_TARGETS = {
+    "accept": Status.ACCEPTED,
+    "reject": Status.REJECTED,
+    "assign": Status.ASSIGNED,
+    "mediate": Status.MEDIATING,
+    "close_mediated": Status.MEDIATED,
+    "terminate": Status.TERMINATED,
+    "transfer": Status.TRANSFERRED,
+    "confirm_violation": Status.CONFIRMED,
+    "verify": Status.VERIFYING,
+    "open_case": Status.CASE_OPENED,
+    "no_case": Status.NOT_OPENED,
+}
+
+
+def available_actions(complaint: Complaint) -> list[str]:
+    """The handling actions the workflow map allows from the item's current status (for menus)."""
+    workflow = workflow_for(complaint)
+    actions = [a for a, target in ACTION_TARGETS.items() if workflow.can(complaint.status, target)]
+    report_open = complaint.kind == ComplaintKind.REPORT and complaint.status in (
+        Status.RECEIVED,
+        Status.VERIFYING,
+    )
+    if report_open and not complaint.extended:
+        actions.append("extend")
+    if complaint.merchant_id is None:
+        actions.append("link_merchant")
+    return actions
+
+
+# --- merchant members --------------------------------------------------------------------------------
 
 
 def complaints_for_merchant_user(user):
@@ -71,6 +175,11 @@ def open_complaint_count(merchant) -> int:
     return Complaint.objects.filter(
         merchant=merchant, kind=ComplaintKind.COMPLAINT, status__in=MERCHANT_OPEN_STATUSES
     ).count()
+
+
+def portal_merchant_panel(*, viewer, merchant) -> dict:
+    """The complaints panel on the portal's merchant page (``core.panels``); ``viewer`` is a member."""
+    return {"open_count": open_complaint_count(merchant)}
 
 
 _PUBLIC_ACTIONS = {

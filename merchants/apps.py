@@ -7,6 +7,11 @@ class MerchantsConfig(AppConfig):
     verbose_name = _("市场主体与信用")
 
     def ready(self) -> None:
+        from integrity_portal.core.audit import register_audit_actions
+
+        from .audit_actions import AuditAction
+
+        register_audit_actions(AuditAction)  # this app's audit actions, named once (core.audit)
         from integrity_portal.core.scoping import register_region_resolver
 
         from . import regions
@@ -35,3 +40,14 @@ class MerchantsConfig(AppConfig):
         from .services.deadlines import register_deadlines_recompute
 
         register_schedule_listener("merchants", register_deadlines_recompute)
+
+        from integrity_portal.core.panels import register_merchant_panel
+
+        # The credit panel's data comes from its own inclusion tags (credit_tags, findings_tags).
+        register_merchant_panel(
+            "credit", template="portal/partials/credit_panel.html", context=lambda **_kw: {}, order=10
+        )
+
+        from .workflow import register_workflows
+
+        register_workflows()

@@ -24,11 +24,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from .public_cache import PUBLIC_PAGES_VERSION_KEY
+
 REPLICA_DB_ALIAS = "replica"
 
-# The key merchants.selectors.register bumps (core imports no app, so the name is repeated here;
-# tests/core/test_db_router.py pins the two together).
-PUBLIC_PAGES_VERSION_KEY = "public:pages:version"
 REPLICA_FENCE_KEY = "public:pages:replica_fence"
 
 

@@ -8,6 +8,7 @@ rules (claim codes, memberships, staff roles) go through the services.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -37,13 +38,14 @@ from ..models import (
     StaffProfile,
 )
 from ..resources import MerchantResource, short_label
-from ..selectors.register import public_pages_changed
 from ..services import (
     claim_code_issue,
     format_claim_code,
     membership_grant,
     merchant_delete,
     merchant_save,
+    region_delete,
+    region_save,
     staff_assign_role,
 )
 
@@ -118,18 +120,42 @@ class RegionAdmin(SuperuserEditsAdminMixin, RegionScopedAdminMixin, admin.ModelA
     search_fields = ("code", "name")
     ordering = ("code",)
 
-    # Region names appear on every public profile, list row and open-data answer: drop the cached copies.
+    def get_readonly_fields(self, request, obj=None):
+        # The code is the key every merchant, profile and complaint points at: a new code is a new region.
+        return ("code",) if obj is not None else ()
+
+    def get_actions(self, request):
+        # Regions are deleted one at a time on their own page, where a refusal can say why.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    # Writes go through the services (audit, region tree and public pages dropped once committed).
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        transaction.on_commit(public_pages_changed)
+        region_save(region=obj, actor=request.user, changed_fields=list(form.changed_data) if change else None)
 
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        transaction.on_commit(public_pages_changed)
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:  # raised inside the admin's transaction, which it rolled back
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        transaction.on_commit(public_pages_changed)
+    def delete_view(self, request, object_id, extra_context=None):
+        """GET is Django's confirmation page; the POST goes to ``region_delete``, whose refusal (merchants,
+        regions below or staff still in it) comes back as a message on the region's page."""
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)
+        region = self.get_object(request, unquote(object_id))
+        if not self.has_delete_permission(request, region):
+            raise PermissionDenied
+        try:
+            region_delete(region=region, actor=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:merchants_region_change", args=[region.pk]))
+        self.message_user(request, _("已删除区划“%(name)s”。") % {"name": region.name}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:merchants_region_changelist"))
 
 
 @admin.register(Merchant)

@@ -10,12 +10,10 @@ from rest_framework.response import Response
 
 from integrity_portal.core.api import DefaultCursorPagination
 from integrity_portal.core.cache import reduce_query
+from integrity_portal.core.public_cache import public_cache_get, public_cache_key, public_cache_set
 
 from ..filters.register import MerchantApiFilter
 from ..selectors.register import (
-    public_cache_get,
-    public_cache_key,
-    public_cache_set,
     public_merchants,
     public_regions,
 )

@@ -247,7 +247,7 @@ def public_star_shares(*, region_code: str | None = None) -> dict:
 
     Cached under the public pages version (a recompute that changes stars bumps it), keyed by region, so
     every directory page of one district — whatever its other filters — shares one entry."""
-    from .register import public_cache_get, public_cache_key, public_cache_set
+    from integrity_portal.core.public_cache import public_cache_get, public_cache_key, public_cache_set
 
     key = public_cache_key("star_shares", region_code or "")
     version, hit = public_cache_get(key)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
+
+from integrity_portal.core.public_cache import public_pages_changed
 
 from ..models import ListEntry, ListName, Merchant, MerchantKind, MerchantStatus, Region
 from .credit import q_entry_in_force
@@ -70,6 +70,15 @@ def public_merchant_or_404(pk) -> Merchant:
         raise Http404 from None
 
 
+def public_merchant_search(q: str, *, limit: int = 10):
+    """Register entries whose name contains ``q`` or whose USCC is ``q`` (public register data only;
+    the complaint form's merchant picker). Fewer than two characters find nothing."""
+    q = (q or "").strip()
+    if len(q) < 2:
+        return Merchant.objects.none()
+    return Merchant.objects.select_related("region").filter(Q(name__icontains=q) | Q(uscc=q.upper()))[:limit]
+
+
 def public_regions():
     return Region.objects.select_related("parent").order_by("code")
 
@@ -101,54 +110,3 @@ def public_headline_counts() -> dict:
 def public_headline_counts_clear() -> None:
     cache.delete(PUBLIC_HEADLINE_CACHE_KEY)
     public_pages_changed()
-
-
-# Public pages and open-data answers are cached with the version number they were rendered under: any
-# change a visitor could see bumps it (rating recompute, register saves, appeals, replies, region edits), so
-# every cached answer goes stale at once and a hit costs no query. The TTL bounds what a change made outside
-# those writes can leave.
-PUBLIC_PAGES_VERSION_KEY = "public:pages:version"
-PUBLIC_PAGES_TTL = 60
-
-
-def public_pages_version() -> int:
-    version = cache.get(PUBLIC_PAGES_VERSION_KEY)
-    if version is None:
-        cache.add(PUBLIC_PAGES_VERSION_KEY, 1, None)
-        version = cache.get(PUBLIC_PAGES_VERSION_KEY, 1)
-    return int(version)
-
-
-def public_pages_changed() -> None:
-    """Invalidate every cached public page and open-data answer (call after the change is committed)."""
-    try:
-        cache.incr(PUBLIC_PAGES_VERSION_KEY)
-    except ValueError:
-        cache.add(PUBLIC_PAGES_VERSION_KEY, 2, None)
-
-
-def public_cache_key(kind: str, *parts: str) -> str:
-    """A cache key for one public answer (parts: path, language, host…); the version is stored in the value."""
-    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
-    return f"public:{kind}:{digest}"
-
-
-def public_cache_get(key: str) -> tuple[int, object | None]:
-    """The current version and the answer stored under ``key`` if it was stored under that version.
-
-    Version and answer are read together (one round trip on Redis); an answer stored before the last bump,
-    or by a render that began before it, is a miss.
-    """
-    values = cache.get_many([PUBLIC_PAGES_VERSION_KEY, key])
-    version = values.get(PUBLIC_PAGES_VERSION_KEY)
-    if version is None:
-        return public_pages_version(), None
-    stored = values.get(key)
-    if stored is not None and stored[0] == version:
-        return int(version), stored[1]
-    return int(version), None
-
-
-def public_cache_set(key: str, version: int, answer) -> None:
-    """Store an answer rendered under ``version`` (as returned by ``public_cache_get`` before rendering)."""
-    cache.set(key, (version, answer), PUBLIC_PAGES_TTL)

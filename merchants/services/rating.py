@@ -28,9 +28,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from integrity_portal.core.audit import audit_log
+from integrity_portal.core.public_cache import public_pages_changed
 
 from ..models import Merchant, Rating
-from ..selectors.register import public_pages_changed
 from .rating_facts import N, fact_sources, fact_vectors, stream_rows
 from .rating_policy import FACT_COLUMNS, Scored, Scorer, rating_policy_active
 

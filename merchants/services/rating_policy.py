@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import ValidationFailed
+from integrity_portal.core.public_cache import public_pages_changed
 
 from ..models import RatingPolicy
 
@@ -326,8 +327,6 @@ def rating_policy_activate(*, policy: RatingPolicy, actor) -> RatingPolicy:
         )
         # /ratings/how/ states the active policy: the cached page must change with it, even when no
         # merchant's stars change in the recompute that follows.
-        from ..selectors.register import public_pages_changed
-
         transaction.on_commit(public_pages_changed)
     return policy
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, ValidationFailed
-from integrity_portal.core.workflow import Workflow
+from integrity_portal.core.public_cache import public_pages_changed
 
 from ..models import (
     INSPECTION_ITEMS,
@@ -36,7 +36,7 @@ from ..models import (
     ReplyStatus,
 )
 from ..selectors.findings import ITEM_NAMES, open_items, reinspection_target
-from ..selectors.register import public_pages_changed
+from ..workflow import APPEAL_WORKFLOW, REINSPECTION_WORKFLOW, REPLY_WORKFLOW
 from .rating_policy import rating_policy_active
 from .register import merchant_mark_rating_stale
 from .suggestions import SUGGESTION_KINDS, raise_rating_suggestions  # noqa: F401 - one import path
@@ -45,28 +45,6 @@ APPEAL_WINDOW_DAYS = 21
 APPEAL_DECISION_DAYS = 21
 REPLY_MAX_CHARS = 500
 REINSPECTION_MONTHS = 3
-
-APPEAL_WORKFLOW = Workflow(
-    "appeal",
-    {AppealStatus.OPEN: {AppealStatus.UPHELD, AppealStatus.DISMISSED}},
-    labels=dict(AppealStatus.choices),
-)
-REPLY_WORKFLOW = Workflow(
-    "reply",
-    {
-        ReplyStatus.PENDING: {ReplyStatus.PUBLISHED, ReplyStatus.REJECTED, ReplyStatus.WITHDRAWN},
-        ReplyStatus.PUBLISHED: {ReplyStatus.WITHDRAWN},
-    },
-    labels=dict(ReplyStatus.choices),
-)
-REINSPECTION_WORKFLOW = Workflow(
-    "reinspection",
-    {
-        ReinspectionStatus.REQUESTED: {ReinspectionStatus.SCHEDULED, ReinspectionStatus.REFUSED},
-        ReinspectionStatus.SCHEDULED: {ReinspectionStatus.DONE},
-    },
-    labels=dict(ReinspectionStatus.choices),
-)
 
 
 def _user(actor):

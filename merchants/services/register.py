@@ -17,8 +17,10 @@ from integrity_portal.core import ratelimit
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.client import address_key
 from integrity_portal.core.errors import DomainError, NotPermitted, ValidationFailed
+from integrity_portal.core.public_cache import public_pages_changed
 from integrity_portal.core.roles import ROLE_GROUP_NAMES, StaffRole, sync_role_groups
 from integrity_portal.core.scoping import user_covers_region
+from integrity_portal.core.services import model_update
 
 from ..models import (
     ClaimCode,
@@ -30,7 +32,6 @@ from ..models import (
     Region,
     StaffProfile,
 )
-from ..selectors.register import public_pages_changed
 from .accounts import require_confirmed_email
 
 
@@ -272,11 +273,34 @@ def membership_grant(*, user, merchant, role: str, actor) -> Membership:
     return membership
 
 
+#: The register facts staff edit (admin form, import). The rating columns (stars, credit class, current
+#: rating, digest, stale and appeal flags) belong to the recompute and the recourse services, never to this.
+REGISTER_FIELDS = (
+    "name",
+    "kind",
+    "industry",
+    "status",
+    "uscc",
+    "licence_number",
+    "legal_representative",
+    "registered_on",
+    "region",
+    "address",
+    "parent_market",
+    "is_large_venue",
+    "is_time_honored",
+    "odr_enrolled",
+)
+
+
 def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None = None) -> Merchant:
     """Register a new merchant or save staff edits to one (admin form, import), within the actor's region.
 
-    The form has already validated the field values; this checks the territory
-    rules, records the history author and leaves an audit entry.
+    The form has already validated the field values; this checks the territory rules, records the
+    history author and leaves an audit entry. An edit locks the row and writes only ``changed_fields``
+    (None: every register field) whose value differs from the stored one (``core.services.model_update``):
+    ``merchant`` may have been read before a rating recompute or another clerk's save, and a full-row
+    save would write their columns back as they were. ``merchant`` is brought up to date from the row.
     """
     if actor is not None and not user_covers_region(actor, merchant.region_id):
         raise NotPermitted(_("只能登记或修改本辖区内的市场主体。"))
@@ -286,19 +310,34 @@ def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None
             raise ValidationFailed(_("所在市场必须是类型为“市场”的市场主体。"))
         if actor is not None and not user_covers_region(actor, market.region_id):
             raise NotPermitted(_("所在市场不在您的辖区内。"))
-    is_new = merchant.pk is None
+    if merchant.pk is None:
+        return _merchant_create(merchant=merchant, actor=actor)
+    wanted = [f for f in (REGISTER_FIELDS if changed_fields is None else changed_fields) if f in REGISTER_FIELDS]
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
+        if locked is None:
+            raise ValidationFailed(_("该市场主体已被删除。"))
+        if actor is not None and not user_covers_region(actor, locked.region_id):
+            raise NotPermitted(_("只能登记或修改本辖区内的市场主体。"))
+        if getattr(actor, "is_authenticated", False):
+            locked._history_user = actor
+        changed = model_update(instance=locked, fields=wanted, data={f: getattr(merchant, f) for f in wanted})
+        if changed:
+            audit_log(actor=actor, action="merchant.update", target=locked, data={"fields": sorted(changed)})
+            # Profiles, directory, lists and open data show register facts (a stall's profile its market's
+            # name): drop every cached copy once committed. Register edits are rare, so a global bump is cheap.
+            transaction.on_commit(public_pages_changed)
+    for field in Merchant._meta.concrete_fields:
+        setattr(merchant, field.attname, getattr(locked, field.attname))
+    return merchant
+
+
+def _merchant_create(*, merchant: Merchant, actor) -> Merchant:
     if getattr(actor, "is_authenticated", False):
         merchant._history_user = actor
     with transaction.atomic():
         merchant.save()
-        audit_log(
-            actor=actor,
-            action="merchant.create" if is_new else "merchant.update",
-            target=merchant,
-            data={"fields": sorted(changed_fields or [])} if not is_new else {"region": merchant.region_id},
-        )
-        # Profiles, directory, lists and open data show register facts (a stall's profile its market's name):
-        # drop every cached copy once committed. Register edits are rare, so a global bump costs nothing.
+        audit_log(actor=actor, action="merchant.create", target=merchant, data={"region": merchant.region_id})
         transaction.on_commit(public_pages_changed)
     return merchant
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from integrity_portal.core.client import client_ip
 from integrity_portal.core.errors import DomainError
+from integrity_portal.core.panels import merchant_panels_for
 
 from ..forms import ClaimForm
 from ..resources import short_label
@@ -59,6 +60,7 @@ def merchant(request, pk: int):
         "status": short_label(obj.get_status_display()),
         "role": short_label(membership.get_role_display()) if membership else "",
     }
-    return render(
-        request, "portal/merchant.html", {"merchant": obj, "membership": membership, "labels": labels}
-    )
+    # The panels come from the apps (core.panels): credit from merchants, complaints, campaigns.
+    panels = merchant_panels_for(viewer=request.user, merchant=obj)
+    context = {"merchant": obj, "membership": membership, "labels": labels, "panels": panels}
+    return render(request, "portal/merchant.html", context)

@@ -18,6 +18,12 @@ from django.utils.translation import get_language
 from django_filters.views import FilterView
 
 from integrity_portal.core.cache import reduce_query
+from integrity_portal.core.public_cache import (
+    PUBLIC_PAGES_TTL,
+    public_cache_get,
+    public_cache_key,
+    public_cache_set,
+)
 
 from ..filters.register import (
     INDUSTRY_LABELS,
@@ -29,10 +35,6 @@ from ..filters.register import (
 )
 from ..models import MerchantStatus
 from ..selectors.register import (
-    PUBLIC_PAGES_TTL,
-    public_cache_get,
-    public_cache_key,
-    public_cache_set,
     public_headline_counts,
     public_merchant_or_404,
     public_merchants,

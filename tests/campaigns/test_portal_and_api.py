@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from campaigns.models import AdQuota, AdReport, Application, ApplicationStatus, CampaignStatus, Category
+from campaigns.selectors import portal_merchant_panel
 from integrity_portal.core.audit import audit_entries_for
 from tests.factories import MembershipFactory, MerchantFactory, UserFactory
 
@@ -61,15 +62,17 @@ def test_portal_pages_of_another_users_merchant_are_404(client, owner, regions):
 
 
 def test_portal_panel_offers_open_campaign_and_psa_status(owner, regions):
-    _user, merchant = owner
+    user, merchant = owner
     campaign = make_campaign()
-    html = render_to_string("portal/partials/campaigns_panel.html", {"merchant": merchant})
+    panel = portal_merchant_panel(viewer=user, merchant=merchant)
+    html = render_to_string("portal/partials/campaigns_panel.html", {"merchant": merchant, "panel": panel})
     assert (
         campaign.title in html and reverse("portal_campaigns:apply", args=[merchant.pk, campaign.pk]) in html
     )
     venue = MerchantFactory(kind="market", is_large_venue=True)
     AdQuota.objects.create(year=today().year)
-    html = render_to_string("portal/partials/campaigns_panel.html", {"merchant": venue})
+    panel = portal_merchant_panel(viewer=user, merchant=venue)
+    html = render_to_string("portal/partials/campaigns_panel.html", {"merchant": venue, "panel": panel})
     assert "公益广告刊播" in html and "尚未报告" in html
 
 

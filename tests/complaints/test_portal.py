@@ -8,6 +8,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from complaints.models import Status
+from complaints.selectors import portal_merchant_panel
 from complaints.services import complaint_accept, complaint_assign
 from tests.factories import UserFactory
 
@@ -66,8 +67,9 @@ def test_odr_toggle_in_portal(client, member, merchant):
 def test_panel_shows_open_count_and_odr_form(member, merchant, assigned):
     request = RequestFactory().get("/portal/")
     request.user = member
+    panel = portal_merchant_panel(viewer=member, merchant=merchant)
     html = render_to_string(
-        "portal/partials/complaints_panel.html", {"merchant": merchant, "request": request}
+        "portal/partials/complaints_panel.html", {"merchant": merchant, "request": request, "panel": panel}
     )
     assert "待处理投诉 1 件" in html
     assert reverse("portal_complaints:odr", args=[merchant.pk]) in html

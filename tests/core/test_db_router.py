@@ -28,8 +28,8 @@ from integrity_portal.celery import app as celery_app
 from integrity_portal.core import db_router
 from integrity_portal.core.db_router import REPLICA_DB_ALIAS, public_read
 from integrity_portal.core.middleware import PublicReadReplicaMiddleware
+from integrity_portal.core.public_cache import PUBLIC_PAGES_VERSION_KEY, public_pages_changed
 from merchants.models import Merchant
-from merchants.selectors.register import PUBLIC_PAGES_VERSION_KEY, public_pages_changed
 from tests.factories import MerchantFactory, make_staff
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from integrity_portal.core.public_cache import public_pages_changed, public_pages_version
 from merchants.models import ListEntryKind, Merchant, MerchantKind
-from merchants.selectors.register import public_pages_changed, public_pages_version
 from merchants.services.credit import list_entry_add_red
 from merchants.services.rating import ratings_recompute
 from tests.factories import MerchantFactory
@@ -452,7 +452,7 @@ def test_fan_out_refuses_stale_only(regions):
 
 
 def test_register_edit_invalidates_cached_public_pages(regions, django_capture_on_commit_callbacks):
-    from merchants.selectors.register import public_pages_version
+    from integrity_portal.core.public_cache import public_pages_version
     from merchants.services import merchant_save
 
     merchant = MerchantFactory()

@@ -17,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from integrity_portal.core.models import AuditEntry
+from integrity_portal.core.public_cache import public_pages_changed
 from merchants.models import ListEntryKind, Merchant, MerchantStatus, PenaltyTier, RatingPolicy
 from merchants.selectors.ratings import public_star_shares
-from merchants.selectors.register import public_pages_changed
 from merchants.services import merchant_save
 from merchants.services.rating import ratings_recompute
 from merchants.services.rating_policy import default_rules, rating_policy_activate, rating_policy_active
