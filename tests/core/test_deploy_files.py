@@ -155,6 +155,29 @@ def test_nginx_terminates_tls_and_appends_the_client_address():
     assert "proxy_pass http://portal_web;" in conf and "server web:8000;" in conf
 
 
+def test_nginx_answers_502_and_504_with_the_portals_own_page_mounted_by_compose():
+    """The container path nginx serves the error page from is a file compose mounts from deploy/nginx/."""
+    conf = (ROOT / "deploy/nginx/portal.conf").read_text()
+    codes, uri = re.search(r"^\s*error_page\s+([\d\s]+?)\s+(/\S+);", conf, re.M).groups()
+    assert {"502", "504"} <= set(codes.split())
+    location = re.search(r"location = " + re.escape(uri) + r"\s*\{(.*?)\}", conf, re.S).group(1)
+    assert "internal;" in location
+    container_path = re.search(r"root\s+(\S+);", location).group(1).rstrip("/") + uri
+
+    mounts = dict(
+        (volume.split(":")[1], volume.split(":")[0]) for volume in _compose()["services"]["nginx"]["volumes"]
+    )
+    assert container_path in mounts, container_path
+    source = ROOT / mounts[container_path]
+    assert source.is_file() and source.parent == ROOT / "deploy" / "nginx"
+
+    page = source.read_text(encoding="utf-8")
+    assert "服务暂时不可用" in page and "Service temporarily unavailable" in page
+    assert not re.search(r"""(?:src|href)\s*=|url\(|@import|<script""", page, re.I)  # nothing from elsewhere
+    # The portal's own 500 page and 503 answers (/readyz/) pass through: nginx replaces only its own errors.
+    assert not re.search(r"^\s*proxy_intercept_errors\s+on", conf, re.M)
+
+
 def test_docker_stop_waits_longer_than_gunicorns_graceful_shutdown(monkeypatch):
     for name in [n for n in os.environ if n.startswith("GUNICORN_")]:
         monkeypatch.delenv(name)
