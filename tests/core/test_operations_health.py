@@ -83,3 +83,38 @@ def test_readyz_is_503_when_the_cache_loses_what_it_was_given(client, known_year
     response = client.get("/readyz/")
     assert response.status_code == 503
     assert response.json()["checks"]["cache"]["status"] == "error"
+
+
+@pytest.mark.postgres
+def test_readyz_database_probe_gives_up_after_half_a_second_on_a_database_that_does_not_answer(
+    require_postgres, client, known_year, monkeypatch
+):
+    """A statement that would take 5 s stands for a database that accepts and never answers."""
+    import time
+
+    from integrity_portal.core import health
+
+    monkeypatch.setattr(health, "DATABASE_PROBE_SQL", "SELECT pg_sleep(5)")
+    started = time.monotonic()
+    response = client.get("/readyz/")
+    assert time.monotonic() - started < 2
+    assert response.status_code == 503
+    database = response.json()["checks"]["database"]
+    assert database["status"] == "error"
+    assert database["error"] == "database did not answer within 0.5 s"
+    assert database["ms"] < 1500
+
+
+@pytest.mark.postgres
+def test_readyz_database_probe_leaves_no_statement_timeout_on_the_connection(
+    require_postgres, transactional_db
+):
+    """The timeout is SET LOCAL: a persistent connection the probe used keeps the server's default."""
+    from django.db import connection
+
+    from integrity_portal.core.health import check_database
+
+    assert check_database() == "ok"
+    with connection.cursor() as cursor:  # the same connection, in autocommit again
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
