@@ -130,7 +130,7 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("办理期限（工作日）"), ordering="due_on")
     def due(self, obj):
-        left = services.days_left(obj)
+        left = selectors.days_left(obj)
         if left is None:
             return "—"
         # A deadline counted over a year without its official holiday schedule (Monday–Friday).
@@ -183,7 +183,7 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise Http404
         complaint = self.get_object(request, object_id)
-        actions = services.available_actions(complaint)
+        actions = selectors.available_actions(complaint)
         form = HandlingForm(
             request.POST or None, region_choices=self._region_choices(request), actions=actions
         )
@@ -205,7 +205,7 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             "opts": self.opts,
             "title": str(complaint),
             "complaint": complaint,
-            "days_left": services.days_left(complaint),
+            "days_left": selectors.days_left(complaint),
             "form": form,
             "audit": audit_entries_for(complaint)[:100],
             "replies": complaint.replies.all(),

@@ -135,7 +135,7 @@ class TrackedSerializer(_ChoiceStrings):
         ]
 
     def get_days_left(self, obj) -> int | None:
-        return services.days_left(obj)
+        return selectors.days_left(obj)
 
     def get_timeline(self, obj) -> list[dict]:
         return TimelineSerializer(selectors.complaint_timeline(obj), many=True).data
@@ -184,7 +184,7 @@ class StaffDetailSerializer(_ChoiceStrings):
         exclude = ["created_by"]
 
     def get_days_left(self, obj) -> int | None:
-        return services.days_left(obj)
+        return selectors.days_left(obj)
 
 
 class TransitionSerializer(serializers.Serializer):

@@ -34,7 +34,7 @@ def _valid(serializer_class, request):
 def _tracked(serializer_class, request):
     """The validated body and the complaint it proves access to (tracking code + phone)."""
     d = _valid(serializer_class, request).validated_data
-    return d, services.complaint_for_tracking(tracking_code=d["tracking_code"], phone=d["phone"])
+    return d, selectors.complaint_for_tracking(tracking_code=d["tracking_code"], phone=d["phone"])
 
 
 def _tracked_response(complaint) -> Response:
@@ -98,7 +98,7 @@ class TrackView(TrackingView):
     @extend_schema(request=s.TrackingRequestSerializer, responses={200: s.TrackedSerializer})
     def post(self, request):
         ser = _valid(s.TrackingRequestSerializer, request)
-        complaint = services.complaint_for_tracking(**ser.validated_data)
+        complaint = selectors.complaint_for_tracking(**ser.validated_data)
         return Response(s.TrackedSerializer(complaint).data)
 
 

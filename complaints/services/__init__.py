@@ -4,10 +4,8 @@ from .deadlines import (  # noqa: F401
     SweepResult,
     complaint_deadlines_recompute,
     complaints_escalate_overdue,
-    days_left,
 )
 from .handling import (  # noqa: F401
-    available_actions,
     complaint_accept,
     complaint_apply_action,
     complaint_assign,
@@ -27,7 +25,7 @@ from .intake import (  # noqa: F401
     BOTH,
     AlreadySubmitted,
     Submission,
-    complaint_for_tracking,
+    complaint_can_rate,
     complaint_rate,
     complaint_send_tracking_code,
     complaint_submit,

@@ -32,13 +32,6 @@ class SweepResult:
     escalated: int = 0
 
 
-def days_left(complaint: Complaint) -> int | None:
-    """Working days until the current deadline (negative when overdue); None when nothing is due."""
-    if complaint.due_on is None:
-        return None
-    return workdays.working_days_between(today(), complaint.due_on)
-
-
 def _supervisor(region):
     return region.parent if region.parent_id else region
 

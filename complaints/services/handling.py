@@ -335,36 +335,6 @@ def report_send_feedback(*, complaint_id: int, actor=None) -> bool:
     return True
 
 
-ACTION_TARGETS = {
-    "accept": Status.ACCEPTED,
-    "reject": Status.REJECTED,
-    "assign": Status.ASSIGNED,
-    "mediate": Status.MEDIATING,
-    "close_mediated": Status.MEDIATED,
-    "terminate": Status.TERMINATED,
-    "transfer": Status.TRANSFERRED,
-    "confirm_violation": Status.CONFIRMED,
-    "verify": Status.VERIFYING,
-    "open_case": Status.CASE_OPENED,
-    "no_case": Status.NOT_OPENED,
-}
-
-
-def available_actions(complaint: Complaint) -> list[str]:
-    """The handling actions the workflow map allows from the item's current status (for menus)."""
-    workflow = REPORT_WORKFLOW if complaint.kind == ComplaintKind.REPORT else COMPLAINT_WORKFLOW
-    actions = [a for a, target in ACTION_TARGETS.items() if workflow.can(complaint.status, target)]
-    report_open = complaint.kind == ComplaintKind.REPORT and complaint.status in (
-        Status.RECEIVED,
-        Status.VERIFYING,
-    )
-    if report_open and not complaint.extended:
-        actions.append("extend")
-    if complaint.merchant_id is None:
-        actions.append("link_merchant")
-    return actions
-
-
 def complaint_apply_action(
     *,
     complaint: Complaint,

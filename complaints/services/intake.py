@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -14,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
-from integrity_portal.core.errors import DomainError, NotFound, TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.errors import DomainError, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.uploads import DOCUMENT_TYPES, check_upload
 
 from ..models import (
@@ -296,18 +295,19 @@ def normalize_tracking_code(value: str) -> str:
     return "".join(ch for ch in (value or "").upper() if ch in TRACKING_ALPHABET)
 
 
-def complaint_for_tracking(*, tracking_code: str, phone: str) -> Complaint:
-    """The complaint matching both code and phone; any mismatch is the same NotFound (no enumeration)."""
-    not_found = NotFound(_("未找到与该查询码和手机号码匹配的记录，请核对后重试。"))
-    code, phone = normalize_tracking_code(tracking_code), normalize_phone(phone)
-    if not code or not phone:
-        raise not_found
-    complaint = Complaint.objects.select_related("region", "merchant").filter(tracking_code=code).first()
-    stored = complaint.complainant_phone if complaint else "0" * 11
-    matches = hmac.compare_digest(stored.encode(), phone.encode())
-    if complaint is None or not matches or complaint.anonymous or complaint.anonymised_at:
-        raise not_found  # an anonymised complaint has no phone left: tracking ends with the retention
-    return complaint
+def complaint_rate_refusal(complaint: Complaint) -> TransitionNotAllowed | None:
+    """Why the complainant may not rate ``complaint`` now (None: they may). One rule for the service and
+    for the pages that decide whether to offer the rating form (``complaint_can_rate``)."""
+    if complaint.status not in CLOSED_STATUSES:
+        return TransitionNotAllowed(_("办结后才能评价。"))
+    if complaint.satisfaction is not None:
+        return TransitionNotAllowed(_("您已评价过，不能重复评价。"))
+    return None
+
+
+def complaint_can_rate(complaint: Complaint) -> bool:
+    """Whether the complainant may rate now: closed and not rated yet (the rating is given once)."""
+    return complaint_rate_refusal(complaint) is None
 
 
 def complaint_rate(*, complaint: Complaint, score: int, comment: str = "", actor=None) -> Complaint:
@@ -316,10 +316,9 @@ def complaint_rate(*, complaint: Complaint, score: int, comment: str = "", actor
         raise ValidationFailed(_("评分须为 1 到 5 星。"), details={"score": "range"})
     with transaction.atomic():
         c = locked(complaint)
-        if c.status not in CLOSED_STATUSES:
-            raise TransitionNotAllowed(_("办结后才能评价。"))
-        if c.satisfaction is not None:
-            raise TransitionNotAllowed(_("您已评价过，不能重复评价。"))
+        refusal = complaint_rate_refusal(c)
+        if refusal is not None:
+            raise refusal
         c.satisfaction, c.satisfaction_comment, c.rated_at = score, comment.strip()[:300], now()
         c.save(update_fields=["satisfaction", "satisfaction_comment", "rated_at", "updated_at"])
         audit_log(actor=actor, action=f"{c.kind}.rate", target=c, data={"score": score})

@@ -59,7 +59,7 @@ def complaint_detail(request, pk: int):
         "pending": ProposalStatus.PENDING,
         "form": form,
         "can_reply": complaint.status in REPLY_STATUSES,
-        "days_left": services.days_left(complaint),
+        "days_left": selectors.days_left(complaint),
     }
     return render(request, "complaints/portal/detail.html", context, status=400 if form.errors else 200)
 

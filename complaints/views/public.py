@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,7 +20,7 @@ from integrity_portal.core.uploads import private_file_response
 
 from .. import selectors, services
 from ..forms import RatingForm, SubmissionForm, TrackingForm, apply_domain_error
-from ..models import CLOSED_STATUSES, Attachment, Complaint, ComplaintKind, ProposalStatus
+from ..models import Complaint, ComplaintKind, ProposalStatus
 
 SESSION_NEW = "complaints_new_codes"
 SESSION_MINE = "complaints_mine"
@@ -72,9 +71,8 @@ def submitted(request):
 
 @require_POST
 def send_code(request):
-    ids = request.session.get(SESSION_MINE) or []
     sent = False
-    for complaint in Complaint.objects.filter(pk__in=ids):
+    for complaint in selectors.complaints_submitted_in_session(request.session.get(SESSION_MINE)):
         try:
             services.complaint_send_tracking_code(complaint=complaint, actor=request.user)
             sent = True
@@ -95,7 +93,7 @@ def track(request):
             status = 429
         else:
             try:
-                complaint = services.complaint_for_tracking(
+                complaint = selectors.complaint_for_tracking(
                     tracking_code=form.cleaned_data["tracking_code"], phone=form.cleaned_data["phone"]
                 )
             except NotFound as exc:
@@ -108,8 +106,7 @@ def track(request):
 
 
 def _tracked(request) -> Complaint:
-    pk = request.session.get(SESSION_TRACKED)
-    complaint = Complaint.objects.select_related("region", "merchant").filter(pk=pk).first() if pk else None
+    complaint = selectors.complaint_tracked_in_session(request.session.get(SESSION_TRACKED))
     if complaint is None:
         raise Http404
     return complaint
@@ -124,11 +121,11 @@ def track_result(request):
     replies = complaint.replies.all() if complaint.kind == ComplaintKind.COMPLAINT else []
     context = {
         "complaint": complaint,
-        "days_left": services.days_left(complaint),
+        "days_left": selectors.days_left(complaint),
         "timeline": selectors.complaint_timeline(complaint),
         "replies": replies,
         "pending": ProposalStatus.PENDING,
-        "can_rate": complaint.status in CLOSED_STATUSES and complaint.satisfaction is None,
+        "can_rate": services.complaint_can_rate(complaint),
         "rating_form": RatingForm(),
     }
     return render(request, "complaints/track_result.html", context)
@@ -188,12 +185,9 @@ def statistics(request):
 @require_GET
 def merchant_search(request):
     """Register data only (name, district, address are public); used by the intake form."""
-    from merchants.models import Merchant
+    from merchants.selectors.register import public_merchant_search
 
-    q = (request.GET.get("q") or "").strip()
-    if len(q) < 2:
-        return JsonResponse({"results": []})
-    qs = Merchant.objects.select_related("region").filter(Q(name__icontains=q) | Q(uscc=q.upper()))[:10]
+    qs = public_merchant_search(request.GET.get("q") or "")
     return JsonResponse(
         {
             "results": [
@@ -213,11 +207,6 @@ def merchant_search(request):
 @require_GET
 def attachment(request, pk: int):
     """Evidence files go only to staff covering the item's region, always as a download."""
-    if not (request.user.is_authenticated and request.user.has_perm("complaints.view_complaint")):
-        raise Http404
-    att = Attachment.objects.filter(pk=pk).select_related("complaint").first()
-    if att is None:
-        raise Http404
-    selectors.complaint_for_staff_or_404(request.user, att.complaint_id)
+    att = selectors.attachment_for_staff_or_404(request.user, pk)
     # Type from the stored extension's allow-list (not the row's content_type, not the client's name).
     return private_file_response(att.file, download_name=att.original_name)

@@ -166,7 +166,7 @@ def test_attachment_served_only_to_staff_of_the_region(client, district_staff, o
 
 
 def test_handling_page_offers_only_allowed_moves_and_refuses_stale_posts(client, district_staff, merchant):
-    from complaints.services import available_actions
+    from complaints.selectors import available_actions
 
     assert available_actions(file_complaint()) == ["accept", "reject", "link_merchant"]
     c = file_complaint(merchant_id=merchant.pk)

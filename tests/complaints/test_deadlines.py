@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 
 from complaints.models import DeadlineKind, Escalation, Status
+from complaints.selectors import days_left
 from complaints.services import (
     complaint_accept,
     complaint_assign,
     complaints_escalate_overdue,
-    days_left,
 )
 from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.models import WorkingDayOverride

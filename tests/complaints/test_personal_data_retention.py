@@ -11,8 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from complaints.models import Attachment, Complaint, Status
-from complaints.selectors import statistics
-from complaints.services import complaint_for_tracking
+from complaints.selectors import complaint_for_tracking, statistics
 from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.errors import NotFound, NotPermitted, ValidationFailed
 from integrity_portal.core.models import AuditEntry
