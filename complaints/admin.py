@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from integrity_portal.core import workdays
 from integrity_portal.core.admin_actions import ReadOnlyAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
-from integrity_portal.core.audit import audit_entries_for
+from integrity_portal.core.audit import audit_timeline
 from integrity_portal.core.errors import DomainError, ValidationFailed
 from integrity_portal.core.exports import table_response
 from integrity_portal.core.scoping import visible_region_codes
@@ -207,7 +207,7 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             "complaint": complaint,
             "days_left": selectors.days_left(complaint),
             "form": form,
-            "audit": audit_entries_for(complaint)[:100],
+            "audit": audit_timeline(complaint, limit=100),  # in words: labels, names, “系统”
             "replies": complaint.replies.all(),
             "attachments": complaint.attachments.all(),
             "escalations": complaint.escalations.select_related("escalated_to"),

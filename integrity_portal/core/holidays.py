@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .audit import audit_log
+from .audit import AuditAction, audit_log
 from .errors import ValidationFailed
 from .models import HolidayDayKind, HolidaySchedule, HolidayScheduleDay, HolidayScheduleSource
 
@@ -249,7 +249,7 @@ def holiday_schedule_replace(
         )
         audit_log(
             actor=actor,
-            action="holiday_schedule.replace" if previous else "holiday_schedule.load",
+            action=AuditAction.HOLIDAY_SCHEDULE_REPLACED if previous else AuditAction.HOLIDAY_SCHEDULE_LOADED,
             target=schedule,
             note=f"{year} {notice_number}".strip(),
             data={"year": year, "source": source, "new": _snapshot(schedule), "previous": previous},
@@ -278,7 +278,7 @@ def holiday_schedule_record_admin_entry(
         schedule.save(update_fields=["source", "entered_by", "entered_at"])
         audit_log(
             actor=actor,
-            action="holiday_schedule.replace" if previous else "holiday_schedule.load",
+            action=AuditAction.HOLIDAY_SCHEDULE_REPLACED if previous else AuditAction.HOLIDAY_SCHEDULE_LOADED,
             target=schedule,
             note=f"{schedule.year} {schedule.notice_number}".strip(),
             data={
@@ -320,7 +320,7 @@ def holiday_schedule_fill_from_chinesecalendar(*, year: int, actor=None) -> Holi
             transaction.on_commit(lambda: _notify_listeners(year, actor))
             audit_log(
                 actor=actor,
-                action="holiday_schedule.fill",
+                action=AuditAction.HOLIDAY_SCHEDULE_FILLED,
                 target=schedule,
                 note=f"{year} chinesecalendar",
                 data={"year": year, "source": schedule.source, "days": len(days)},

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .audit import audit_log
+from .audit import AuditAction, audit_log
 from .errors import NotPermitted, ValidationFailed
 from .models import LegalDocument
 
@@ -87,7 +87,7 @@ def legal_document_update(*, document: LegalDocument, title: str, body: str, act
         locked.save(update_fields=["title", "body", "version", "updated_by", "updated_at"])
         audit_log(
             actor=actor,
-            action="legal_document.updated",
+            action=AuditAction.LEGAL_DOCUMENT_UPDATED,
             target=locked,
             from_status=f"v{old_version}",
             to_status=f"v{locked.version}",

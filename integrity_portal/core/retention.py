@@ -95,14 +95,14 @@ def personal_data_find(*, phone: str, actor) -> dict[str, list]:
 def personal_data_export(*, phone: str, actor) -> dict:
     """A JSON-ready copy of everything the viewer's region holds about this person (PIPL right of
     access). One audit entry per item exported, naming the app, never the data."""
-    from .audit import audit_log
+    from .audit import AuditAction, audit_log
 
     found = personal_data_find(phone=phone, actor=actor)
     result: dict[str, list] = {}
     for name, items in found.items():
         result[name] = [_person_data[name].export(item) for item in items]
         for item in items:
-            audit_log(actor=actor, action="personal_data.exported", target=item, data={"app": name})
+            audit_log(actor=actor, action=AuditAction.PERSONAL_DATA_EXPORTED, target=item, data={"app": name})
     return result
 
 

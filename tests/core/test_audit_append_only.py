@@ -7,6 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from integrity_portal.core.audit import audit_entries_for, audit_log
 from integrity_portal.core.models import AuditEntry
+from merchants.audit_actions import AuditAction as MerchantAction
 from merchants.services import merchant_delete
 from tests.factories import MerchantFactory, UserFactory
 
@@ -17,8 +18,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 def entry(require_postgres, regions):
     actor = UserFactory(username="auditor")
     merchant = MerchantFactory()
-    audit_log(actor=actor, action="test.touch", target=merchant, note="原始说明")
-    return AuditEntry.objects.get(action="test.touch")
+    audit_log(actor=actor, action=MerchantAction.MERCHANT_UPDATE, target=merchant, note="原始说明")
+    return AuditEntry.objects.get(action="merchant.update")
 
 
 def test_the_audit_table_is_the_one_the_trigger_guards():
@@ -64,6 +65,6 @@ def test_an_update_that_nulls_the_actor_and_changes_more_is_refused(entry):
 def test_merchant_delete_still_works_and_keeps_its_audit_rows(require_postgres, regions):
     superuser = UserFactory(username="sysadmin", is_staff=True, is_superuser=True)
     merchant = MerchantFactory()
-    audit_log(actor=superuser, action="test.touch", target=merchant)
+    audit_log(actor=superuser, action=MerchantAction.MERCHANT_UPDATE, target=merchant)
     merchant_delete(merchant=merchant, actor=superuser)
-    assert audit_entries_for(merchant).filter(action="test.touch").exists()
+    assert audit_entries_for(merchant).filter(action="merchant.update").exists()

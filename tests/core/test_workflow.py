@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.errors import ConcurrentUpdate, TransitionNotAllowed
 from integrity_portal.core.workflow import Workflow
+from merchants.audit_actions import AuditAction as MerchantAction
 from merchants.models import Merchant, MerchantStatus
 from tests.factories import MerchantFactory, UserFactory
 
@@ -15,6 +16,12 @@ FLOW = Workflow(
         MerchantStatus.SUSPENDED: {MerchantStatus.OPERATING, MerchantStatus.DEREGISTERED},
     },
     labels=dict(MerchantStatus.choices),
+    # Any registered members do for the helper; an app's map names its own.
+    actions={
+        MerchantStatus.OPERATING: MerchantAction.MERCHANT_UPDATE,
+        MerchantStatus.SUSPENDED: MerchantAction.MERCHANT_UPDATE,
+        MerchantStatus.DEREGISTERED: MerchantAction.MERCHANT_DELETE,
+    },
 )
 
 
