@@ -26,6 +26,7 @@ from ..models import (
     Rating,
     RatingAppeal,
     RatingReply,
+    Region,
     ReplyStatus,
 )
 
@@ -108,6 +109,19 @@ def list_entries_public(
     return qs.select_related("merchant", "merchant__region").order_by("-valid_from", "-id")
 
 
+def list_filter_errors(*, region: str | None, kind: str | None, kinds) -> dict[str, str]:
+    """What is wrong with a public list's filters: an unknown region code, or a kind outside ``kinds``.
+
+    One check for the list pages (which drop a bad filter and show the whole list) and the
+    open-data API (which answers 400 with these messages)."""
+    errors = {}
+    if region and not Region.objects.filter(pk=region).exists():
+        errors["region"] = str(_("未知的区划代码。"))
+    if kind and kind not in kinds:
+        errors["kind"] = str(_("类别无效，可选：%(kinds)s") % {"kinds": "、".join(kinds)})
+    return errors
+
+
 def five_star_merchants_public(*, region_code: str | None = None):
     """Merchants currently rated 5 stars (the red list shows them with commended ones)."""
     from ..regions import region_and_descendant_codes
@@ -177,6 +191,11 @@ def merchant_by_plaque_token(token: str) -> Merchant | None:
 
 def staff_scoped(qs: QuerySet, user, field: str = "merchant__region") -> QuerySet:
     return scope_to_user_region(qs, user, field=field)
+
+
+def inspections_for_staff(user) -> QuerySet[Inspection]:
+    """Inspections of merchants in the staff member's region (the staff API's list)."""
+    return scope_to_user_region(Inspection.objects.select_related("merchant"), user, field="merchant__region")
 
 
 # --- breakdown shown under a rating ----------------------------------------------------------

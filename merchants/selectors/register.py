@@ -8,6 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from integrity_portal.core.public_cache import public_pages_changed
+from integrity_portal.core.scoping import scope_to_user_region
 
 from ..models import ListEntry, ListName, Merchant, MerchantKind, MerchantStatus, Region
 from .credit import q_entry_in_force
@@ -77,6 +78,17 @@ def public_merchant_search(q: str, *, limit: int = 10):
     if len(q) < 2:
         return Merchant.objects.none()
     return Merchant.objects.select_related("region").filter(Q(name__icontains=q) | Q(uscc=q.upper()))[:limit]
+
+
+def merchants_for_staff(user):
+    """The register within the staff member's region (every region for a superuser or the city-wide
+    roles ``core.scoping`` leaves unrestricted)."""
+    return scope_to_user_region(Merchant.objects.all(), user)
+
+
+def public_list_regions():
+    """The cities and districts a public list can be filtered by (the province itself is not offered)."""
+    return Region.objects.select_related("parent").exclude(level="province")
 
 
 def public_regions():

@@ -40,7 +40,7 @@ from ..selectors.credit import q_entry_in_force
 from .deadlines import PENALTY_PUBLISH_DAYS
 from .rating_policy import PUBLICITY_BOUNDS, rating_policy_active
 from .register import merchant_mark_rating_stale
-from .repair import repair_earliest_date, repair_request_decide, repair_request_submit  # noqa: F401 - one import path
+from .repair import repair_request_decide, repair_request_submit  # noqa: F401 - one import path
 
 COMMITMENT_TEXT_VERSION = "2026-1"
 SERIOUS_DISHONESTY_YEARS = 3

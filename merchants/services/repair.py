@@ -8,9 +8,6 @@ within 7 working days; approval ends the entry or the publicity and marks the ra
 
 from __future__ import annotations
 
-from datetime import date
-
-from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,16 +21,14 @@ from ..models import (
     OPEN_REPAIR_STATUSES,
     CreditRepairRequest,
     ListEntry,
-    ListEntryKind,
-    ListName,
     Merchant,
     Penalty,
     PenaltyTier,
     RepairEvidence,
     RepairStatus,
 )
+from ..selectors.repair import repair_earliest_date, repair_fact_open
 from .deadlines import REPAIR_DECIDE_DAYS
-from .rating_policy import rating_policy_active
 from .register import merchant_mark_rating_stale
 
 #: Evidence of a correction: photos or documents.
@@ -45,29 +40,6 @@ def _required(value, label) -> str:
     if not value:
         raise ValidationFailed(_("%(f)s不能为空。") % {"f": label}, details={"field": str(label)})
     return value
-
-
-def repair_earliest_date(
-    *, list_entry: ListEntry | None = None, penalty: Penalty | None = None
-) -> date | None:
-    """The first day a repair may be requested; None when this fact cannot be repaired here."""
-    months = rating_policy_active().rules["repair_min_months"]
-    if penalty is not None:
-        if penalty.tier == PenaltyTier.MINOR or not penalty.publicity_from:
-            return None
-        earliest = penalty.publicity_from + relativedelta(months=months[penalty.tier])
-        if penalty.publicity_until is not None and earliest >= penalty.publicity_until:
-            # The officer set a period no longer than the minimum (e.g. moderate 3 months):
-            # publicity ends by itself on that day, there is nothing to end early.
-            return None
-        return earliest
-    if list_entry is not None:
-        if list_entry.list_name != ListName.BLACK or list_entry.kind == ListEntryKind.JUDGMENT_DEFAULTER:
-            return None
-        if list_entry.kind == ListEntryKind.SERIOUS_DISHONESTY:
-            return list_entry.valid_from + relativedelta(months=months["serious_dishonesty"])
-        return list_entry.valid_from
-    return None
 
 
 def repair_request_submit(
@@ -95,11 +67,10 @@ def repair_request_submit(
     # By content, one checker for every upload; each file is renamed upload<detected ext> for storage.
     checked = [check_upload(f, allowed=EVIDENCE_TYPES, field="evidence") for f in evidence_files]
     today = timezone.localdate()
-    if list_entry is not None and not list_entry.in_force_on(today):
+    # The facts the portal offers (``selectors.portal.member_repair_candidates``), by the same definition.
+    if list_entry is not None and not repair_fact_open(list_entry=list_entry, as_of=today):
         raise ValidationFailed(_("该名单记录已不在列，无需修复。"))
-    if penalty is not None and not (
-        penalty.published and penalty.revoked_at is None and penalty.publicity_ended_at is None
-    ):
+    if penalty is not None and not repair_fact_open(penalty=penalty, as_of=today):
         raise ValidationFailed(_("该行政处罚不在公示期内，无需修复。"))
     earliest = repair_earliest_date(list_entry=list_entry, penalty=penalty)
     if earliest is None:

@@ -40,10 +40,9 @@ def _reinspection_change(
 def _repairable_penalties(merchant: Merchant, as_of: date) -> list[Penalty]:
     """Penalties in publicity whose minimum period has passed and that no pending request covers."""
     from ..models import RepairStatus
-    from ..selectors.credit import q_penalty_in_publicity
-    from .repair import repair_earliest_date
+    from ..selectors.repair import q_repairable_penalty, repair_earliest_date
 
-    penalties = Penalty.objects.filter(q_penalty_in_publicity(as_of), merchant=merchant).exclude(
+    penalties = Penalty.objects.filter(q_repairable_penalty(as_of), merchant=merchant).exclude(
         repairs__status=RepairStatus.SUBMITTED
     )
     return [p for p in penalties if (d := repair_earliest_date(penalty=p)) is not None and d <= as_of]

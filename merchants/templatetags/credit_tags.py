@@ -20,8 +20,8 @@ def credit_panel(merchant):
 
 @register.inclusion_tag("credit/_portal_panel.html")
 def portal_credit_panel(merchant):
+    from ..selectors.repair import repair_earliest_date
     from ..services.recourse import appeal_deadline, raise_rating_suggestions
-    from ..services.repair import repair_earliest_date
 
     context = merchant_credit_profile(merchant=merchant, as_of=timezone.localdate())
     # A black entry in force gives 0 stars: the panel names each entry and when credit repair may be asked

@@ -11,7 +11,7 @@ from __future__ import annotations
 from csp.decorators import csp
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,11 +19,16 @@ from django.views.decorators.cache import never_cache
 
 from integrity_portal.core.exports import table_response
 
-from ..models import BLACK_KINDS, RED_KINDS, ListEntryKind, ListName, Merchant, MerchantStatus, Region
+from ..models import BLACK_KINDS, RED_KINDS, ListEntryKind, ListName, MerchantStatus
 from ..plaque import PLAQUE_CSP, plaque_svg
-from ..selectors.credit import five_star_merchants_public, list_entries_public, merchant_by_plaque_token
+from ..selectors.credit import (
+    five_star_merchants_public,
+    list_entries_public,
+    list_filter_errors,
+    merchant_by_plaque_token,
+)
 from ..selectors.ratings import plaque_refusal
-from ..selectors.register import on_black_list_now
+from ..selectors.register import public_list_regions, public_merchant_or_404
 from .public import cached_public_page
 
 FIVE_STAR = "five_star"
@@ -31,17 +36,15 @@ EXPORT_LIMIT = 50_000
 
 
 def _region_choices():
-    return [(r.code, r.full_name) for r in Region.objects.select_related("parent").exclude(level="province")]
+    return [(r.code, r.full_name) for r in public_list_regions()]
 
 
 def _filters(request, allowed_kinds):
+    """The page drops a filter it does not know and shows the whole list (the API answers 400)."""
     region = request.GET.get("region") or None
     kind = request.GET.get("kind") or None
-    if region and not Region.objects.filter(pk=region).exists():
-        region = None
-    if kind not in allowed_kinds:
-        kind = None
-    return region, kind
+    errors = list_filter_errors(region=region, kind=kind, kinds=tuple(allowed_kinds))
+    return (None if "region" in errors else region), (None if "kind" in errors else kind)
 
 
 def _entry_row(e) -> list[str]:
@@ -156,9 +159,7 @@ def plaque(request, pk: int):
 
     Public, like the profile it points to; refused with a plain page (not an SVG) for a deregistered
     entity (404: it has no current stars) or one on the black list (403), see ``plaque_refusal``."""
-    merchant = get_object_or_404(
-        Merchant.objects.select_related("region").annotate(on_black_list=on_black_list_now()), pk=pk
-    )
+    merchant = public_merchant_or_404(pk)
     refusal = plaque_refusal(merchant)
     if refusal is not None:
         return render(

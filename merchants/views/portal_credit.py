@@ -16,21 +16,12 @@ from django.utils.translation import gettext as _
 from integrity_portal.core.errors import DomainError
 
 from ..forms.credit import AppealForm, CommitmentForm, ReinspectionForm, RepairForm, ReplyForm
-from ..models import (
-    Commitment,
-    CreditRepairRequest,
-    ListEntry,
-    ListName,
-    Penalty,
-    RatingAppeal,
-    RatingReply,
-    ReinspectionRequest,
-)
-from ..selectors.credit import q_entry_in_force, q_penalty_in_publicity
+from ..models import ListEntry, Penalty
+from ..selectors import portal as portal_selectors
 from ..selectors.register import member_merchant_or_404
 from ..services import credit as credit_services
 from ..services import recourse
-from ..services.credit import commitment_text, repair_earliest_date
+from ..services.credit import commitment_text
 
 
 def _back(merchant):
@@ -75,19 +66,8 @@ def commitment(request, pk: int):
         merchant,
         form=form,
         texts=texts,
-        existing=Commitment.objects.filter(merchant=merchant)[:10],
+        existing=portal_selectors.member_commitments(viewer=request.user, merchant=merchant)[:10],
     )
-
-
-def _repair_targets(merchant):
-    today = timezone.localdate()
-    out = []
-    for e in ListEntry.objects.filter(q_entry_in_force(today), merchant=merchant, list_name=ListName.BLACK):
-        earliest = repair_earliest_date(list_entry=e)
-        out.append((f"entry:{e.pk}", e, earliest))
-    for p in Penalty.objects.filter(q_penalty_in_publicity(today), merchant=merchant):
-        out.append((f"penalty:{p.pk}", p, repair_earliest_date(penalty=p)))
-    return out
 
 
 def _target_label(obj, earliest) -> str:
@@ -100,7 +80,9 @@ def _target_label(obj, earliest) -> str:
 @login_required
 def repair(request, pk: int):
     merchant = member_merchant_or_404(request.user, pk)
-    targets = _repair_targets(merchant)
+    targets = portal_selectors.member_repair_candidates(
+        viewer=request.user, merchant=merchant, as_of=timezone.localdate()
+    )
     choices = [(key, _target_label(obj, earliest)) for key, obj, earliest in targets]
     initial = {
         "pledge_text": _(
@@ -131,9 +113,7 @@ def repair(request, pk: int):
         merchant,
         form=form,
         has_targets=bool(targets),
-        requests=CreditRepairRequest.objects.filter(merchant=merchant).select_related(
-            "list_entry", "penalty"
-        )[:10],
+        requests=portal_selectors.member_repair_requests(viewer=request.user, merchant=merchant)[:10],
     )
 
 
@@ -156,7 +136,7 @@ def appeal(request, pk: int):
         form=form,
         rating=rating,
         deadline=recourse.appeal_deadline(rating) if rating else None,
-        appeals=RatingAppeal.objects.filter(merchant=merchant)[:10],
+        appeals=portal_selectors.member_appeals(viewer=request.user, merchant=merchant)[:10],
     )
 
 
@@ -176,7 +156,7 @@ def reply(request, pk: int):
         "portal_reply.html",
         merchant,
         form=form,
-        replies=RatingReply.objects.filter(merchant=merchant)[:10],
+        replies=portal_selectors.member_replies(viewer=request.user, merchant=merchant)[:10],
     )
 
 
@@ -198,5 +178,5 @@ def reinspection(request, pk: int):
         "portal_reinspection.html",
         merchant,
         form=form,
-        requests=ReinspectionRequest.objects.filter(merchant=merchant)[:10],
+        requests=portal_selectors.member_reinspection_requests(viewer=request.user, merchant=merchant)[:10],
     )

@@ -10,8 +10,8 @@ from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.errors import ValidationFailed
 from integrity_portal.core.roles import StaffRole
 from merchants.models import Penalty, PenaltyKind, PenaltyTier
+from merchants.selectors.repair import repair_earliest_date
 from merchants.services.credit import penalty_record
-from merchants.services.repair import repair_earliest_date
 from tests.factories import MerchantFactory, make_staff
 from tests.merchants.credit_factories import today
 
