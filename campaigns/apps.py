@@ -2,6 +2,23 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def role_grants() -> dict:
+    """Staff roles' permissions on campaigns (core.roles): the civility office runs them, district
+    branches review applications, PSA reports and objections."""
+    from integrity_portal.core.roles import StaffRole
+
+    return {
+        StaffRole.CITY_BUREAU: ["campaigns.*"],
+        StaffRole.DISTRICT_BRANCH: [
+            "campaigns.view_*",
+            "campaigns.change_application",
+            "campaigns.change_adreport",
+            "campaigns.change_objection",
+        ],
+        StaffRole.CIVILITY_OFFICE: ["campaigns.*", "!campaigns.delete_*"],
+    }
+
+
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("文明诚信创建与公益广告")
@@ -16,9 +33,9 @@ class CampaignsConfig(AppConfig):
         from integrity_portal.core.ratingfacts import register_fact_provider
 
         from .demo import seed_campaigns
-        from .facts import FACT_COLUMNS, campaign_rating_facts
+        from .facts import FACT_COLUMNS, FACT_LABELS, campaign_rating_facts
 
-        register_fact_provider("campaigns", FACT_COLUMNS, campaign_rating_facts)
+        register_fact_provider("campaigns", FACT_COLUMNS, campaign_rating_facts, labels=FACT_LABELS)
         register_demo_seeder("campaigns", 50, seed_campaigns)
 
         from integrity_portal.core.retention import register_anonymiser, register_person_data
@@ -32,6 +49,15 @@ class CampaignsConfig(AppConfig):
 
         register_anonymiser("objections", objections_anonymise_expired)
         register_person_data("objections", find=objections_of_person, export=objection_export, erase=objection_erase)
+
+        from integrity_portal.core.roles import register_role_permissions
+
+        register_role_permissions("campaigns", role_grants())
+
+        from integrity_portal.core.middleware import register_public_reads
+
+        # Publicity notices and the commendation open data (objectors' details never appear there).
+        register_public_reads("campaigns", prefixes=("/notices/", "/api/v1/commendations/"))
 
         from integrity_portal.core.panels import register_merchant_panel
 

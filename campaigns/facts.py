@@ -12,11 +12,14 @@ from datetime import date
 
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from .models import AdQuota, AdReport, AdReportStatus, CommendationEntry
 from .selectors import ad_quota_venue_filter
 
-FACT_COLUMNS = ("commended_3y", "psa_noncompliant")
+# The columns this provider gives the rating engine, each with the label the public breakdown shows.
+FACT_LABELS = {"commended_3y": _("近三年获文明诚信表彰"), "psa_noncompliant": _("公益广告未达标")}
+FACT_COLUMNS = tuple(FACT_LABELS)
 
 
 def _three_years_before(day: date) -> date:

@@ -2,6 +2,17 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def role_grants() -> dict:
+    """Staff roles' permissions on complaints and reports (core.roles); nobody deletes one."""
+    from integrity_portal.core.roles import StaffRole
+
+    return {
+        StaffRole.CITY_BUREAU: ["complaints.*", "!complaints.delete_*"],
+        StaffRole.DISTRICT_BRANCH: ["complaints.*", "!complaints.delete_*"],
+        StaffRole.INSPECTOR: ["complaints.view_*"],
+    }
+
+
 class ComplaintsConfig(AppConfig):
     name = "complaints"
     verbose_name = _("投诉举报")
@@ -16,9 +27,9 @@ class ComplaintsConfig(AppConfig):
         from integrity_portal.core.ratingfacts import register_fact_provider
 
         from .demo import seed_complaints
-        from .ratingfacts import FACT_COLUMNS, complaint_facts
+        from .ratingfacts import FACT_COLUMNS, FACT_LABELS, complaint_facts
 
-        register_fact_provider("complaints", FACT_COLUMNS, complaint_facts)
+        register_fact_provider("complaints", FACT_COLUMNS, complaint_facts, labels=FACT_LABELS)
         register_demo_seeder("complaints", 30, seed_complaints)
 
         from integrity_portal.core.holidays import register_schedule_listener
@@ -43,6 +54,10 @@ class ComplaintsConfig(AppConfig):
         from .workflow import register_workflows
 
         register_workflows()
+
+        from integrity_portal.core.roles import register_role_permissions
+
+        register_role_permissions("complaints", role_grants())
 
         from integrity_portal.core.panels import register_merchant_panel
 

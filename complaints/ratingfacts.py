@@ -7,20 +7,25 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import CLOSED_STATUSES, SUBSTANTIATED, TRADING_CATEGORIES, Complaint, ComplaintKind, Status
 
-FACT_COLUMNS = (
-    "trading_recent",
-    "trading_older",
-    "complaints_closed",
-    "complaints_mediated",
-    "complaints_unanswered",
-    "complaints_late",
-    "satisfaction_sum",
-    "satisfaction_count",
-    "complaints_settled_fast",
-)
+# The columns this provider gives the rating engine, each with the label the public breakdown shows.
+FACT_LABELS = {
+    # Exactly what ``q_substantiated`` counts: a report that led to a case, or a transferred complaint
+    # confirmed as a violation; never a settlement.
+    "trading_recent": _("近一年经立案查处或核实为违法的投诉举报（价格、计量、宣传、质量、食品安全）"),
+    "trading_older": _("一至两年前经立案查处或核实为违法的投诉举报（价格、计量、宣传、质量、食品安全）"),
+    "complaints_closed": _("已办结投诉"),
+    "complaints_mediated": _("调解成功"),
+    "complaints_unanswered": _("未答复的投诉"),
+    "complaints_late": _("逾期答复的投诉"),
+    "satisfaction_sum": _("满意度评价总分"),
+    "satisfaction_count": _("满意度评价次数"),
+    "complaints_settled_fast": _("按时和解或调解成功的投诉（抵减服务扣分）"),
+}
+FACT_COLUMNS = tuple(FACT_LABELS)
 
 
 def q_substantiated() -> Q:

@@ -2,6 +2,49 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def role_grants() -> dict:
+    """Staff roles' permissions on the register's models (core.roles). Regions follow GB/T 2260 and only
+    system administrators edit them; claim codes are created only by the "发放认领码" action (never typed
+    in or edited); history rows are written by django-simple-history, never by hand."""
+    from integrity_portal.core.roles import StaffRole
+
+    register_admin = [
+        "!merchants.add_region",
+        "!merchants.change_region",
+        "!merchants.add_claimcode",
+        "!merchants.change_claimcode",
+        "!merchants.add_historical*",
+        "!merchants.change_historical*",
+    ]
+    return {
+        StaffRole.CITY_BUREAU: [
+            "merchants.*",
+            "!merchants.delete_*",
+            "!merchants.*_staffprofile",
+            "merchants.view_staffprofile",
+            *register_admin,
+        ],
+        StaffRole.DISTRICT_BRANCH: [
+            "merchants.*",
+            "!merchants.delete_*",
+            "!merchants.*_region",
+            "merchants.view_region",
+            "!merchants.*_ratingpolicy",
+            "merchants.view_ratingpolicy",
+            "!merchants.*_staffprofile",
+            "merchants.view_staffprofile",
+            *register_admin,
+        ],
+        StaffRole.CIVILITY_OFFICE: ["merchants.view_merchant", "merchants.view_region", "merchants.view_listentry"],
+        StaffRole.INSPECTOR: [
+            "merchants.view_*",
+            "merchants.add_inspection",
+            "merchants.change_inspection",
+            "!merchants.view_staffprofile",
+        ],
+    }
+
+
 class MerchantsConfig(AppConfig):
     name = "merchants"
     verbose_name = _("市场主体与信用")
@@ -16,7 +59,7 @@ class MerchantsConfig(AppConfig):
 
         from . import regions
 
-        register_region_resolver(regions.region_and_descendant_codes)
+        register_region_resolver(regions.region_and_descendant_codes, model=self.get_model("Region"))
         regions.connect_cache_invalidation()
 
         from integrity_portal.core.demo import register_demo_seeder
@@ -40,6 +83,19 @@ class MerchantsConfig(AppConfig):
         from .services.deadlines import register_deadlines_recompute
 
         register_schedule_listener("merchants", register_deadlines_recompute)
+
+        from integrity_portal.core.roles import register_role_permissions
+
+        register_role_permissions("merchants", role_grants())
+
+        from integrity_portal.core.middleware import register_public_reads
+
+        # The public directory, profiles, lists, plaque verification and their open data: no personal data.
+        register_public_reads(
+            "merchants",
+            prefixes=("/merchants/", "/lists/", "/verify/", "/api/v1/merchants/", "/api/v1/regions/", "/api/v1/lists/"),
+            paths=("/",),
+        )
 
         from integrity_portal.core.panels import register_merchant_panel
 

@@ -13,9 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .scoping import scope_to_user_region, user_covers_region, visible_region_codes
-
-REGION_LABEL = "merchants.Region"
+from .scoping import is_region_model, scope_to_user_region, user_covers_region, visible_region_codes
 
 
 def region_code_of(obj, path: str) -> str | None:
@@ -27,7 +25,7 @@ def region_code_of(obj, path: str) -> str | None:
         if current is None:
             return None
     last = parts[-1]
-    if last == "pk" or (current._meta.label == REGION_LABEL and last == current._meta.pk.name):
+    if last == "pk" or (is_region_model(current) and last == current._meta.pk.name):
         # The object is itself a Region (``region_field = "pk"``).
         return current.pk
     return getattr(current, f"{last}_id", None)
@@ -36,7 +34,7 @@ def region_code_of(obj, path: str) -> str | None:
 def scope_related_queryset(qs, user):
     """Scope a queryset of any model that is, or points at, a Region."""
     model = qs.model
-    if model._meta.label == REGION_LABEL:
+    if is_region_model(model):
         codes = visible_region_codes(user)
         return qs if codes is None else qs.filter(pk__in=codes)
     field = getattr(model, "region_scope_field", None)

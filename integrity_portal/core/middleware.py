@@ -29,20 +29,24 @@ class StaffSessionTimeoutMiddleware:
         return self.get_response(request)
 
 
-# Pages and open data anyone may read without signing in and that show no personal data. Complaint pages
-# (submission, tracking, statistics) are not here: they carry personal data or expect to read what the
-# visitor has just written.
-PUBLIC_READ_PREFIXES = (
-    "/merchants/",
-    "/lists/",
-    "/verify/",
-    "/notices/",
-    "/api/v1/merchants/",
-    "/api/v1/regions/",
-    "/api/v1/lists/",
-    "/api/v1/commendations/",
-)
-PUBLIC_READ_PATHS = frozenset({"/"})
+# Pages and open data anyone may read without signing in and that show no personal data, contributed by
+# each app in ``AppConfig.ready()`` (core names no app). Pages that carry personal data or expect to read
+# what the visitor has just written (complaint submission, tracking, statistics) are never registered.
+_public_reads: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
+def register_public_reads(app: str, *, prefixes: tuple[str, ...] = (), paths: tuple[str, ...] = ()) -> None:
+    """URL prefixes and exact paths of ``app`` whose anonymous GETs may be served from the read replica.
+    Registering again replaces the app's entry."""
+    _public_reads[app] = (tuple(prefixes), frozenset(paths))
+
+
+def public_read_prefixes() -> tuple[str, ...]:
+    return tuple(prefix for prefixes, _paths in _public_reads.values() for prefix in prefixes)
+
+
+def public_read_paths() -> frozenset[str]:
+    return frozenset().union(*(paths for _prefixes, paths in _public_reads.values()))
 
 
 def is_public_read(request) -> bool:
@@ -50,7 +54,7 @@ def is_public_read(request) -> bool:
     if request.method not in ("GET", "HEAD"):
         return False
     path = request.path_info
-    if path not in PUBLIC_READ_PATHS and not path.startswith(PUBLIC_READ_PREFIXES):
+    if path not in public_read_paths() and not path.startswith(public_read_prefixes()):
         return False
     if settings.SESSION_COOKIE_NAME in request.COOKIES or "HTTP_AUTHORIZATION" in request.META:
         return False

@@ -6,6 +6,8 @@ the role for rules that permissions cannot express (e.g. only city staff move a
 complaint across districts).
 """
 
+from collections.abc import Iterable, Mapping
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,49 +27,20 @@ ROLE_GROUP_NAMES = {
 }
 
 
-# Permissions per role as "app_label.codename" glob patterns. Each app may add
-# its own models' patterns here; `sync_role_groups` grants whatever exists.
-ROLE_PERMISSIONS: dict[str, list[str]] = {
-    StaffRole.CITY_BUREAU: [
-        "merchants.*",
-        "complaints.*",
-        "campaigns.*",
-        "!merchants.delete_*",
-        "!complaints.delete_*",
-        "!merchants.*_staffprofile",
-        "merchants.view_staffprofile",
-    ],
-    StaffRole.DISTRICT_BRANCH: [
-        "merchants.*",
-        "complaints.*",
-        "campaigns.view_*",
-        "campaigns.change_application",
-        "campaigns.change_adreport",
-        "campaigns.change_objection",
-        "!merchants.delete_*",
-        "!complaints.delete_*",
-        "!merchants.*_region",
-        "merchants.view_region",
-        "!merchants.*_ratingpolicy",
-        "merchants.view_ratingpolicy",
-        "!merchants.*_staffprofile",
-        "merchants.view_staffprofile",
-    ],
-    StaffRole.CIVILITY_OFFICE: [
-        "campaigns.*",
-        "!campaigns.delete_*",
-        "merchants.view_merchant",
-        "merchants.view_region",
-        "merchants.view_listentry",
-    ],
-    StaffRole.INSPECTOR: [
-        "merchants.view_*",
-        "merchants.add_inspection",
-        "merchants.change_inspection",
-        "complaints.view_*",
-        "!merchants.view_staffprofile",
-    ],
-}
+# Permissions per role as "app_label.codename" glob patterns, contributed by each app for its own models
+# in ``AppConfig.ready()`` (``register_role_permissions``): core names no app. Within one app's list a
+# leading ``!`` removes what an earlier pattern granted; `sync_role_groups` grants whatever exists.
+_role_grants: dict[str, dict[str, tuple[str, ...]]] = {}
+
+
+def register_role_permissions(app: str, grants: Mapping[str, Iterable[str]]) -> None:
+    """``grants``: role → the app's patterns for that role, in order. Registering again replaces them."""
+    _role_grants[app] = {str(role): tuple(patterns) for role, patterns in grants.items()}
+
+
+def role_patterns(role: str) -> list[str]:
+    """Every app's patterns for ``role``, each app's in its own order (apps in registration order)."""
+    return [pattern for grants in _role_grants.values() for pattern in grants.get(str(role), ())]
 
 
 # Settings that act on every city at once: the system schedules (one city could stop the nightly
@@ -95,7 +68,7 @@ def permission_codes_for_role(role: str, available: list[str]) -> set[str]:
     from fnmatch import fnmatchcase
 
     granted: set[str] = set()
-    for pattern in ROLE_PERMISSIONS.get(role, []):
+    for pattern in role_patterns(role):
         if pattern.startswith("!"):
             granted -= {p for p in granted if fnmatchcase(p, pattern[1:])}
         else:
@@ -124,17 +97,3 @@ def sync_role_groups() -> None:
         get_user_model().user_permissions.through.objects.filter(
             permission_id__in=reserved, user__is_superuser=False
         ).delete()
-
-
-# The register's admin: regions follow GB/T 2260 and only system administrators edit
-# them; claim codes are created only by the "发放认领码" action (never typed in or
-# edited); history rows are written by django-simple-history, never by hand.
-for _role in (StaffRole.CITY_BUREAU, StaffRole.DISTRICT_BRANCH):
-    ROLE_PERMISSIONS[_role] += [
-        "!merchants.add_region",
-        "!merchants.change_region",
-        "!merchants.add_claimcode",
-        "!merchants.change_claimcode",
-        "!merchants.add_historical*",
-        "!merchants.change_historical*",
-    ]

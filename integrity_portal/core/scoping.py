@@ -1,28 +1,39 @@
 """Region scoping: staff see and act on their own region and its descendants only.
 
-Regions are GB/T 2260 codes. The Region model lives in ``merchants`` (core may
-not import it), so ``merchants`` registers a resolver at start-up that turns a
-region code into the codes of that region and all its descendants. Everything
-else here works on codes.
+Regions are GB/T 2260 codes. The Region model lives in an app (core may not
+import it), so that app registers a resolver at start-up that turns a region
+code into the codes of that region and all its descendants, together with the
+Region model itself (the admin scoping recognises it). Everything else here
+works on codes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 _descendant_resolver: Callable[[str], list[str]] | None = None
+_region_model_label: str | None = None
 
 
-def register_region_resolver(fn: Callable[[str], list[str]]) -> None:
-    global _descendant_resolver
+def register_region_resolver(fn: Callable[[str], list[str]], *, model: type[Model] | None = None) -> None:
+    """``fn(code)`` → the codes of that region and its descendants; ``model`` is the Region model."""
+    global _descendant_resolver, _region_model_label
     _descendant_resolver = fn
+    if model is not None:
+        _region_model_label = model._meta.label
+
+
+def is_region_model(model) -> bool:
+    """True for the Region model the resolver was registered with (compared by label, so a historical
+    model from a migration counts too)."""
+    return _region_model_label is not None and model._meta.label == _region_model_label
 
 
 def region_and_descendants(code: str) -> list[str]:
-    if _descendant_resolver is None:  # pragma: no cover - merchants always registers one
-        raise RuntimeError("No region resolver registered (is 'merchants' installed?).")
+    if _descendant_resolver is None:  # pragma: no cover - the app owning the Region model registers one
+        raise RuntimeError("No region resolver registered (the app owning the Region model registers one in ready()).")
     return _descendant_resolver(code)
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from integrity_portal.core.ratingfacts import provider_fact_label
 from integrity_portal.core.scoping import scope_to_user_region
 
 from ..models import (
@@ -208,16 +209,8 @@ FACT_LABELS = {
     "trading_serious_older": _("一至两年前检查严重问题"),
     "premises_minor": _("经营场所一般问题"),
     "premises_serious": _("经营场所严重问题"),
-    # Exactly what the complaints provider counts (``complaints.ratingfacts.q_substantiated``): a report
-    # that led to a case, or a transferred complaint confirmed as a violation; never a settlement.
-    "trading_recent": _("近一年经立案查处或核实为违法的投诉举报（价格、计量、宣传、质量、食品安全）"),
-    "trading_older": _("一至两年前经立案查处或核实为违法的投诉举报（价格、计量、宣传、质量、食品安全）"),
-    "complaints_closed": _("已办结投诉"),
-    "complaints_mediated": _("调解成功"),
-    "complaints_unanswered": _("未答复的投诉"),
-    "complaints_late": _("逾期答复的投诉"),
-    "satisfaction_sum": _("满意度评价总分"),
-    "satisfaction_count": _("满意度评价次数"),
+    # The facts other apps provide are labelled by their providers (core.ratingfacts, e.g.
+    # complaints.ratingfacts.FACT_LABELS), never here.
     "commitments_in_force": _("有效信用承诺"),
     "commitments_revoked": _("被撤销的信用承诺"),
     "penalties_minor": _("公示中的轻微处罚"),
@@ -225,10 +218,7 @@ FACT_LABELS = {
     "penalties_serious": _("公示中的严重处罚"),
     "black_in_force": _("黑名单在列"),
     "red_in_force": _("红名单在列"),
-    "commended_3y": _("近三年获文明诚信表彰"),
-    "psa_noncompliant": _("公益广告未达标"),
     "commitment_breaches": _("检查发现违反信用承诺的次数"),  # the window is added from the policy
-    "complaints_settled_fast": _("按时和解或调解成功的投诉（抵减服务扣分）"),
 }
 ELEMENT_FACTS = {
     "trading": (
@@ -270,7 +260,9 @@ def _fact_label(name: str, rules: dict) -> str:
     if name == "commitment_breaches":
         months = (rules.get("windows") or {}).get("lookback_months", 24)
         return str(_("近 %(m)s 个月检查发现违反信用承诺的次数") % {"m": months})
-    return str(FACT_LABELS[name])
+    if name in FACT_LABELS:
+        return str(FACT_LABELS[name])
+    return provider_fact_label(name) or name
 
 
 def rating_breakdown(rating: Rating | None) -> list[dict]:

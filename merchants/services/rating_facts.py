@@ -25,7 +25,7 @@ from integrity_portal.core.ratingfacts import fact_providers
 from ..models import Commitment, FindingLevel, Inspection, ListEntry, ListName, Merchant, Penalty, PenaltyTier
 from ..selectors.credit import q_commitment_in_force, q_entry_in_force, q_penalty_in_publicity
 from ..selectors.findings import q_commitment_breach, q_item_open
-from .rating_policy import FACT_COLUMNS, IDX, PROVIDER_COLUMNS
+from .rating_policy import FACT_COLUMNS, IDX
 
 FETCH = 5000
 TRADING_ITEMS = ("price_marking", "metrology", "advertising", "food_safety")
@@ -168,9 +168,9 @@ def fact_sources(
 
 
 def _provider_source(provider, *, as_of, ids, region_codes) -> Source | None:
-    """A provider's columns that the engine knows are counted; unknown or missing ones count as zero."""
+    """The columns the provider declared (core.ratingfacts) that the engine knows are counted; unknown
+    ones are ignored and missing ones count as zero."""
     known = [c for c in provider.columns if c in IDX]
-    known = [c for c in PROVIDER_COLUMNS.get(provider.name, known) if c in provider.columns] or known
     if not known:
         return None
     kwargs = {"as_of": as_of}

@@ -20,9 +20,12 @@ from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import ValidationFailed
 from integrity_portal.core.public_cache import public_pages_changed
 
+from ..audit_actions import AuditAction
 from ..models import RatingPolicy
 
-# Fact columns the engine produces for every merchant, in this order.
+# Fact columns the engine produces for every merchant, in this order. The providers' columns (complaints,
+# campaigns) are declared with their labels by the providers themselves (core.ratingfacts); the engine reads
+# each provider's declared columns and places those it knows here.
 FACT_COLUMNS = (
     "inspections",  # inspections in the look-back window
     "trading_minor_recent",  # minor findings on price marking / metrology / advertising / food safety, recent
@@ -53,20 +56,6 @@ FACT_COLUMNS = (
     "complaints_settled_fast",  # complaints provider: ODR settled in time, or mediated on time
 )
 IDX = {name: i for i, name in enumerate(FACT_COLUMNS)}
-PROVIDER_COLUMNS = {
-    "complaints": (
-        "trading_recent",
-        "trading_older",
-        "complaints_closed",
-        "complaints_mediated",
-        "complaints_unanswered",
-        "complaints_late",
-        "satisfaction_sum",
-        "satisfaction_count",
-        "complaints_settled_fast",
-    ),
-    "campaigns": ("commended_3y", "psa_noncompliant"),
-}
 
 DEFAULT_RULES: dict = {
     "windows": {"recent_months": 12, "lookback_months": 24},
@@ -320,7 +309,7 @@ def rating_policy_activate(*, policy: RatingPolicy, actor) -> RatingPolicy:
         Merchant.objects.filter(rating_stale=False).update(rating_stale=True)
         audit_log(
             actor=actor,
-            action="rating_policy.activate",
+            action=AuditAction.RATING_POLICY_ACTIVATE,
             target=policy,
             from_status=f"v{previous.version}" if previous else "",
             to_status=f"v{policy.version}",
