@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    # Two-factor sign-in (core/two_factor.py): TOTP authenticators and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "integrity_portal.core",
     "merchants",
     "complaints",
@@ -84,10 +88,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session given a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "integrity_portal.core.middleware.StaffSessionTimeoutMiddleware",
+    # No page for staff (or a merchant who opted in) without the second factor (core/two_factor.py).
+    "integrity_portal.core.two_factor.TwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -149,6 +157,16 @@ if env.str("DATABASE_REPLICA_URL", default=""):
         "integrity_portal.core.middleware.PublicReadReplicaMiddleware",
     )
 
+# Database metrics (django_db_* on /metrics: queries, errors, new connections, by alias): django-prometheus's
+# wrapper of the same engine, a subclass of Django's backend (same vendor, features and test database
+# creation). Swapped after the checks above, which compare Django's own engine names; other engines as given.
+PROMETHEUS_DB_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
+for _database in DATABASES.values():
+    _database["ENGINE"] = PROMETHEUS_DB_ENGINES.get(_database["ENGINE"], _database["ENGINE"])
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -190,6 +208,11 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Two-factor sign-in (core/two_factor.py, docs/SECURITY.md): the name authenticator apps show beside the
+# account; django-otp doubles the wait after each wrong code (OTP_*_THROTTLE_FACTOR seconds, then 2×, 4×…).
+OTP_TOTP_ISSUER = SITE_BUREAU_NAME or "文明诚信经营平台"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "public:home"

@@ -4,10 +4,13 @@
 * Cache: the cache backends below count gets, hits, misses and failures under django-prometheus's own
   metric names (``django_cache_get_total`` …, label ``backend``), around the portal's resilient Redis
   cache and the local-memory cache.
-* Database: not wrapped (django-prometheus's engine wrappers would change the ENGINE string the settings,
-  the replica router and their tests compare); docs/OPERATIONS.md names PostgreSQL's own exporter.
+* Database: django-prometheus's engine wrappers (settings ``PROMETHEUS_DB_ENGINES``, swapped in after the
+  settings compare Django's engine names): ``django_db_execute_total``, ``django_db_errors_total``,
+  ``django_db_new_connections_total`` … by alias and vendor. PostgreSQL's own exporter adds the server side.
 * Celery: ``celery_queue_length{queue=…}`` is read with Redis LLEN at scrape time (only when REDIS_URL
-  is set; 0.5 s socket timeout), ``celery_broker_up`` says whether that read worked.
+  is set), ``celery_broker_up`` says whether that read worked. The read goes through the broker's circuit
+  breaker (core/cache.py): a dead or hung Redis costs one scrape at most one 0.5 s socket timeout, and the
+  scrapes after it (and the requests of the same process) give up at once for the breaker's cooldown.
 
 ``/metrics`` answers only clients whose address (core.client.client_ip, which honours
 TRUSTED_PROXY_COUNT) lies in ``METRICS_ALLOWED_NETWORKS`` (default loopback); everyone else gets the
@@ -31,7 +34,7 @@ from django_prometheus.cache.metrics import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from .cache import ResilientRedisCache
+from .cache import BreakerConnection, ResilientRedisCache
 from .client import client_ip
 
 # kombu's Redis transport keeps priorities 3, 6 and 9 in sibling lists "<queue>\x06\x16<priority>".
@@ -97,11 +100,20 @@ class CeleryQueueCollector:
 
     def collect(self):
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         lengths = GaugeMetricFamily("celery_queue_length", "Messages waiting in a Celery queue", labels=["queue"])
         up = GaugeMetricFamily("celery_broker_up", "Whether the broker answered the queue-length read")
         try:
-            client = redis.Redis.from_url(self.url, socket_connect_timeout=self.timeout, socket_timeout=self.timeout)
+            options = {"connection_class": BreakerConnection} if self.url.startswith("redis://") else {}
+            client = redis.Redis.from_url(
+                self.url,
+                socket_connect_timeout=self.timeout,
+                socket_timeout=self.timeout,
+                retry=Retry(NoBackoff(), 0),  # redis-py's default retries 3 times with backoff: seconds
+                **options,  # rediss:// keeps redis-py's TLS connection class
+            )
             try:
                 with client.pipeline(transaction=False) as pipe:
                     for queue in self.queues:

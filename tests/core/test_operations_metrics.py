@@ -85,3 +85,51 @@ def test_queue_collector_counts_waiting_messages(require_redis, settings):
         client.delete(queue, queue + "\x06\x163")
     assert samples[("celery_queue_length", (("queue", queue),))] == 3
     assert samples[("celery_broker_up", ())] == 1
+
+
+def test_metrics_count_database_queries_and_connections(client):
+    import re
+
+    from merchants.models import Region
+
+    list(Region.objects.all())
+    text = client.get("/metrics").content.decode()
+    for name in ("django_db_execute_total", "django_db_new_connections_total"):
+        match = re.search(rf'^{name}{{alias="default",vendor="(?:sqlite|postgresql)"}} (\d+)\.0$', text, re.M)
+        assert match and int(match.group(1)) >= 1, name
+
+
+@pytest.mark.redis
+def test_metrics_expose_the_length_of_every_celery_queue(require_redis, client):
+    """With REDIS_URL the collector is registered at start-up (CoreConfig.ready) for CELERY_TASK_QUEUES."""
+    text = client.get("/metrics").content.decode()
+    for queue in ("celery", "recompute", "notices", "reports"):
+        assert f'celery_queue_length{{queue="{queue}"}}' in text, queue
+    assert "celery_broker_up 1.0" in text
+
+
+@pytest.mark.parametrize("outage", ["refused", "hung"])
+def test_metrics_answer_at_once_while_the_broker_is_down(client, outage):
+    """A hung Redis costs the first scrape one 0.5 s socket timeout; its breaker then answers the next ones."""
+    import time
+    from contextlib import nullcontext
+
+    from prometheus_client import REGISTRY
+
+    from tests.faults.conftest import closed_port, hung_redis
+
+    with hung_redis() if outage == "hung" else nullcontext(closed_port()) as port:
+        collector = CeleryQueueCollector(f"redis://127.0.0.1:{port}/0", ("celery", "recompute"))
+        REGISTRY.register(collector)
+        try:
+            timings = []
+            for _ in range(3):
+                started = time.monotonic()
+                response = client.get("/metrics")
+                timings.append(time.monotonic() - started)
+                assert response.status_code == 200
+                assert "celery_broker_up 0.0" in response.content.decode()
+        finally:
+            REGISTRY.unregister(collector)
+    assert timings[0] < 1.0, timings
+    assert max(timings[1:]) < 0.3, timings

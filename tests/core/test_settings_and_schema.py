@@ -54,7 +54,7 @@ def test_embedded_default_is_sqlite_eager_and_locmem():
     result = _run_python(code, _clean_env(DEBUG="true"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3",
+        "django_prometheus.db.backends.sqlite3",  # Django's SQLite backend, counted (django_db_* metrics)
         "True",
         "integrity_portal.core.metrics.MeteredLocMemCache",
         "zh-hans",
@@ -78,7 +78,7 @@ def test_environment_switches_to_postgres_and_redis():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "django_prometheus.db.backends.postgresql",  # Django's PostgreSQL backend, counted
         "False",
         "redis://127.0.0.1:6379/2",
         "integrity_portal.core.metrics.MeteredResilientRedisCache",
