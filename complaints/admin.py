@@ -20,12 +20,12 @@ from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
 from integrity_portal.core.audit import audit_timeline
 from integrity_portal.core.errors import DomainError, ValidationFailed
 from integrity_portal.core.exports import table_response
+from integrity_portal.core.phones import mask_phone
 from integrity_portal.core.scoping import visible_region_codes
 
 from . import selectors, services
 from .forms import HandlingForm, StaffIntakeForm, StatisticsMonthForm, apply_domain_error
 from .models import OPEN_STATUSES, Complaint, Escalation, RejectReason, TerminationReason
-from .services.common import mask_phone
 
 
 class DueDateFilter(admin.SimpleListFilter):

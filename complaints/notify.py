@@ -9,8 +9,9 @@ from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from integrity_portal.core.phones import mask_phone
+
 from .models import Complaint, Status
-from .services.common import mask_phone
 
 logger = logging.getLogger("complaints.sms")
 

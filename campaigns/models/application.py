@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.fields import actor_fk
+from integrity_portal.core.phones import mask_phone
 
 from .campaign import Campaign, Category
 
@@ -186,8 +187,7 @@ class Objection(models.Model):
 
     @property
     def masked_phone(self) -> str:
-        phone = self.objector_phone or ""
-        return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else "****"
+        return mask_phone(self.objector_phone)
 
 
 class CommendationList(models.Model):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import date
 
@@ -12,12 +11,13 @@ from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.phones import is_valid_phone, normalize_phone
 
-from ..models import ApplicationStatus, CampaignStatus, Objection, ObjectionStatus
-from ..workflow import APPLICATION_WORKFLOW
+from ..audit_actions import AuditAction
+from ..models import ApplicationStatus, Campaign, CampaignStatus, Objection, ObjectionStatus
+from ..workflow import APPLICATION_WORKFLOW, OBJECTION_WORKFLOW
 from ._access import require_campaign_manager
 
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 MAX_CONTENT = 2000
 
 
@@ -25,17 +25,27 @@ def _reference(today: date) -> str:
     return f"YY{today:%Y%m%d}{secrets.token_hex(3).upper()}"
 
 
+def _not_candidate() -> ValidationFailed:
+    return ValidationFailed(_("该主体不是本次公示的候选对象，不能对其提出异议。"), code="not_candidate")
+
+
 def objection_file(
     *, application, name: str, phone: str, content: str, actor=None, today: date | None = None
 ) -> Objection:
-    """File an objection against a candidate while the campaign is in its publicity window."""
+    """File an objection against a candidate while the campaign is in its publicity window.
+
+    ``application`` is what the page or API found for the objector's choice among the public
+    candidates (``selectors.public_candidate``); None (nothing found) is refused like a non-candidate.
+    """
     today = today or timezone.localdate()
+    if application is None:
+        raise _not_candidate()
     campaign = application.campaign
-    name, phone, content = (name or "").strip(), re.sub(r"\s+", "", phone or ""), (content or "").strip()
+    name, phone, content = (name or "").strip(), normalize_phone(phone), (content or "").strip()
     errors = {}
     if not name:
         errors["name"] = _("请填写姓名。")
-    if not PHONE_RE.match(phone):
+    if not is_valid_phone(phone):
         errors["phone"] = _("请填写有效的手机号或座机号码。")
     if len(content) < 10:
         errors["content"] = _("请具体说明异议的事实（不少于10个字）。")
@@ -52,7 +62,7 @@ def objection_file(
             code="outside_window",
         )
     if application.status != ApplicationStatus.CANDIDATE:
-        raise ValidationFailed(_("该主体不是本次公示的候选对象，不能对其提出异议。"), code="not_candidate")
+        raise _not_candidate()
     with transaction.atomic():
         objection = Objection.objects.create(
             application=application,
@@ -63,7 +73,7 @@ def objection_file(
         )
         audit_log(
             actor=actor,
-            action="objection.file",
+            action=AuditAction.OBJECTION_FILE,
             target=objection,
             to_status=objection.status,
             data={"application": application.pk},
@@ -79,24 +89,27 @@ def objection_resolve(*, objection: Objection, upheld: bool, reason: str, actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写处理理由。"))
-    if campaign.status != CampaignStatus.PUBLICITY:
-        raise TransitionNotAllowed(_("活动已不在公示阶段，异议不能再处理。"))
     target = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
     with transaction.atomic():
-        updated = Objection.objects.filter(pk=objection.pk, status=ObjectionStatus.OPEN).update(
-            status=target, resolution_reason=reason, resolved_by=actor, resolved_at=timezone.now()
-        )
-        if updated != 1:
+        # Checked on the locked campaign row, not the caller's copy: publication takes the same row
+        # (its conditional UPDATE), so a campaign that moved on is seen here and nothing is resolved.
+        locked_campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked_campaign.status != CampaignStatus.PUBLICITY:
+            raise TransitionNotAllowed(
+                _("活动已不在公示阶段，异议不能再处理。"),
+                details={"campaign_status": locked_campaign.status},
+            )
+        locked = Objection.objects.select_for_update().get(pk=objection.pk)
+        if not OBJECTION_WORKFLOW.can(locked.status, target):
             raise TransitionNotAllowed(_("该异议已处理过。"))
-        objection.refresh_from_db()
-        audit_log(
+        OBJECTION_WORKFLOW.transition(
+            locked,
+            target,
             actor=actor,
-            action=f"objection.{target}",
-            target=objection,
-            from_status=ObjectionStatus.OPEN,
-            to_status=target,
             note=reason,
+            fields={"resolution_reason": reason, "resolved_by": actor, "resolved_at": timezone.now()},
         )
+        objection.refresh_from_db()
         if upheld:
             application.refresh_from_db()
             if application.status == ApplicationStatus.CANDIDATE:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from integrity_portal.core.phones import mask_phone
+
 from .. import selectors, services
 from ..forms import ACTION_CHOICES, KIND_CHOICES
 from ..models import Category, Channel, Complaint, MerchantReply, RejectReason, TerminationReason
-from ..services.common import mask_name, mask_phone
+from ..services.common import mask_name
 
 
 def _values(choices) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from django.utils import timezone
@@ -25,27 +24,6 @@ FEEDBACK_DAYS = 5
 TERMINATION_NOTICE_DAYS = 7
 
 HANDLING_ROLES = {StaffRole.CITY_BUREAU, StaffRole.DISTRICT_BRANCH}
-
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-
-
-def normalize_phone(value: str) -> str:
-    return re.sub(r"[\s()（）]", "", value or "").replace("+86", "", 1)
-
-
-def is_valid_phone(value: str) -> bool:
-    return bool(MOBILE_RE.match(value) or LANDLINE_RE.match(value))
-
-
-def mask_phone(value: str) -> str:
-    """``13812345678`` → ``138****5678``; staff lists never show a whole number."""
-    if not value:
-        return ""
-    if len(value) <= 7:
-        return value[:2] + "*" * (len(value) - 2)
-    return value[:3] + "****" + value[-4:]
-
 
 def mask_name(value: str) -> str:
     """``张三丰`` → ``张**``: what a merchant may see of a complainant."""

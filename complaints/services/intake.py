@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import DomainError, TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.phones import is_valid_phone, normalize_phone
 from integrity_portal.core.uploads import DOCUMENT_TYPES, check_upload
 
+from ..audit_actions import RATE_BY_KIND, SEND_CODE_BY_KIND, SUBMIT_BY_KIND
 from ..models import (
     CLOSED_STATUSES,
     TRACKING_ALPHABET,
@@ -31,9 +33,7 @@ from .common import (
     DECISION_DAYS,
     ODR_DAYS,
     deadlines,
-    is_valid_phone,
     locked,
-    normalize_phone,
     notify_later,
     now,
     today,
@@ -283,7 +283,7 @@ def _create(submission, kinds, keys, *, merchant, region, checked, actor) -> lis
                 )
             audit_log(
                 actor=actor,
-                action=f"{complaint.kind}.submit",
+                action=SUBMIT_BY_KIND[complaint.kind],
                 target=complaint,
                 to_status=complaint.status,
                 data={"channel": complaint.channel, "split": len(created) == 2},
@@ -321,7 +321,7 @@ def complaint_rate(*, complaint: Complaint, score: int, comment: str = "", actor
             raise refusal
         c.satisfaction, c.satisfaction_comment, c.rated_at = score, comment.strip()[:300], now()
         c.save(update_fields=["satisfaction", "satisfaction_comment", "rated_at", "updated_at"])
-        audit_log(actor=actor, action=f"{c.kind}.rate", target=c, data={"score": score})
+        audit_log(actor=actor, action=RATE_BY_KIND[c.kind], target=c, data={"score": score})
         from .common import mark_rating_stale
 
         mark_rating_stale(c, "complaint rated")
@@ -332,5 +332,5 @@ def complaint_send_tracking_code(*, complaint: Complaint, actor=None) -> None:
     """Re-send the tracking code to the complainant's own phone/e-mail (never to anyone else)."""
     if complaint.anonymous or not complaint.complainant_phone:
         raise ValidationFailed(_("匿名举报没有联系方式，无法发送查询码。"))
-    audit_log(actor=actor, action=f"{complaint.kind}.send_code", target=complaint)
+    audit_log(actor=actor, action=SEND_CODE_BY_KIND[complaint.kind], target=complaint)
     notify_later(complaint.pk, "tracking_code")

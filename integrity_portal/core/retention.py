@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import NotPermitted, ValidationFailed
+from .phones import normalize_phone
 from .roles import StaffRole
 from .scoping import is_unrestricted, staff_role
 
@@ -80,7 +81,7 @@ def _check_request(*, phone: str, actor) -> str:
         raise NotPermitted(_("无权处理个人信息查询或删除申请。"))
     if not (is_unrestricted(actor) or staff_role(actor) in REQUEST_ROLES):
         raise NotPermitted(_("无权处理个人信息查询或删除申请。"))
-    phone = (phone or "").strip()
+    phone = normalize_phone(phone)  # the form the forms store: +86 13812345678 finds 13812345678
     if not phone or len(phone) > 20 or not all(ch.isdigit() or ch == "-" for ch in phone):
         raise ValidationFailed(_("请输入完整的电话号码（精确匹配）。"), details={"phone": "invalid"})
     return phone

@@ -33,6 +33,17 @@ def test_objection_filed_against_candidate_during_publicity(campaign):
     assert audit_entries_for(objection).get().action == "objection.file"
 
 
+@pytest.mark.parametrize("typed", ["+86 138 1234 5678", "008613812345678"])
+def test_objection_accepts_a_mobile_with_country_code_and_stores_its_11_digits(campaign, typed):
+    objection = objection_file(application=candidate(campaign), **{**VALID, "phone": typed})
+    assert objection.objector_phone == "13812345678"
+
+
+def test_objection_accepts_a_landline_with_area_code(campaign):
+    objection = objection_file(application=candidate(campaign), **{**VALID, "phone": "0371-12345678"})
+    assert objection.objector_phone == "0371-12345678"
+
+
 def test_objection_after_the_window_is_refused(campaign):
     with pytest.raises(ValidationFailed, match="不在公示期内"):
         objection_file(

@@ -56,6 +56,15 @@ def test_complaint_with_missing_or_invalid_phone_is_refused(regions, phone):
     refused("phone", phone=phone)
 
 
+@pytest.mark.parametrize("typed", ["+86 139 1234 5678", "008613912345678"])
+def test_complaint_accepts_a_mobile_with_country_code_and_stores_its_11_digits(regions, typed):
+    assert file_complaint(phone=typed).complainant_phone == "13912345678"
+
+
+def test_complaint_accepts_a_landline_with_area_code(regions):
+    assert file_complaint(phone="0371-12345678").complainant_phone == "0371-12345678"
+
+
 def test_complaint_without_address_is_refused(regions):
     refused("address", address="")
 
