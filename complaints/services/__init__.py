@@ -9,6 +9,7 @@ from .handling import (  # noqa: F401
     complaint_accept,
     complaint_apply_action,
     complaint_assign,
+    complaint_close,
     complaint_close_mediated,
     complaint_confirm_violation,
     complaint_link_merchant,

@@ -9,8 +9,11 @@ from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.roles import StaffRole
 from integrity_portal.core.scoping import is_unrestricted, staff_role, user_covers_region
+from integrity_portal.core.workflow import workflow_for
 
+from ..audit_actions import LINK_MERCHANT_BY_KIND, AuditAction
 from ..models import (
+    CLOSED_STATUSES,
     Complaint,
     ComplaintKind,
     Escalation,
@@ -48,14 +51,29 @@ def _resolve_escalations(c: Complaint) -> None:
     Escalation.objects.filter(complaint=c, resolved_at__isnull=True).update(resolved_at=now())
 
 
-def _close(c: Complaint, target: str, *, actor, note: str, fields: dict, reason: str) -> Complaint:
-    fields = {"closed_at": now(), **deadlines(c, due_on=None), **fields}
-    mark_late_if_overdue(c, fields)
-    workflow = REPORT_WORKFLOW if c.kind == ComplaintKind.REPORT else COMPLAINT_WORKFLOW
-    workflow.transition(c, target, actor=actor, note=note, fields=fields)
-    _resolve_escalations(c)
-    mark_rating_stale(c, reason)
-    notify_later(c.pk, target)
+def complaint_close(
+    *, complaint: Complaint, target: str, actor, note: str = "", fields: dict | None = None, reason: str
+) -> Complaint:
+    """Every closing outcome goes through here: the clerk's decisions and an accepted settlement proposal.
+
+    The caller holds the row (``locked()``) inside its transaction. Stamps ``closed_at``, clears the
+    running deadline, marks the item late when the bureau's deadline had passed (not from direct
+    settlement: that time is the merchant's, the bureau's clock had not started), resolves open
+    escalations, flags the merchant's rating stale in the same transaction (the flag commits with
+    the outcome; the recompute is queued after commit) and queues the complainant's notice.
+    ``reason`` says why the rating is recomputed (logged if the queue is down).
+    """
+    if target not in CLOSED_STATUSES:
+        raise ValueError(f"complaint_close: {target!r} is not a closing status")
+    c = complaint
+    values = {"closed_at": now(), **deadlines(c, due_on=None), **(fields or {})}
+    if c.status != Status.ODR:
+        mark_late_if_overdue(c, values)
+    with transaction.atomic():
+        workflow_for(c).transition(c, target, actor=actor, note=note, fields=values)
+        _resolve_escalations(c)
+        mark_rating_stale(c, reason)
+        notify_later(c.pk, target)
     return c
 
 
@@ -80,9 +98,9 @@ def complaint_reject(*, complaint: Complaint, actor, reason: str, note: str = ""
         require_handler(actor, c)
         _require_kind(c, ComplaintKind.COMPLAINT)
         label = RejectReason(reason).label
-        return _close(
-            c,
-            Status.REJECTED,
+        return complaint_close(
+            complaint=c,
+            target=Status.REJECTED,
             actor=actor,
             note=f"{label} {note}".strip(),
             fields={"reject_reason": reason, "outcome_note": note},
@@ -137,9 +155,9 @@ def complaint_close_mediated(*, complaint: Complaint, actor, agreement: str, not
         c = locked(complaint)
         require_handler(actor, c)
         _require_kind(c, ComplaintKind.COMPLAINT)
-        return _close(
-            c,
-            Status.MEDIATED,
+        return complaint_close(
+            complaint=c,
+            target=Status.MEDIATED,
             actor=actor,
             note=note,
             fields={"agreement": agreement.strip(), "outcome_note": note},
@@ -163,9 +181,9 @@ def complaint_terminate(*, complaint: Complaint, actor, reason: str, note: str =
         fields = {"termination_reason": reason, "outcome_note": note}
         if reason == TerminationReason.NO_AGREEMENT:
             c.due_on = None  # reaching the 45-day limit is the ground itself, not a missed deadline
-        return _close(
-            c,
-            Status.TERMINATED,
+        return complaint_close(
+            complaint=c,
+            target=Status.TERMINATED,
             actor=actor,
             note=f"{TerminationReason(reason).label} {note}".strip(),
             fields=fields,
@@ -202,11 +220,11 @@ def complaint_transfer(*, complaint: Complaint, actor, note: str = "") -> Compla
             created_by=actor,
         )
         audit_log(
-            actor=actor, action="report.submit", target=report, to_status=report.status, data={"from": c.pk}
+            actor=actor, action=AuditAction.REPORT_SUBMIT, target=report, to_status=report.status, data={"from": c.pk}
         )
-        _close(
-            c,
-            Status.TRANSFERRED,
+        complaint_close(
+            complaint=c,
+            target=Status.TRANSFERRED,
             actor=actor,
             note=note,
             fields={"related": report, "outcome_note": note},
@@ -260,7 +278,7 @@ def complaint_link_merchant(*, complaint: Complaint, actor, merchant_id: int, no
         c.merchant, c.region_id = merchant, merchant.region_id
         c.save(update_fields=["merchant", "region", "updated_at"])
         audit_log(
-            actor=actor, action=f"{c.kind}.link_merchant", target=c, note=note, data={"merchant": merchant.pk}
+            actor=actor, action=LINK_MERCHANT_BY_KIND[c.kind], target=c, note=note, data={"merchant": merchant.pk}
         )
         if c.status not in (Status.ODR, Status.RECEIVED, Status.ACCEPTED, Status.VERIFYING):
             mark_rating_stale(c, "complaint linked")
@@ -296,7 +314,7 @@ def report_extend(*, complaint: Complaint, actor, reason: str) -> Complaint:
         c.save(update_fields=[*counted, "extended", "extension_reason", "updated_at"])
         audit_log(
             actor=actor,
-            action="report.extend",
+            action=AuditAction.REPORT_EXTEND,
             target=c,
             note=c.extension_reason,
             data={"from": str(old_due), "to": str(c.due_on)},
@@ -313,9 +331,11 @@ def report_decide(*, complaint: Complaint, actor, open_case: bool, note: str = "
         target = Status.CASE_OPENED if open_case else Status.NOT_OPENED
         fields = {"decided_at": now(), "outcome_note": note}
         if not c.anonymous:
-            # Counted together with clearing due_on, so _close keeps both in deadline_basis.
+            # Counted together with clearing due_on, so complaint_close keeps both in deadline_basis.
             fields.update(deadlines(c, due_on=None, feedback_due_on=(today(), FEEDBACK_DAYS)))
-        c = _close(c, target, actor=actor, note=note, fields=fields, reason="report decided")
+        c = complaint_close(
+            complaint=c, target=target, actor=actor, note=note, fields=fields, reason="report decided"
+        )
     return c
 
 
@@ -330,7 +350,7 @@ def report_send_feedback(*, complaint_id: int, actor=None) -> bool:
             return False
         c.feedback_sent_at = now()
         c.save(update_fields=["feedback_sent_at", "updated_at"])
-        audit_log(actor=actor, action="report.feedback", target=c, note=c.get_status_display())
+        audit_log(actor=actor, action=AuditAction.REPORT_FEEDBACK, target=c, note=c.get_status_display())
         Escalation.objects.filter(complaint=c, resolved_at__isnull=True).update(resolved_at=now())
     return True
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 
+from ..audit_actions import AuditAction
 from ..models import (
     MERCHANT_VISIBLE_STATUSES,
     Complaint,
@@ -16,8 +17,9 @@ from ..models import (
     ProposalStatus,
     Status,
 )
-from ..workflow import COMPLAINT_WORKFLOW
+from ..workflow import COMPLAINT_WORKFLOW, SETTLEMENT_WORKFLOW
 from .common import ACCEPTANCE_DAYS, deadlines, locked, mark_rating_stale, notify_later, now, today
+from .handling import complaint_close
 
 REPLY_STATUSES = (Status.ODR, Status.ASSIGNED, Status.MEDIATING)
 
@@ -42,7 +44,7 @@ def merchant_odr_enroll(*, merchant, actor, enrolled: bool) -> None:
         m.save(update_fields=["odr_enrolled", "updated_at"])
         audit_log(
             actor=actor,
-            action="merchant.odr_enroll" if enrolled else "merchant.odr_leave",
+            action=AuditAction.MERCHANT_ODR_ENROLL if enrolled else AuditAction.MERCHANT_ODR_LEAVE,
             target=m,
             to_status="enrolled" if enrolled else "not_enrolled",
         )
@@ -75,7 +77,7 @@ def complaint_merchant_reply(*, complaint: Complaint, actor, body: str, proposal
             c.save(update_fields=["merchant_replied_at", "updated_at"])
         audit_log(
             actor=actor,
-            action="complaint.merchant_reply",
+            action=AuditAction.COMPLAINT_MERCHANT_REPLY,
             target=c,
             data={"reply": reply.pk, "proposal": bool(proposal)},
         )
@@ -111,28 +113,25 @@ def complaint_decide_proposal(*, complaint: Complaint, reply_id: int, accept: bo
             raise NotFound(_("没有待确认的和解方案。")) from None
         if c.status not in (Status.ODR, Status.MEDIATING):
             raise TransitionNotAllowed(_("该投诉当前状态不能确认和解方案。"))
-        reply.proposal_status = ProposalStatus.ACCEPTED if accept else ProposalStatus.REJECTED
-        reply.decided_at = now()
-        reply.save(update_fields=["proposal_status", "decided_at"])
-        audit_log(
+        # Filed in the complaint's history: the tracking page shows the complainant's answer there.
+        SETTLEMENT_WORKFLOW.transition(
+            reply,
+            ProposalStatus.ACCEPTED if accept else ProposalStatus.REJECTED,
             actor=actor,
-            action="complaint.proposal_accepted" if accept else "complaint.proposal_rejected",
-            target=c,
+            action=AuditAction.COMPLAINT_PROPOSAL_ACCEPTED if accept else AuditAction.COMPLAINT_PROPOSAL_REJECTED,
+            fields={"decided_at": now()},
             data={"reply": reply.pk},
+            audit_target=c,
         )
         if accept:
-            target = Status.SETTLED if c.status == Status.ODR else Status.MEDIATED
-            fields = {"agreement": reply.proposal, "closed_at": now(), **deadlines(c, due_on=None)}
-            if target == Status.MEDIATED and c.due_on and today() > c.due_on:
-                fields["closed_late"] = True
-            COMPLAINT_WORKFLOW.transition(
-                c, target, actor=actor, note=_("投诉人接受经营者的和解方案"), fields=fields
+            complaint_close(
+                complaint=c,
+                target=Status.SETTLED if c.status == Status.ODR else Status.MEDIATED,
+                actor=actor,
+                note=_("投诉人接受经营者的和解方案"),
+                fields={"agreement": reply.proposal},
+                reason="complaint settled",
             )
-            from ..models import Escalation
-
-            Escalation.objects.filter(complaint=c, resolved_at__isnull=True).update(resolved_at=now())
-            mark_rating_stale(c, "complaint settled")
-            notify_later(c.pk, target)
         elif c.status == Status.ODR:
             _to_bureau(c, actor=actor, note=_("投诉人拒绝和解方案，转市场监管部门处理"))
     return c
@@ -147,14 +146,22 @@ def complaint_odr_expire(*, complaint_id: int) -> bool:
             return False
         if c.status != Status.ODR or c.odr_due_on is None or today() <= c.odr_due_on:
             return False
-        c.replies.filter(proposal_status=ProposalStatus.PENDING).update(
-            proposal_status=ProposalStatus.REJECTED
-        )
+        # A proposal still pending lapses with the settlement period (at most one: a unique constraint).
+        for reply in c.replies.select_for_update().filter(proposal_status=ProposalStatus.PENDING):
+            SETTLEMENT_WORKFLOW.transition(
+                reply,
+                ProposalStatus.REJECTED,
+                actor=None,
+                action=AuditAction.COMPLAINT_PROPOSAL_LAPSED,
+                note=_("和解期限届满，方案未获确认"),
+                data={"reply": reply.pk},
+                audit_target=c,
+            )
         if c.merchant_replied_at is None and not c.merchant_unanswered:
             c.merchant_unanswered = True
             c.save(update_fields=["merchant_unanswered", "updated_at"])
             audit_log(
-                actor=None, action="complaint.merchant_unanswered", target=c, data={"due": str(c.odr_due_on)}
+                actor=None, action=AuditAction.COMPLAINT_MERCHANT_UNANSWERED, target=c, data={"due": str(c.odr_due_on)}
             )
             mark_rating_stale(c, "complaint unanswered")
         _to_bureau(c, actor=None, note=_("和解期限届满未和解，转市场监管部门处理"))

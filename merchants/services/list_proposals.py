@@ -19,18 +19,11 @@ from django.utils.translation import gettext as _
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotFound, NotPermitted, ValidationFailed
 from integrity_portal.core.scoping import staff_profile, user_covers_region
-from integrity_portal.core.workflow import Workflow
 
+from ..audit_actions import AuditAction
 from ..models import ListEntry, ListEntryKind, ListProposal, ProposalStatus
+from ..workflow import LIST_PROPOSAL_WORKFLOW as PROPOSAL_WORKFLOW
 from .credit import _required, list_entry_add_black
-
-PROPOSAL_WORKFLOW = Workflow(
-    "list_proposal",
-    {
-        ProposalStatus.OPEN: {ProposalStatus.LISTED, ProposalStatus.DISMISSED},
-    },
-    labels=dict(ProposalStatus.choices),
-)
 
 
 def list_proposal_open(*, source_entry: ListEntry, as_of: date, actor) -> tuple[ListProposal, bool]:
@@ -49,7 +42,7 @@ def list_proposal_open(*, source_entry: ListEntry, as_of: date, actor) -> tuple[
             )
             audit_log(
                 actor=actor,
-                action="list_proposal.open",
+                action=AuditAction.LIST_PROPOSAL_OPEN,
                 target=proposal,
                 to_status=ProposalStatus.OPEN,
                 data={"source_entry": source_entry.pk},
@@ -113,7 +106,7 @@ def list_proposal_decide(
         ListEntry.objects.filter(pk=locked.source_entry_id, ended_at__isnull=True).update(
             ended_at=timezone.now(), end_reason=_("届满三年转入严重违法失信名单"), escalated_to=entry
         )
-        audit_log(actor=actor, action="list_entry.escalate", target=locked.source_entry, to_status="escalated")
+        audit_log(actor=actor, action=AuditAction.LIST_ENTRY_ESCALATE, target=locked.source_entry, to_status="escalated")
     proposal.refresh_from_db()
     return proposal
 

@@ -20,6 +20,7 @@ from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, ValidationFailed
 from integrity_portal.core.public_cache import public_pages_changed
 
+from ..audit_actions import AuditAction
 from ..models import (
     INSPECTION_ITEMS,
     AppealStatus,
@@ -91,7 +92,7 @@ def appeal_file(*, merchant: Merchant, grounds: str, actor) -> RatingAppeal:
                 decide_by=today + timedelta(days=APPEAL_DECISION_DAYS),
             )
             Merchant.objects.filter(pk=merchant.pk).update(rating_under_appeal=True)
-            audit_log(actor=actor, action="appeal.file", target=appeal, to_status=AppealStatus.OPEN)
+            audit_log(actor=actor, action=AuditAction.APPEAL_FILE, target=appeal, to_status=AppealStatus.OPEN)
             # The profile and the open data show "under appeal" at once, before any recompute.
             transaction.on_commit(public_pages_changed)
     except IntegrityError:
@@ -151,7 +152,7 @@ def reply_submit(*, merchant: Merchant, text: str, actor) -> RatingReply:
         )
     with transaction.atomic():
         reply = RatingReply.objects.create(merchant=merchant, text=text, submitted_by=_user(actor))
-        audit_log(actor=actor, action="reply.submit", target=reply, to_status=ReplyStatus.PENDING)
+        audit_log(actor=actor, action=AuditAction.REPLY_SUBMIT, target=reply, to_status=ReplyStatus.PENDING)
     return reply
 
 
@@ -222,7 +223,7 @@ def reinspection_request(*, merchant: Merchant, improvements: str, actor) -> Rei
                 visit_by=today + relativedelta(months=REINSPECTION_MONTHS),
             )
             audit_log(
-                actor=actor, action="reinspection.request", target=req, to_status=ReinspectionStatus.REQUESTED
+                actor=actor, action=AuditAction.REINSPECTION_REQUEST, target=req, to_status=ReinspectionStatus.REQUESTED
             )
     except IntegrityError:
         raise ValidationFailed(_("已有一项复查申请在办理中。")) from None
@@ -295,7 +296,7 @@ def reinspection_complete(
         order = sorted(rechecked, key=ITEM_NAMES.index)
         audit_log(
             actor=actor,
-            action="inspection.supersede",
+            action=AuditAction.INSPECTION_SUPERSEDE,
             target=original,
             to_status="superseded",
             note=_("%(d)s 复查取代：%(items)s")

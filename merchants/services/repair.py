@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
-from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
+from integrity_portal.core.errors import NotPermitted, ValidationFailed
 from integrity_portal.core.uploads import DOCUMENT_TYPES, check_upload
 from integrity_portal.core.workdays import add_working_days_ex
 
+from ..audit_actions import AuditAction
 from ..models import (
     OPEN_REPAIR_STATUSES,
     CreditRepairRequest,
@@ -28,6 +29,7 @@ from ..models import (
     RepairStatus,
 )
 from ..selectors.repair import repair_earliest_date, repair_fact_open
+from ..workflow import REPAIR_WORKFLOW
 from .deadlines import REPAIR_DECIDE_DAYS
 from .register import merchant_mark_rating_stale
 
@@ -118,7 +120,7 @@ def repair_request_submit(
         for f, found in zip(evidence_files, checked, strict=True):
             f.seek(0)
             RepairEvidence.objects.create(request=request, file=f, original_name=found.original_name)
-        audit_log(actor=actor, action="repair.submit", target=request, to_status=RepairStatus.SUBMITTED)
+        audit_log(actor=actor, action=AuditAction.REPAIR_SUBMIT, target=request, to_status=RepairStatus.SUBMITTED)
     return request
 
 
@@ -130,14 +132,18 @@ def repair_request_decide(
     target = RepairStatus.APPROVED if approve else RepairStatus.REFUSED
     now = timezone.now()
     with transaction.atomic():
-        if not CreditRepairRequest.objects.filter(pk=request.pk, status=RepairStatus.SUBMITTED).update(
-            status=target,
-            decided_by=actor if getattr(actor, "is_authenticated", False) else None,
-            decided_at=now,
-            decision_reason=reason,
-        ):
-            raise TransitionNotAllowed(_("该修复申请已处理。"))
-        request.refresh_from_db()
+        # The map refuses a decided request; the conditional update inside makes a parallel decision lose.
+        REPAIR_WORKFLOW.transition(
+            request,
+            target,
+            actor=actor,
+            note=reason,
+            fields={
+                "decided_by": actor if getattr(actor, "is_authenticated", False) else None,
+                "decided_at": now,
+                "decision_reason": reason,
+            },
+        )
         if approve:
             note = _("信用修复：%(r)s") % {"r": reason}
             if request.list_entry_id:
@@ -149,12 +155,4 @@ def repair_request_decide(
                     publicity_ended_at=now, publicity_end_reason=note[:300]
                 )
             merchant_mark_rating_stale(merchant_ids=[request.merchant_id], reason="repair")
-        audit_log(
-            actor=actor,
-            action=f"repair.{target}",
-            target=request,
-            from_status="submitted",
-            to_status=target,
-            note=reason,
-        )
     return request
