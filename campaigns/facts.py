@@ -14,6 +14,8 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, 
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from integrity_portal.core.workdays import add_years
+
 from .models import AdQuota, AdReport, AdReportStatus, CommendationEntry
 from .selectors import ad_quota_venue_filter
 
@@ -22,17 +24,10 @@ FACT_LABELS = {"commended_3y": _("近三年获文明诚信表彰"), "psa_noncomp
 FACT_COLUMNS = tuple(FACT_LABELS)
 
 
-def _three_years_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 3)
-    except ValueError:
-        return day.replace(year=day.year - 3, day=28)
-
-
 def campaign_rating_facts(*, as_of: date, merchant_ids_qs=None, **_ignored):
     from merchants.models import Merchant
 
-    since = _three_years_before(as_of)
+    since = add_years(as_of, -3)
     entries = CommendationEntry.objects.filter(
         merchant=OuterRef("pk"),
         commendation_list__published_at__date__gt=since,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrity_portal.core.errors import ConcurrentUpdate, DomainError, TransitionNotAllowed
+from integrity_portal.core.workdays import add_years
 
 from ..models import (
     ApplicationStatus,
@@ -34,13 +35,6 @@ from .campaign import campaign_missing_for, check_campaign_move
 logger = logging.getLogger(__name__)
 
 
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 def _list_text(campaign: Campaign, category: str, names: list[str]) -> str:
     label = Category(category).label
     window = f"{campaign.publicity_start:%Y年%m月%d日}至{campaign.publicity_end:%Y年%m月%d日}"
@@ -53,8 +47,12 @@ def _list_text(campaign: Campaign, category: str, names: list[str]) -> str:
     )
 
 
-def campaign_publish(*, campaign: Campaign, actor, today: date | None = None) -> list[CommendationList]:
+def campaign_publish(
+    *, campaign: Campaign, actor, today: date | None = None, note: str = ""
+) -> list[CommendationList]:
     """Freeze one list per category, commend the candidates and put them on the red list.
+
+    ``note`` (what the staff member typed on the campaign's page) follows the standard note in the audit.
 
     Raises TransitionNotAllowed (not in publicity, publicity not over, objections open)
     or ConcurrentUpdate (someone else published first).
@@ -72,7 +70,7 @@ def campaign_publish(*, campaign: Campaign, actor, today: date | None = None) ->
             CampaignStatus.PUBLISHED,
             actor=actor,
             fields={"published_at": now},
-            note=_("公示期满，发布表彰名单"),
+            note=" ".join(filter(None, [_("公示期满，发布表彰名单"), (note or "").strip()])),
         )
         # Checked after the row lock the transition took, so nothing can change underneath.
         missing = campaign_missing_for(campaign, CampaignStatus.PUBLISHED, today=today)
@@ -80,7 +78,7 @@ def campaign_publish(*, campaign: Campaign, actor, today: date | None = None) ->
             raise TransitionNotAllowed(
                 _("不能发布：%(m)s") % {"m": " ".join(missing)}, details={"missing": missing}
             )
-        valid_until = _add_years(today, campaign.red_list_years)
+        valid_until = add_years(today, campaign.red_list_years)
         lists: list[CommendationList] = []
         commended_ids: list[int] = []
         for category in campaign.category_values():

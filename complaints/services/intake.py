@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from integrity_portal.core import workdays
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import DomainError, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.phones import is_valid_phone, normalize_phone
@@ -75,13 +76,6 @@ class Submission:
     language: str = ""
 
 
-def three_years_before(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 3)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 3, day=28)
-
-
 def _validate(sub: Submission):
     from merchants.models import Merchant, Region, RegionLevel
 
@@ -114,7 +108,7 @@ def _validate(sub: Submission):
     if sub.harm_known_on is not None:
         if sub.harm_known_on > today():
             errors["harm_known_on"] = _("日期不能晚于今天。")
-        elif wants_complaint and sub.harm_known_on < three_years_before(today()):
+        elif wants_complaint and sub.harm_known_on < workdays.add_years(today(), -3):
             errors["harm_known_on"] = _("自知道权益受损之日起已超过三年，依法不予受理投诉。")
     if len((sub.description or "").strip()) < MIN_DESCRIPTION:
         errors["description"] = _("请至少用 %(n)d 个字描述问题。") % {"n": MIN_DESCRIPTION}

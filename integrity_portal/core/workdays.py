@@ -182,3 +182,13 @@ def working_days_between(start: date | datetime, end: date | datetime) -> int:
 
 def today() -> date:
     return timezone.localdate()
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar date ``years`` later (negative: earlier); 29 February becomes 28 February in a
+    year without one. Statutory periods in years (three years to complain, a red list's validity, three
+    years of commendations) are counted in calendar years, not working days."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)

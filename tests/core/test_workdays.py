@@ -46,3 +46,12 @@ def test_year_without_a_schedule_falls_back_to_monday_to_friday_and_says_so():
     assert add_working_days(date(2027, 3, 5), 1) == date(2027, 3, 8)  # Fri → Mon
     assert add_working_days_ex(date(2027, 3, 5), 1) == (date(2027, 3, 8), True)
     assert add_working_days_ex(date(2026, 3, 5), 1) == (date(2026, 3, 6), False)
+
+
+def test_add_years_keeps_the_calendar_date_and_moves_29_february_to_the_28th():
+    from integrity_portal.core.workdays import add_years
+
+    assert add_years(date(2026, 12, 1), -3) == date(2023, 12, 1)
+    assert add_years(date(2024, 2, 29), -3) == date(2021, 2, 28)
+    assert add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
+    assert add_years(date(2023, 3, 1), 1) == date(2024, 3, 1)
