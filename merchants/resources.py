@@ -294,7 +294,11 @@ class MerchantResource(EscapedExportResourceMixin, resources.ModelResource):
         from .services import merchant_save
 
         try:
-            merchant_save(merchant=instance, actor=self.user)
+            # Rows only register new entities (force_init_instance); were an existing one ever passed, only
+            # the file's columns whose value differs would be written, never the rating columns.
+            merchant_save(
+                merchant=instance, actor=self.user, changed_fields=None if is_create else list(COLUMN_NAMES)
+            )
         except DomainError as exc:
             raise ValidationError(exc.message) from exc
 

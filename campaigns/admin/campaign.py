@@ -6,10 +6,12 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrity_portal.core.admin_actions import service_action
+from integrity_portal.core.admin_decisions import Decision, DecisionAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
 from integrity_portal.core.errors import DomainError
 from integrity_portal.core.scoping import staff_region_code, user_covers_region, visible_region_codes
@@ -36,8 +38,31 @@ def campaign_region_codes(user) -> list[str] | None:
 
 
 def _campaign_action(service, description, done):
-    """A workflow action applying ``service`` to each selected campaign."""
-    return service_action(service, description, done, target="campaign")
+    """A workflow action applying ``service`` to each selected campaign (for those who may change it)."""
+    return service_action(service, description, done, target="campaign", permissions=("change",))
+
+
+#: Each step of the campaign: the service that takes it, the status it leads to and the words staff see,
+#: shared by the bulk actions and the button on the campaign's own page.
+STEP_LABELS = {
+    CampaignStatus.OPEN: gettext_lazy("开始申报"),
+    CampaignStatus.REVIEWING: gettext_lazy("申报截止，进入评审"),
+    CampaignStatus.PUBLICITY: gettext_lazy("评审完成，开始公示"),
+    CampaignStatus.PUBLISHED: gettext_lazy("公示期满，发布表彰名单"),
+    CampaignStatus.ARCHIVED: gettext_lazy("归档"),
+}
+
+
+def _campaign_step(name: str, service, target: str) -> Decision:
+    """The next-step button on the campaign's page; what the staff member typed goes to the audit note."""
+    return Decision(
+        name=name,
+        label=STEP_LABELS[target],
+        done=format_lazy(gettext_lazy("活动已转入“{status}”。"), status=CampaignStatus(target).label),
+        run=lambda obj, *, actor, reason: service(campaign=obj, actor=actor, note=reason),
+        allowed=lambda obj: CAMPAIGN_WORKFLOW.can(obj.status, target),
+        style="default",
+    )
 
 
 class CampaignCategoryInline(RegionScopedInlineMixin, admin.TabularInline):
@@ -58,7 +83,7 @@ class CampaignCategoryInline(RegionScopedInlineMixin, admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class CampaignAdmin(DecisionAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     region_field = "region"
     list_display = (
         "year",
@@ -169,23 +194,31 @@ class CampaignAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied(exc.message) from None
 
     action_open = _campaign_action(
-        services.campaign_open, gettext_lazy("开始申报"), gettext_lazy("%(n)d 个活动已开始申报。")
+        services.campaign_open, STEP_LABELS[CampaignStatus.OPEN], gettext_lazy("%(n)d 个活动已开始申报。")
     )
     action_start_review = _campaign_action(
         services.campaign_start_review,
-        gettext_lazy("申报截止，进入评审"),
+        STEP_LABELS[CampaignStatus.REVIEWING],
         gettext_lazy("%(n)d 个活动已进入评审。"),
     )
     action_start_publicity = _campaign_action(
         services.campaign_start_publicity,
-        gettext_lazy("评审完成，开始公示"),
+        STEP_LABELS[CampaignStatus.PUBLICITY],
         gettext_lazy("%(n)d 个活动已开始公示。"),
     )
     action_publish = _campaign_action(
         services.campaign_publish,
-        gettext_lazy("公示期满，发布表彰名单"),
+        STEP_LABELS[CampaignStatus.PUBLISHED],
         gettext_lazy("%(n)d 个活动的表彰名单已发布。"),
     )
     action_archive = _campaign_action(
-        services.campaign_archive, gettext_lazy("归档"), gettext_lazy("%(n)d 个活动已归档。")
+        services.campaign_archive, STEP_LABELS[CampaignStatus.ARCHIVED], gettext_lazy("%(n)d 个活动已归档。")
+    )
+    # The campaign's own page offers the one next step its status allows.
+    decisions = (
+        _campaign_step("open", services.campaign_open, CampaignStatus.OPEN),
+        _campaign_step("start_review", services.campaign_start_review, CampaignStatus.REVIEWING),
+        _campaign_step("start_publicity", services.campaign_start_publicity, CampaignStatus.PUBLICITY),
+        _campaign_step("publish", services.campaign_publish, CampaignStatus.PUBLISHED),
+        _campaign_step("archive", services.campaign_archive, CampaignStatus.ARCHIVED),
     )

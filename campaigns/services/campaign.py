@@ -189,12 +189,12 @@ def _move(
     return CAMPAIGN_WORKFLOW.transition(campaign, target, actor=actor, note=note, fields=fields)
 
 
-def campaign_open(*, campaign: Campaign, actor, today: date | None = None) -> Campaign:
-    return _move(campaign, CampaignStatus.OPEN, actor=actor, today=today)
+def campaign_open(*, campaign: Campaign, actor, today: date | None = None, note: str = "") -> Campaign:
+    return _move(campaign, CampaignStatus.OPEN, actor=actor, today=today, note=note)
 
 
-def campaign_start_review(*, campaign: Campaign, actor, today: date | None = None) -> Campaign:
-    return _move(campaign, CampaignStatus.REVIEWING, actor=actor, today=today)
+def campaign_start_review(*, campaign: Campaign, actor, today: date | None = None, note: str = "") -> Campaign:
+    return _move(campaign, CampaignStatus.REVIEWING, actor=actor, today=today, note=note)
 
 
 def _default_notice_text(campaign: Campaign, candidates: int) -> str:
@@ -207,7 +207,9 @@ def _default_notice_text(campaign: Campaign, candidates: int) -> str:
     )
 
 
-def campaign_start_publicity(*, campaign: Campaign, actor, today: date | None = None) -> Campaign:
+def campaign_start_publicity(
+    *, campaign: Campaign, actor, today: date | None = None, note: str = ""
+) -> Campaign:
     """Rank the city-passed applications per category; those within the quota become candidates."""
     with transaction.atomic():
         campaign = _move(
@@ -215,6 +217,7 @@ def campaign_start_publicity(*, campaign: Campaign, actor, today: date | None = 
             CampaignStatus.PUBLICITY,
             actor=actor,
             today=today,
+            note=note,
             fields={"publicity_started_at": timezone.now()},
         )
         quotas = dict(campaign.categories.values_list("category", "quota"))
@@ -260,8 +263,8 @@ def campaign_start_publicity(*, campaign: Campaign, actor, today: date | None = 
     return campaign
 
 
-def campaign_archive(*, campaign: Campaign, actor) -> Campaign:
-    return _move(campaign, CampaignStatus.ARCHIVED, actor=actor, today=None)
+def campaign_archive(*, campaign: Campaign, actor, note: str = "") -> Campaign:
+    return _move(campaign, CampaignStatus.ARCHIVED, actor=actor, today=None, note=note)
 
 
 def default_dates(year: int, *, start: date) -> dict[str, date]:

@@ -36,15 +36,18 @@ def service_action(
     target: str,
     reason: bool = False,
     separator: str = "：",
+    permissions: tuple[str, ...] | None = None,
     **fixed,
 ):
     """An admin action calling ``service(<target>=obj, actor=request.user, **fixed)`` per object.
 
     With ``reason=True`` the text typed in the action bar's ``reason`` field is passed as
-    ``reason=`` (the services refuse an empty one where a reason is required).
+    ``reason=`` (the services refuse an empty one where a reason is required). ``permissions``
+    (``("change",)``) offers the action only to users the admin grants them; without it, to anyone
+    who sees the list. A decision button on the object's page (``core.admin_decisions``) checks the same.
     """
 
-    @admin.action(description=description)
+    @admin.action(description=description, permissions=permissions)
     def action(modeladmin, request, queryset):
         kwargs = dict(fixed)
         if reason:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from integrity_portal.core.admin_actions import service_action
+from integrity_portal.core.admin_decisions import Decision
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
 from integrity_portal.core.errors import DomainError
 
@@ -22,20 +23,50 @@ from integrity_portal.core.errors import DomainError
 ERROR_SEPARATOR = ": "
 
 
-def credit_action(service, target: str, description, done, *, reason: bool = True, **fixed):
+def credit_action(
+    service, target: str, description, done, *, reason: bool = True, permissions=None, **fixed
+):
     """A bulk action calling ``service(<target>=obj, reason=<typed reason>, actor=…)`` per record."""
     return service_action(
-        service, description, done, target=target, reason=reason, separator=ERROR_SEPARATOR, **fixed
+        service,
+        description,
+        done,
+        target=target,
+        reason=reason,
+        separator=ERROR_SEPARATOR,
+        permissions=permissions,
+        **fixed,
     )
 
 
-def decision_actions(service, target: str, flag: str, yes: tuple, no: tuple):
+def decision_actions(service, target: str, flag: str, yes: tuple, no: tuple, *, permissions=None):
     """The two bulk actions of a deciding service, ``<flag>=True`` and ``<flag>=False``; ``yes`` and
     ``no`` are each (description, done message)."""
     return (
-        credit_action(service, target, *yes, **{flag: True}),
-        credit_action(service, target, *no, **{flag: False}),
+        credit_action(service, target, *yes, permissions=permissions, **{flag: True}),
+        credit_action(service, target, *no, permissions=permissions, **{flag: False}),
     )
+
+
+def decision_buttons(service, target: str, flag: str, workflow, yes: tuple, no: tuple, *, permission="change"):
+    """The change-page buttons (``core.admin_decisions``) of the same deciding service as
+    ``decision_actions``; ``yes`` and ``no`` are each (name, target status, label, done message).
+    Each is shown while ``workflow`` allows the move from the record's status, and needs a reason
+    (the deciding services refuse an empty one)."""
+
+    def button(name, status, label, done, value, style):
+        return Decision(
+            name=name,
+            label=label,
+            done=done,
+            run=lambda obj, *, actor, reason: service(**{target: obj, flag: value}, reason=reason, actor=actor),
+            allowed=lambda obj: workflow.can(obj.status, status),
+            reason_required=True,
+            permission=permission,
+            style=style,
+        )
+
+    return (button(*yes, True, "default"), button(*no, False, ""))
 
 
 class _DryRun(Exception):

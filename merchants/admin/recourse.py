@@ -11,21 +11,25 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from integrity_portal.core.admin_decisions import DecisionAdminMixin
 from integrity_portal.core.errors import DomainError
 from integrity_portal.core.uploads import private_file_response
 
 from ..models import (
     INSPECTION_ITEMS,
+    AppealStatus,
     CreditRepairRequest,
     Inspection,
     RatingAppeal,
     RatingReply,
     ReinspectionRequest,
     RepairEvidence,
+    RepairStatus,
 )
 from ..services import credit as credit_services
 from ..services import recourse
-from ._service_admin import CreditAdmin, credit_action, decision_actions
+from ..workflow import APPEAL_WORKFLOW, REPAIR_WORKFLOW
+from ._service_admin import CreditAdmin, credit_action, decision_actions, decision_buttons
 
 
 class RepairEvidenceInline(admin.TabularInline):
@@ -58,7 +62,7 @@ class MerchantRequestAdmin(CreditAdmin):
 
 
 @admin.register(CreditRepairRequest)
-class CreditRepairRequestAdmin(MerchantRequestAdmin):
+class CreditRepairRequestAdmin(DecisionAdminMixin, MerchantRequestAdmin):
     list_display = ("merchant", "list_entry", "penalty", "status", "submitted_at", "decide_by", "decide_by_provisional")
     readonly_fields = [f.name for f in CreditRepairRequest._meta.fields]
     inlines = [RepairEvidenceInline]
@@ -91,11 +95,21 @@ class CreditRepairRequestAdmin(MerchantRequestAdmin):
         "approve",
         (gettext_lazy("准予信用修复（须填写意见）"), gettext_lazy("已准予 %(n)d 项修复申请。")),
         (gettext_lazy("不予修复（须填写原因）"), gettext_lazy("已驳回 %(n)d 项修复申请。")),
+        permissions=("change",),
+    )
+    # The same decisions on the request's own page, beside its evidence.
+    decisions = decision_buttons(
+        credit_services.repair_request_decide,
+        "request",
+        "approve",
+        REPAIR_WORKFLOW,
+        ("approve", RepairStatus.APPROVED, gettext_lazy("准予信用修复"), gettext_lazy("已准予该修复申请。")),
+        ("refuse", RepairStatus.REFUSED, gettext_lazy("不予修复"), gettext_lazy("已驳回该修复申请。")),
     )
 
 
 @admin.register(RatingAppeal)
-class RatingAppealAdmin(MerchantRequestAdmin):
+class RatingAppealAdmin(DecisionAdminMixin, MerchantRequestAdmin):
     list_display = ("merchant", "status", "filed_at", "decide_by", "decided_by")
     readonly_fields = [f.name for f in RatingAppeal._meta.fields]
     actions = ["uphold", "dismiss"]
@@ -106,6 +120,15 @@ class RatingAppealAdmin(MerchantRequestAdmin):
         "upheld",
         (gettext_lazy("申诉成立（须填写意见）"), gettext_lazy("已处理 %(n)d 项申诉。")),
         (gettext_lazy("申诉不成立（须填写意见）"), gettext_lazy("已处理 %(n)d 项申诉。")),
+        permissions=("change",),
+    )
+    decisions = decision_buttons(
+        recourse.appeal_decide,
+        "appeal",
+        "upheld",
+        APPEAL_WORKFLOW,
+        ("uphold", AppealStatus.UPHELD, gettext_lazy("申诉成立"), gettext_lazy("已决定：申诉成立。")),
+        ("dismiss", AppealStatus.DISMISSED, gettext_lazy("申诉不成立"), gettext_lazy("已决定：申诉不成立。")),
     )
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Membership, MembershipRole, Merchant
+from ..services.register import REGISTER_FIELDS
 
 PASSWORD_MESSAGES = {
     "password_too_short": "密码太短，至少需要 %(min_length)d 个字符。",
@@ -155,26 +156,17 @@ class MembershipAddForm(forms.ModelForm):
 
 
 class MerchantAdminForm(forms.ModelForm):
-    """The staff edit form of a merchant, labelled in the bureau's own terms."""
+    """The staff edit form of a merchant, labelled in the bureau's own terms.
+
+    Each field carries the value the clerk was shown (a hidden ``initial-`` input), so ``changed_data``
+    names what this clerk changed, not what differs from the row as it is now: another clerk's edit made
+    meanwhile to another field is then not written back (``merchant_save`` saves only changed fields).
+    A POST without those inputs is compared with the stored row, as Django does by default.
+    """
 
     class Meta:
         model = Merchant
-        fields = (
-            "name",
-            "kind",
-            "industry",
-            "status",
-            "uscc",
-            "licence_number",
-            "legal_representative",
-            "registered_on",
-            "region",
-            "address",
-            "parent_market",
-            "is_large_venue",
-            "is_time_honored",
-            "odr_enrolled",
-        )
+        fields = REGISTER_FIELDS
         labels = {
             "name": _("名称"),
             "kind": _("类型"),
@@ -204,3 +196,5 @@ class MerchantAdminForm(forms.ModelForm):
                 self.fields[name].choices = [
                     (v, short_label(label)) for v, label in self.fields[name].choices
                 ]
+        for name, field in self.fields.items():
+            field.show_hidden_initial = not self.is_bound or self.add_initial_prefix(name) in self.data

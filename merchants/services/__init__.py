@@ -7,6 +7,7 @@ from .accounts import (  # noqa: F401
     email_confirmation_resend,
     user_signup,
 )
+from .regions import region_delete, region_save  # noqa: F401
 from .register import (  # noqa: F401
     TooManyAttempts,
     claim_code_issue,
