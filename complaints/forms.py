@@ -14,6 +14,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from integrity_portal.core.uploads import MultipleFileField
+
 from .models import STAFF_INTAKE_CHANNELS, Category, Channel, RejectReason, TerminationReason
 from .services import BOTH, Submission
 
@@ -31,24 +33,6 @@ KIND_CHOICES = [
     ("report", _("举报 —— 反映经营者违法行为，请求查处（可匿名）")),
     (BOTH, _("既投诉又举报 —— 将拆分为一件投诉和一件举报")),
 ]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault(
-            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})
-        )
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        if not data:
-            return []
-        files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
 class CategoryRadio(forms.RadioSelect):

@@ -20,6 +20,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 
+from django import forms
 from django.conf import settings
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext as _
@@ -153,6 +154,39 @@ def check_upload(
     upload.name = "upload" + checked.extension
     upload.checked_upload = checked
     return checked
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one ``<input type=file multiple>``, cleaned to a list (empty when none).
+
+    ``allowed`` sets the input's ``accept`` list. With ``check_as`` (the field name the service reports
+    on) each file is also checked by ``check_upload`` here, so the form shows the service's message next
+    to the field; the service checks again either way (the first original name is kept).
+    """
+
+    def __init__(self, *args, allowed: frozenset[str] = DOCUMENT_TYPES, check_as: str = "", **kwargs):
+        self.allowed = frozenset(allowed)
+        self.check_as = check_as
+        accept = ",".join(ct for ct in (JPEG, PNG, PDF) if ct in self.allowed)
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        cleaned = [super(MultipleFileField, self).clean(f, initial) for f in files]
+        if self.required and not cleaned:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        if self.check_as:
+            for f in cleaned:
+                try:
+                    check_upload(f, allowed=self.allowed, field=self.check_as)
+                except ValidationFailed as exc:
+                    raise forms.ValidationError(exc.message) from None
+        return cleaned
 
 
 def _check_image(data: bytes, content_type: str, original: str, field: str) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from integrity_portal.core.errors import DomainError
-from integrity_portal.core.uploads import check_upload
+from integrity_portal.core.uploads import MultipleFileField
 
 from ..models import CommitmentKind
 from ..services.repair import EVIDENCE_TYPES
@@ -17,32 +16,14 @@ class CommitmentForm(forms.Form):
     agree = forms.BooleanField(label=_("本单位已阅读并自愿作出上述承诺"), required=True)
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        cleaned = [super(MultipleFileField, self).clean(f, initial) for f in files]
-        if self.required and not cleaned:
-            raise forms.ValidationError(self.error_messages["required"], code="required")
-        for f in cleaned:
-            try:  # the service checks again (same checker, the first original name is kept)
-                check_upload(f, allowed=EVIDENCE_TYPES, field="evidence")
-            except DomainError as exc:
-                raise forms.ValidationError(exc.message) from None
-        return cleaned
-
-
 class RepairForm(forms.Form):
     target = forms.ChoiceField(label=_("申请修复的记录"))
     application = forms.CharField(label=_("修复申请书（整改情况）"), widget=forms.Textarea(attrs={"rows": 5}))
     pledge_text = forms.CharField(label=_("信用修复承诺书"), widget=forms.Textarea(attrs={"rows": 4}))
     pledge_signed = forms.BooleanField(label=_("本单位确认签署上述信用修复承诺"), required=True)
-    evidence = MultipleFileField(label=_("证明材料（PDF/JPG/PNG，可多选）"))
+    evidence = MultipleFileField(
+        label=_("证明材料（PDF/JPG/PNG，可多选）"), allowed=EVIDENCE_TYPES, check_as="evidence"
+    )
 
     def __init__(self, *args, targets=(), **kwargs):
         super().__init__(*args, **kwargs)

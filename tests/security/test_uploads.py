@@ -84,10 +84,10 @@ def _refuse_psa_photo(upload):
 def _refuse_repair_evidence(upload):
     from django import forms
 
-    from merchants.forms.credit import MultipleFileField
+    from merchants.forms.credit import RepairForm
 
     try:
-        MultipleFileField().clean([upload])
+        RepairForm.base_fields["evidence"].clean([upload])
     except forms.ValidationError as exc:
         raise DomainError(str(exc)) from None
 
