@@ -63,3 +63,57 @@ def test_a_stale_copy_of_a_resolved_objection_is_refused(objection, city_staff):
         objection_resolve(objection=stale, upheld=True, reason="改判", actor=city_staff)
     assert Objection.objects.get(pk=objection.pk).status == ObjectionStatus.DISMISSED
     assert audit_entries_for(objection).exclude(action="objection.file").count() == 1
+
+
+@pytest.mark.postgres
+def test_resolve_and_publish_at_once_never_resolve_on_a_published_campaign(
+    require_postgres, transactional_db, regions, city_staff
+):
+    """Real threads on PostgreSQL: resolution and publication take the same campaign row, so either
+    the objection is resolved first and publication follows, or publication (seeing the objection
+    still open) is refused and the resolution goes ahead — never a resolution after publication."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from campaigns.services import campaign_publish
+
+    campaign = publicity_campaign(candidates=1)
+    objection = objection_file(application=campaign.applications.get(rank=1), **VALID)
+    after = campaign.publicity_end + timedelta(days=1)
+    barrier = threading.Barrier(2)
+    outcomes: dict = {}
+
+    def run(name, fn):
+        try:
+            barrier.wait(timeout=5)
+            fn()
+            outcomes[name] = "ok"
+        except DomainError as exc:
+            outcomes[name] = exc
+        finally:
+            connection.close()
+
+    calls = {
+        "resolve": lambda: objection_resolve(
+            objection=Objection.objects.get(pk=objection.pk), upheld=False, reason="不属实", actor=city_staff
+        ),
+        "publish": lambda: campaign_publish(
+            campaign=Campaign.objects.get(pk=campaign.pk), actor=city_staff, today=after
+        ),
+    }
+    threads = [threading.Thread(target=run, args=item) for item in calls.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+
+    assert outcomes["resolve"] == "ok"
+    resolved = audit_entries_for(objection).get(to_status="dismissed")
+    published = audit_entries_for(campaign).filter(to_status="published").first()
+    if outcomes["publish"] == "ok":
+        assert published is not None and resolved.pk < published.pk
+    else:
+        assert isinstance(outcomes["publish"], TransitionNotAllowed) and published is None
+        assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.PUBLICITY
