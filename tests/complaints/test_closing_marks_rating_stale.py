@@ -122,3 +122,13 @@ def test_settlement_in_direct_settlement_is_never_late(merchant, member, on_day)
     complaint_decide_proposal(complaint=c, reply_id=reply.pk, accept=True)
     c.refresh_from_db()
     assert c.status == Status.SETTLED and c.closed_late is False and c.closed_at is not None
+
+
+def test_complaint_close_refuses_a_status_that_is_not_closed(city_staff, merchant):
+    from complaints.services import complaint_close
+
+    c = file_complaint(merchant_id=merchant.pk, region_code=JIEFANG)
+    with pytest.raises(ValueError):
+        complaint_close(complaint=c, target=Status.ACCEPTED, actor=city_staff, reason="not a closing")
+    c.refresh_from_db()
+    assert c.status == Status.RECEIVED and c.closed_at is None
