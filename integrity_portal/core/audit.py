@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .actors import acting_user
 from .models import AuditEntry
 
 SYSTEM_LABEL = "system"
@@ -115,7 +117,7 @@ register_audit_actions(AuditAction)
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _actor_label(actor) -> str:
+def _actor_label(actor: User | None) -> str:
     if actor is None:
         return SYSTEM_LABEL
     if not getattr(actor, "is_authenticated", False):
@@ -125,7 +127,7 @@ def _actor_label(actor) -> str:
 
 def audit_log(
     *,
-    actor,
+    actor: User | None,
     action: models.TextChoices,
     target: models.Model,
     from_status: str = "",
@@ -138,7 +140,7 @@ def audit_log(
     ``action`` is a registered enumeration member; anything else raises ValueError.
     """
     member = audit_action(action)
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = acting_user(actor)
     return AuditEntry.objects.create(
         actor=user,
         actor_label=_actor_label(actor),

@@ -21,10 +21,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .actors import acting_user
 from .audit import AuditAction, audit_log
 from .errors import ValidationFailed
 from .models import HolidayDayKind, HolidaySchedule, HolidayScheduleDay, HolidayScheduleSource
@@ -63,7 +65,7 @@ def register_schedule_listener(name: str, fn: Callable) -> None:
     _listeners[name] = fn
 
 
-def _notify_listeners(year: int, actor) -> dict[str, int]:
+def _notify_listeners(year: int, actor: User | None) -> dict[str, int]:
     return {name: fn(year=year, actor=actor) for name, fn in sorted(_listeners.items())}
 
 
@@ -196,7 +198,7 @@ def _snapshot(schedule: HolidaySchedule | None) -> dict:
     }
 
 
-def _after_entry(year: int, actor) -> dict[str, int]:
+def _after_entry(year: int, actor: User | None) -> dict[str, int]:
     from . import workdays
 
     workdays.invalidate_calendar_cache()
@@ -209,7 +211,7 @@ def holiday_schedule_replace(
     year: int,
     days: list[ScheduleDay],
     source: str,
-    actor,
+    actor: User | None,
     notice_number: str = "",
     notice_date: date | None = None,
 ) -> tuple[HolidaySchedule, dict[str, int]]:
@@ -225,7 +227,7 @@ def holiday_schedule_replace(
         errors.append(_("来源无效。"))
     if errors:
         raise ValidationFailed(errors[0], details={"errors": errors})
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = acting_user(actor)
     with transaction.atomic():
         schedule = HolidaySchedule.objects.select_for_update().filter(year=year).first()
         previous = _snapshot(schedule)
@@ -259,7 +261,7 @@ def holiday_schedule_replace(
 
 
 def holiday_schedule_record_admin_entry(
-    *, schedule: HolidaySchedule, previous: dict, actor
+    *, schedule: HolidaySchedule, previous: dict, actor: User | None
 ) -> dict[str, int]:
     """The admin saved a schedule and its inline days itself: stamp, audit and notify like a file load.
 
@@ -273,7 +275,7 @@ def holiday_schedule_record_admin_entry(
         if errors:
             raise ValidationFailed(errors[0])
         schedule.source = HolidayScheduleSource.ADMIN
-        schedule.entered_by = actor if getattr(actor, "is_authenticated", False) else None
+        schedule.entered_by = acting_user(actor)
         schedule.entered_at = timezone.now()
         schedule.save(update_fields=["source", "entered_by", "entered_at"])
         audit_log(
@@ -296,7 +298,7 @@ def holiday_schedule_snapshot(*, year: int) -> dict:
     return _snapshot(HolidaySchedule.objects.filter(year=year).first())
 
 
-def holiday_schedule_fill_from_chinesecalendar(*, year: int, actor=None) -> HolidaySchedule | None:
+def holiday_schedule_fill_from_chinesecalendar(*, year: int, actor: User | None = None) -> HolidaySchedule | None:
     """Copy ``chinesecalendar``'s data for ``year`` unless the year already has a schedule.
 
     Returns the new schedule, or None when the year already had one (a schedule entered

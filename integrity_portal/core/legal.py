@@ -3,6 +3,7 @@ one service that edits them (superusers only, audited, version bumped)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -61,7 +62,7 @@ TITLE_MAX = LegalDocument._meta.get_field("title").max_length
 BODY_MAX = 50_000
 
 
-def legal_document_update(*, document: LegalDocument, title: str, body: str, actor) -> LegalDocument:
+def legal_document_update(*, document: LegalDocument, title: str, body: str, actor: User | None) -> LegalDocument:
     """Replace the text of one document. Superusers only: the notice binds every city. The version
     goes up only when the text actually changes, so a re-save without edits does not ask everyone
     to accept a 'new' version."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,7 +58,7 @@ def retention_cutoff(as_of: datetime | None = None) -> datetime:
     return (as_of or timezone.now()) - timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS)
 
 
-def personal_data_anonymise_all(*, as_of: datetime | None = None, actor=None) -> dict[str, int]:
+def personal_data_anonymise_all(*, as_of: datetime | None = None, actor: User | None = None) -> dict[str, int]:
     """Run every registered anonymiser; one failing app does not stop the others (logged, retried
     tomorrow since each anonymiser skips what it already did)."""
     as_of = as_of or timezone.now()
@@ -76,7 +77,7 @@ def personal_data_anonymise_all(*, as_of: datetime | None = None, actor=None) ->
 REQUEST_ROLES = {StaffRole.CITY_BUREAU, StaffRole.DISTRICT_BRANCH}
 
 
-def _check_request(*, phone: str, actor) -> str:
+def _check_request(*, phone: str, actor: User | None) -> str:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise NotPermitted(_("无权处理个人信息查询或删除申请。"))
     if not (is_unrestricted(actor) or staff_role(actor) in REQUEST_ROLES):
@@ -87,13 +88,13 @@ def _check_request(*, phone: str, actor) -> str:
     return phone
 
 
-def personal_data_find(*, phone: str, actor) -> dict[str, list]:
+def personal_data_find(*, phone: str, actor: User | None) -> dict[str, list]:
     """The viewer's region's items of the person with exactly this phone number, per app."""
     phone = _check_request(phone=phone, actor=actor)
     return {name: list(p.find(phone=phone, viewer=actor)) for name, p in _person_data.items()}
 
 
-def personal_data_export(*, phone: str, actor) -> dict:
+def personal_data_export(*, phone: str, actor: User | None) -> dict:
     """A JSON-ready copy of everything the viewer's region holds about this person (PIPL right of
     access). One audit entry per item exported, naming the app, never the data."""
     from .audit import AuditAction, audit_log
@@ -107,7 +108,7 @@ def personal_data_export(*, phone: str, actor) -> dict:
     return result
 
 
-def personal_data_erase(*, phone: str, actor, reason: str) -> int:
+def personal_data_erase(*, phone: str, actor: User | None, reason: str) -> int:
     """Anonymise now every item of this person in the viewer's region (PIPL right to erasure).
     Each app's ``erase`` locks, skips an item already anonymised and audits it with the reason."""
     reason = (reason or "").strip()

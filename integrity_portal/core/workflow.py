@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
@@ -74,7 +75,7 @@ class Workflow:
         obj: models.Model,
         target: str,
         *,
-        actor,
+        actor: User | None,
         note: str = "",
         action: models.TextChoices | None = None,
         fields: dict[str, Any] | None = None,
