@@ -169,3 +169,12 @@ def test_appeal_refusal_by_the_service_is_an_error_message_not_a_500(client, reg
     assert "须由未参与的工作人员处理申诉" in response.content.decode()
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.OPEN
+
+
+def test_appeal_of_another_district_is_404_and_view_only_staff_403(client, regions, appeal):
+    client.force_login(make_staff("410803", StaffRole.DISTRICT_BRANCH))
+    assert client.post(decide_url(appeal, "uphold"), {"reason": "予以纠正"}).status_code == 404
+    client.force_login(make_staff("410802", StaffRole.INSPECTOR))
+    assert client.post(decide_url(appeal, "uphold"), {"reason": "予以纠正"}).status_code == 403
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.OPEN

@@ -161,6 +161,18 @@ ADMIN_CUSTOM = {
         "tests/security/test_uploads.py::test_repair_evidence_is_only_linked_through_an_authorised_download"
     ),
     "admin:merchants_merchant_export": "test_admin_merchant_export_is_region_scoped",
+    "admin:merchants_creditrepairrequest_decide": (
+        "decision on the change page (core.admin_decisions): tests/merchants/test_admin_decisions.py::"
+        "test_other_district_gets_404_and_staff_without_change_permission_403"
+    ),
+    "admin:merchants_ratingappeal_decide": (
+        "core.admin_decisions: tests/merchants/test_admin_decisions.py::"
+        "test_appeal_of_another_district_is_404_and_view_only_staff_403"
+    ),
+    "admin:campaigns_campaign_decide": (
+        "core.admin_decisions: tests/campaigns/test_admin_decisions.py::"
+        "test_other_city_gets_404_and_view_only_district_403"
+    ),
     "personal-data-request": (
         "staff page (admin_view), superuser/city/district bureau in their region only: "
         "tests/complaints/test_personal_data_retention.py"
