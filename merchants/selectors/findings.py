@@ -81,6 +81,16 @@ def _lookback(as_of: date) -> date:
     return as_of - relativedelta(months=rating_policy_active().rules["windows"]["lookback_months"])
 
 
+def inspections_in_lookback(*, merchant, as_of: date, limit: int = 20) -> list[Inspection]:
+    """The merchant's inspections in the policy's look-back window, newest first, with what superseded
+    them (the portal's findings panel, for a merchant the page found for its member)."""
+    return list(
+        Inspection.objects.filter(merchant=merchant, inspected_on__gte=_lookback(as_of))
+        .select_related("superseded_by")
+        .order_by("-inspected_on", "-id")[:limit]
+    )
+
+
 def reinspection_target(*, merchant_id: int, visit: Inspection | None = None, as_of: date | None = None):
     """The inspection a re-inspection re-checks: the merchant's latest visit in the look-back window with a
     finding still counted, dated no later than the re-inspection itself (and not the re-inspection).

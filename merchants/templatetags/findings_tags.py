@@ -5,12 +5,10 @@ The data comes from ``selectors.findings``, the same rules the rating counts in 
 
 from __future__ import annotations
 
-from dateutil.relativedelta import relativedelta
 from django import template
 from django.utils import timezone
 
-from ..models import Inspection
-from ..selectors.findings import commitment_breaches, open_items
+from ..selectors.findings import commitment_breaches, inspections_in_lookback, open_items
 
 register = template.Library()
 
@@ -36,15 +34,8 @@ def commitment_breach_list(commitment):
 def portal_findings_panel(merchant):
     """The merchant's own findings in the look-back window (superseded ones marked) and the breaches of its
     commitments with the finding that caused each. Three queries."""
-    from ..services.rating_policy import rating_policy_active
-
     today = timezone.localdate()
-    since = today - relativedelta(months=rating_policy_active().rules["windows"]["lookback_months"])
-    inspections = list(
-        Inspection.objects.filter(merchant=merchant, inspected_on__gte=since)
-        .select_related("superseded_by")
-        .order_by("-inspected_on", "-id")[:20]
-    )
+    inspections = inspections_in_lookback(merchant=merchant, as_of=today)
     rows = [
         {
             "inspection": i,
