@@ -60,6 +60,18 @@ def public_candidates(campaign: Campaign) -> QuerySet[Application]:
     )
 
 
+def public_candidate(pk) -> Application | None:
+    """One candidate under publicity, by id (the objection API); None for anything else, so an id of
+    another stage's application or of a campaign not in publicity tells the caller nothing."""
+    if not str(pk).isdigit():
+        return None
+    return (
+        Application.objects.select_related("campaign")
+        .filter(pk=pk, status=ApplicationStatus.CANDIDATE, campaign__status=CampaignStatus.PUBLICITY)
+        .first()
+    )
+
+
 def public_commendation_lists(campaign: Campaign | None = None) -> QuerySet[CommendationList]:
     qs = CommendationList.objects.select_related("campaign", "campaign__region").filter(
         campaign__status__in=(CampaignStatus.PUBLISHED, CampaignStatus.ARCHIVED)
@@ -96,6 +108,15 @@ def open_campaigns_for_merchant(merchant, *, today: date | None = None) -> Query
         .distinct()
         .order_by("application_end")
     )
+
+
+def campaign_announced(pk) -> Campaign | None:
+    """A campaign a merchant member may apply to or read about on the apply page: any but a draft (a
+    draft is staff-only). Whether a merchant may apply (window, territory, category) is the service's check
+    (``application_submit``), shown as its message. None for a draft or an unknown id."""
+    if not str(pk).isdigit():
+        return None
+    return Campaign.objects.exclude(status=CampaignStatus.DRAFT).filter(pk=pk).first()
 
 
 def applications_for_merchant(merchant) -> QuerySet[Application]:

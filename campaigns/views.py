@@ -65,9 +65,7 @@ def notice_detail(request, key: int):
             )
             if objection_rate_limited(request, form.cleaned_data["phone"]):
                 form.add_error(None, _("提交过于频繁，请稍后再试。"))
-            elif application is None:
-                form.add_error("application", _("该主体不是本次公示的候选对象。"))
-            else:
+            else:  # a choice that is no candidate is the service's refusal (shown as its message)
                 try:
                     objection = objection_file(
                         application=application,

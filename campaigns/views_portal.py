@@ -14,7 +14,7 @@ from merchants.selectors import member_merchant_or_404, merchants_for_user
 
 from . import selectors
 from .forms import AdReportForm, ApplyForm, PlacementFormSet
-from .models import DEFAULT_PSA_THEMES, Campaign, CampaignStatus, Category
+from .models import DEFAULT_PSA_THEMES, Category
 from .services import ad_report_submit, application_check_eligibility, application_submit
 
 
@@ -47,7 +47,7 @@ def apply(request, merchant_pk: int, campaign_pk: int):
         if already:
             messages.info(request, _("您已申报过该活动。"))
             return redirect("portal_campaigns:applications", merchant_pk=merchant.pk)
-        campaign = Campaign.objects.exclude(status=CampaignStatus.DRAFT).filter(pk=campaign_pk).first()
+        campaign = selectors.campaign_announced(campaign_pk)
         if campaign is None:
             raise Http404
     checks = application_check_eligibility(campaign=campaign, merchant=merchant)

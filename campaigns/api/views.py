@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -11,14 +10,12 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrity_portal.core.errors import ValidationFailed
 from integrity_portal.core.ratelimit import phone_ident
 from integrity_portal.core.throttling import ScopedClientThrottle, request_field
 from merchants.selectors import member_merchant_or_404
 
 from .. import selectors, services
 from ..filters import ApplicationFilter, CommendationFilter
-from ..models import Application, Campaign
 from .serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
@@ -64,7 +61,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data = ApplicationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         merchant = member_merchant_or_404(request.user, data.validated_data["merchant"])
-        campaign = Campaign.objects.filter(pk=data.validated_data["campaign"]).exclude(status="draft").first()
+        campaign = selectors.campaign_announced(data.validated_data["campaign"])
         if campaign is None:
             raise Http404
         application = services.application_submit(
@@ -127,17 +124,8 @@ class ObjectionCreateView(APIView):
     def post(self, request):
         data = ObjectionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        application = (
-            Application.objects.select_related("campaign")
-            .filter(pk=data.validated_data["application"])
-            .first()
-        )
-        if application is None:
-            raise ValidationFailed(
-                _("该主体不是本次公示的候选对象，不能对其提出异议。"), code="not_candidate"
-            )
         objection = services.objection_file(
-            application=application,
+            application=selectors.public_candidate(data.validated_data["application"]),
             name=data.validated_data["name"],
             phone=data.validated_data["phone"],
             content=data.validated_data["content"],
