@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/two-factor/", include("integrity_portal.core.urls_two_factor")),
     path("accounts/", include("merchants.urls_accounts")),
     path("portal/complaints/", include("complaints.urls_portal")),
     path("portal/campaigns/", include("campaigns.urls_portal")),

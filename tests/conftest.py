@@ -126,3 +126,53 @@ def celery_worker_real(require_redis, transactional_db):
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield app
     app.conf.task_always_eager = True
+
+
+def give_second_factor(client, user) -> None:
+    """Mark ``client``'s session as having passed two-factor sign-in for ``user``, as the verify page
+    does after a correct code (core/two_factor.py): a recovery-code device stands in for the phone."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from integrity_portal.core.two_factor import RECOVERY_DEVICE_NAME
+
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True})
+    if not device.token_set.exists():
+        device.token_set.create(token="testcode")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_for_test_sign_ins(request, monkeypatch):
+    """Staff must give a second factor on every page (core/two_factor.py). Tests that sign a user in with
+    ``client.force_login``/``client.login`` are about something else, so their staff sessions are given
+    one, like a clerk who typed the code. Tests of two-factor sign-in itself use
+    ``@pytest.mark.real_two_factor`` and get plain password sessions."""
+    if request.node.get_closest_marker("real_two_factor"):
+        return
+    from django.test import Client
+
+    from integrity_portal.core.two_factor import two_factor_required
+
+    original_force_login = Client.force_login
+    original_login = Client.login
+
+    def force_login(self, user, backend=None):
+        original_force_login(self, user, backend)
+        if two_factor_required(user):
+            give_second_factor(self, user)
+
+    def login(self, **credentials):
+        ok = original_login(self, **credentials)
+        if ok:
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model()._default_manager.get(pk=self.session["_auth_user_id"])
+            if two_factor_required(user):
+                give_second_factor(self, user)
+        return ok
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "login", login)

@@ -12,6 +12,8 @@ from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import AuthenticationFailed, ParseError
 from rest_framework.parsers import JSONParser
 
+from .two_factor import two_factor_required
+
 # Every request body the API accepts is one flat object (a form); a few levels leave room for growth.
 MAX_JSON_DEPTH = 16
 MAX_USERNAME_LENGTH = 150
@@ -64,4 +66,9 @@ class StrictBasicAuthentication(BasicAuthentication):
     def authenticate_credentials(self, userid, password, request=None):
         if "\x00" in userid or "\x00" in password or len(userid) > MAX_USERNAME_LENGTH:
             raise AuthenticationFailed(_("用户名或密码无效。"))
-        return super().authenticate_credentials(userid, password, request)
+        user, auth = super().authenticate_credentials(userid, password, request)
+        # Basic auth has no second step: an account that must give a second factor (every staff account,
+        # a merchant who opted in) signs in on the web instead (core/two_factor.py).
+        if two_factor_required(user):
+            raise AuthenticationFailed(_("此账号需要两步验证，不能用用户名和密码直接调用接口；请在网页登录后使用。"))
+        return user, auth

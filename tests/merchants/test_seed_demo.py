@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.demo import demo_seeders
@@ -19,11 +20,6 @@ from merchants.models import Membership, Merchant, MerchantKind, MerchantStatus
 from merchants.validators import validate_uscc
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _register_only(monkeypatch):
@@ -54,7 +50,8 @@ def test_seed_demo_is_idempotent_and_prints_logins(monkeypatch):
     assert Merchant.objects.count() == 150
     first = _snapshot()
     users = get_user_model().objects.count()
-    call_command("seed_demo", "--merchants", "150", "--seed", "0", stdout=io.StringIO())
+    again = io.StringIO()
+    call_command("seed_demo", "--merchants", "150", "--seed", "0", stdout=again)
     assert Merchant.objects.count() == 150
     assert _snapshot() == first
     assert get_user_model().objects.count() == users
@@ -62,6 +59,20 @@ def test_seed_demo_is_idempotent_and_prints_logins(monkeypatch):
     for login in ("demo_city", "demo_district", "demo_civility", "demo_merchant"):
         assert login in text
     assert DEMO_PASSWORD in text and "http://" in text
+    # Staff sign-in needs a second factor: the printout carries working recovery codes for each staff
+    # login, and a re-run replaces them (the first run's codes no longer work).
+    def printed_codes(output: str, login: str) -> list[str]:
+        line = output.split(f"staff {login} ")[1].split("\n")[1]
+        assert "recovery codes" in line
+        return line.rsplit(":", 1)[1].split()
+
+    for login in ("demo_city", "demo_district", "demo_civility"):
+        device = StaticDevice.objects.get(user__username=login)
+        old_codes, new_codes = printed_codes(text, login), printed_codes(again.getvalue(), login)
+        assert len(new_codes) == 5 and not set(old_codes) & set(new_codes)
+        assert not device.token_set.filter(token__in=old_codes).exists()
+        assert device.verify_token(new_codes[0])
+        assert not device.token_set.filter(token=new_codes[0]).exists()  # single use
 
 
 def test_seed_demo_growing_count_adds_only_the_difference(monkeypatch):

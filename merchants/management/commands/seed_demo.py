@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from integrity_portal.core.demo import demo_seeders
+from integrity_portal.core.two_factor import recovery_codes_regenerate
 from merchants import regions as region_tree
 from merchants.demo import DEMO_LOGINS, DEMO_PASSWORD
 from merchants.selectors.register import public_headline_counts_clear
@@ -45,4 +47,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {'staff' if role else 'merchant'} {username} / {DEMO_PASSWORD} → {where}  ({what})"
             )
+            user = get_user_model().objects.filter(username=username).first() if role else None
+            if user is not None:
+                # Staff sign-in asks for a second factor (core/two_factor.py). Fresh single-use recovery
+                # codes on every run (the old ones stop working), so a newcomer can sign in without a phone.
+                codes = recovery_codes_regenerate(user=user, actor=None)
+                self.stdout.write(f"      两步验证恢复码 / recovery codes (one per sign-in): {' '.join(codes[:5])}")
+        self.stdout.write(
+            f"  工作人员登录后输入一个恢复码；在 {site}/accounts/two-factor/ 可绑定手机验证器。"
+            f" / Staff: after the password, type one recovery code; bind an authenticator at {site}/accounts/two-factor/."
+        )
         self.stdout.write(f"公众网站 / Public site: {site}/   开放数据 / API: {site}/api/docs/")
