@@ -30,12 +30,6 @@ def today() -> date:
     return timezone.localdate()
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Test users need a password, not a slow one; PBKDF2 dominated these tests' set-up time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def city_staff(regions):
     return make_staff("410800", StaffRole.CITY_BUREAU)

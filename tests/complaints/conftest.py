@@ -81,8 +81,3 @@ def file_complaint(**overrides):
     from complaints.services import complaint_submit
 
     return complaint_submit(submission=submission(**overrides))[0]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

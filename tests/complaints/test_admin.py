@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from complaints.models import Complaint, Status
 from integrity_portal.core.audit import audit_entries_for
@@ -129,7 +130,7 @@ def test_monthly_export_per_district(client, city_staff, district_staff, on_day)
     file_complaint(region_code=ZHONGZHAN, category="quality")
     client.force_login(city_staff)
     url = reverse("admin:complaints_complaint_statistics")
-    month = date.today().strftime("%Y-%m")
+    month = timezone.localdate().strftime("%Y-%m")
     response = client.get(url, {"month": month, "format": "csv"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["区划代码", "辖区", "登记总数"]

@@ -137,3 +137,19 @@ def test_hsts_preload_and_subdomains_are_off_unless_the_domain_owner_opts_in():
 @pytest.mark.django_db
 def test_models_and_migrations_agree():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_the_whole_suite_hashes_passwords_fast_from_one_setting():
+    """pytest-env sets TEST_FAST_PASSWORD_HASHER for every test folder (pyproject.toml); no folder sets
+    PASSWORD_HASHERS itself, and without the variable the production hashers stay."""
+    from django.conf import settings
+
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"D:TEST_FAST_PASSWORD_HASHER=true"' in pyproject
+    setters = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tests").rglob("*.py")
+        if path != Path(__file__).resolve() and "settings.PASSWORD_HASHERS =" in path.read_text(encoding="utf-8")
+    ]
+    assert setters == []

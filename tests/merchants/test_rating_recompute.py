@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
 
 from integrity_portal.core import ratingfacts
 from merchants.models import Merchant, Rating
@@ -239,7 +240,10 @@ def test_large_batch_crosses_insert_batches_with_one_history_row_each(regions):
 
     merchants = MerchantFactory.create_batch(7)
     Inspection.objects.bulk_create(
-        [Inspection(merchant=m, inspected_on=m.created_at.date(), outcome="satisfactory") for m in merchants]
+        [
+            Inspection(merchant=m, inspected_on=timezone.localdate(m.created_at), outcome="satisfactory")
+            for m in merchants
+        ]
     )
     from merchants.services import rating_facts
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.utils import timezone
 
 from merchants.models import Merchant
 from tests.factories import MerchantFactory
@@ -35,7 +36,7 @@ def test_sweep_task_on_a_real_worker_recovers_flagged_merchants(celery_worker_re
     m = MerchantFactory()
     from merchants.models import Inspection
 
-    Inspection.objects.create(merchant=m, inspected_on=m.created_at.date(), outcome="satisfactory")
+    Inspection.objects.create(merchant=m, inspected_on=timezone.localdate(m.created_at), outcome="satisfactory")
     Merchant.objects.filter(pk=m.pk).update(rating_stale=True)  # a fact whose message was lost
     # Results are not stored by default (CELERY_TASK_IGNORE_RESULT); this test asks for its one result.
     result = sweep_stale_ratings.apply_async(ignore_result=False).get(timeout=20)

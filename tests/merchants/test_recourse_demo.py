@@ -25,8 +25,7 @@ def _seed(seed=0):
     return counts
 
 
-def test_showcases_are_seeded_once_and_tell_their_story(regions, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_showcases_are_seeded_once_and_tell_their_story(regions):
     assert _seed() == {"reinspection": 2, "breach": 2}
     lifted = Merchant.objects.get(inspections__plan=REINSPECTION_PLAN, inspections__rechecks__isnull=False)
     history = list(Rating.objects.filter(merchant=lifted).order_by("id").values_list("stars", flat=True))

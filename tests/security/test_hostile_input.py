@@ -34,7 +34,6 @@ JSON_POST_URLS = ["/api/v1/complaints/submit/", "/api/v1/complaints/track/", "/a
 @pytest.fixture
 def anon(settings):
     settings.DEBUG = False
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return Client(raise_request_exception=False)
 
 
