@@ -90,7 +90,7 @@ def audit_action(action) -> models.TextChoices:
     return member
 
 
-_action_statuses: dict[str, dict[str, str]] = {}
+_action_statuses: dict[str, dict[str, Any]] = {}  # labels kept lazy: read in the viewer's language
 
 
 def register_action_statuses(actions, labels) -> None:
@@ -102,7 +102,7 @@ def register_action_statuses(actions, labels) -> None:
     if not labels:
         return
     for member in actions:
-        _action_statuses[str(member)] = {str(k): str(v) for k, v in labels.items()}
+        _action_statuses[str(member)] = {str(k): v for k, v in labels.items()}
 
 
 def action_label(value: str) -> str:
@@ -193,7 +193,7 @@ def actor_display(entry: AuditEntry) -> str:
     return entry.actor_label  # an account deleted since: the username recorded at the time
 
 
-def _status_labels(model) -> dict[str, str]:
+def _status_labels(model) -> dict[str, Any]:
     """Choice labels of the model's ``status`` field, then of its other choice fields."""
     if model is None:
         return {}
@@ -203,11 +203,11 @@ def _status_labels(model) -> dict[str, str]:
     )
     labels: dict[str, str] = {}
     for field in reversed(fields):  # ``status`` last, so it wins a value two fields share
-        labels.update({str(value): str(label) for value, label in field.flatchoices})
+        labels.update({str(value): label for value, label in field.flatchoices})
     return labels
 
 
-def describe_entry(entry: AuditEntry, *, status_labels: dict[str, str] | None = None) -> AuditLine:
+def describe_entry(entry: AuditEntry, *, status_labels: dict[str, Any] | None = None) -> AuditLine:
     """``entry`` in words: “转入调解”, “已分派 → 调解中”, the actor's name.
 
     A status the target model's choices do not name (e.g. ``ended`` on a list entry) is left
@@ -216,7 +216,7 @@ def describe_entry(entry: AuditEntry, *, status_labels: dict[str, str] | None = 
     labels = _action_statuses.get(entry.action)
     if labels is None:
         labels = status_labels if status_labels is not None else _status_labels(entry.content_type.model_class())
-    states = [labels[s] for s in (entry.from_status, entry.to_status) if s and s in labels]
+    states = [str(labels[s]) for s in (entry.from_status, entry.to_status) if s and s in labels]
     return AuditLine(
         at=entry.created_at,
         actor=actor_display(entry),

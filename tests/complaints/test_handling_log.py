@@ -7,8 +7,16 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
+from django.utils import translation
 
-from complaints.services import complaint_apply_action, complaint_submit, complaints_escalate_overdue
+from complaints.models import Complaint, Status
+from complaints.services import (
+    complaint_apply_action,
+    complaint_decide_proposal,
+    complaint_merchant_reply,
+    complaint_submit,
+    complaints_escalate_overdue,
+)
 from integrity_portal.core.audit import audit_timeline
 from integrity_portal.core.roles import StaffRole
 from merchants.services import staff_assign_role
@@ -68,3 +76,24 @@ def test_a_public_submission_is_the_public_not_the_system(regions):
     public = complaint_submit(submission=submission(phone="13811112222"), actor=AnonymousUser())[0]
     assert [r.actor for r in audit_timeline(public)] == ["公众"]
     assert [r.actor for r in audit_timeline(c)] == ["系统"]
+
+
+def test_timeline_follows_the_viewers_language(named_clerk, district_staff, on_day):
+    c = _handled(named_clerk, district_staff, on_day)
+    with translation.override("en"):
+        newest = audit_timeline(c)[0]
+        system = audit_timeline(c)[-1]
+    assert (newest.action, newest.status) == ("Mediation started", "Assigned → In mediation")
+    assert system.actor == "System"
+
+
+def test_a_proposal_answer_filed_with_the_complaint_reads_with_the_proposal_statuses(merchant, member):
+    """The move is the proposal's (pending → accepted) though filed under the complaint, whose own
+    ``accepted`` means 已受理: the log must say the proposal's words."""
+    c = file_complaint(merchant_id=merchant.pk, region_code=JIEFANG)
+    Complaint.objects.filter(pk=c.pk).update(status=Status.MEDIATING)
+    c.refresh_from_db()
+    reply = complaint_merchant_reply(complaint=c, actor=member, body="同意协商", proposal="退还差价二十元")
+    complaint_decide_proposal(complaint=c, reply_id=reply.pk, accept=True)
+    answer = next(r for r in audit_timeline(c) if r.action == "投诉人接受和解方案")
+    assert answer.status == "待投诉人确认 → 投诉人已接受"
