@@ -6,12 +6,13 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.phones import mask_phone
 
-from .models import Complaint, Status
+from .models import Complaint, ComplaintNotice, Status
 
 logger = logging.getLogger("complaints.sms")
 
@@ -40,13 +41,16 @@ def send_sms(phone: str, text: str) -> None:
 CHANNELS = ("sms", "email")
 
 
-def send_notice(*, complaint_id: int, event: str, channels=None, delivered: list[str] | None = None) -> bool:
+def send_notice(
+    *, complaint_id: int, event: str, channels=None, delivered: list[str] | None = None, key: str = ""
+) -> bool:
     """Send one notice; anonymous reporters are never contacted (they left no contact on purpose).
 
     ``channels`` limits the send to some of ``CHANNELS`` (a retry repeats only what failed: nobody gets
     the same SMS twice because the mail server was down). A gateway or SMTP error is raised, not
     swallowed, so the task retries with back-off; ``delivered`` collects the channels that went out
-    before it."""
+    before it. Idempotent: each (complaint, ``key``, channel) goes out once, however often the message
+    is delivered (``key`` defaults to the event; see ``ComplaintNotice``)."""
     template = _EVENTS.get(event)
     complaint = Complaint.objects.filter(pk=complaint_id).first()
     if template is None or complaint is None or complaint.anonymous:
@@ -56,13 +60,34 @@ def send_notice(*, complaint_id: int, event: str, channels=None, delivered: list
     with translation.override(notice_language(complaint)):
         text = str(template) % {"code": complaint.tracking_code, "url": f"{settings.SITE_URL}/complaints/track/"}
         subject = str(_("投诉举报办理通知"))
-    if complaint.complainant_phone and "sms" in wanted:
-        send_sms(complaint.complainant_phone, text)
+    key = (key or event)[:80]
+    if complaint.complainant_phone and "sms" in wanted and _claim(complaint, key, "sms"):
+        _send_claimed(complaint, key, "sms", lambda: send_sms(complaint.complainant_phone, text))
         delivered.append("sms")
-    if complaint.complainant_email and "email" in wanted:
-        send_mail(subject, text, None, [complaint.complainant_email])
+    if complaint.complainant_email and "email" in wanted and _claim(complaint, key, "email"):
+        _send_claimed(complaint, key, "email", lambda: send_mail(subject, text, None, [complaint.complainant_email]))
         delivered.append("email")
     return True
+
+
+def _claim(complaint: Complaint, key: str, channel: str) -> bool:
+    """Record the notice before sending it; False when it is recorded already (sent, or being sent by a
+    duplicate of the same message: the unique constraint lets exactly one through)."""
+    try:
+        with transaction.atomic():
+            ComplaintNotice.objects.create(complaint=complaint, key=key, channel=channel)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _send_claimed(complaint: Complaint, key: str, channel: str, send) -> None:
+    """Send; a failed send is not recorded, so the retry sends it."""
+    try:
+        send()
+    except BaseException:
+        ComplaintNotice.objects.filter(complaint=complaint, key=key, channel=channel).delete()
+        raise
 
 
 def notice_language(complaint: Complaint) -> str:

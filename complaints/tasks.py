@@ -39,13 +39,18 @@ def escalate_overdue() -> dict:
     soft_time_limit=60,  # EMAIL_TIMEOUT is 10 s: a minute means something hangs beyond the socket
     time_limit=90,
 )
-def notify_complainant(self, complaint_id: int, event: str, channels: list[str] | None = None) -> bool:
+def notify_complainant(
+    self, complaint_id: int, event: str, channels: list[str] | None = None, key: str = ""
+) -> bool:
+    """Tell the complainant about ``event``. Idempotent: a message delivered twice (a worker lost after
+    sending, a duplicated publish) sends nothing twice, each channel of each occasion (``key``, default
+    the event) is recorded before it goes out (``notify.send_notice``)."""
     from .notify import send_notice
     from .services import report_send_feedback
 
     delivered: list[str] = []
     try:
-        sent = send_notice(complaint_id=complaint_id, event=event, channels=channels, delivered=delivered)
+        sent = send_notice(complaint_id=complaint_id, event=event, channels=channels, delivered=delivered, key=key)
     except NOTICE_RETRY_ERRORS:
         # autoretry re-sends with the request's kwargs: only the channels that did not go out yet.
         from .notify import CHANNELS

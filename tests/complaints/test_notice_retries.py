@@ -105,3 +105,48 @@ def test_an_unexpected_error_is_not_retried(regions, monkeypatch, flaky_relay):
     monkeypatch.setattr("complaints.notify.send_notice", broken)
     result = notify_complainant.apply(args=(complaint.pk, Status.ACCEPTED))
     assert result.failed() and isinstance(result.result, ValueError) and len(calls) == 1
+
+
+def test_the_same_notice_delivered_twice_is_sent_once(regions, caplog):
+    """A message the broker delivers again (a worker lost after sending, a duplicated publish) sends
+    nothing more: each channel of each occasion is recorded before it goes out."""
+    from complaints.models import ComplaintNotice
+
+    complaint = file_complaint(email="c@example.com")
+    mail.outbox.clear()
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+
+    assert notify_complainant.apply(args=(complaint.pk, Status.ACCEPTED)).successful()
+    assert notify_complainant.apply(args=(complaint.pk, Status.ACCEPTED)).successful()
+
+    assert [m.to for m in mail.outbox] == [["c@example.com"]]
+    assert len(_sms_lines(caplog, complaint)) == 1
+    assert sorted(ComplaintNotice.objects.filter(complaint=complaint).values_list("key", "channel")) == [
+        ("accepted", "email"),
+        ("accepted", "sms"),
+    ]
+
+
+def test_recurring_occasions_each_send_once(regions, caplog):
+    """Two merchant replies are two notices; the same reply's notice delivered twice is one."""
+    complaint = file_complaint(email="c@example.com")
+    mail.outbox.clear()
+
+    for key in ("merchant_reply:1", "merchant_reply:1", "merchant_reply:2"):
+        notify_complainant.apply(args=(complaint.pk, "merchant_reply"), kwargs={"key": key})
+
+    assert len(mail.outbox) == 2
+
+
+def test_a_failed_send_is_not_recorded_so_the_retry_sends_it(regions, flaky_relay):
+    from complaints.models import ComplaintNotice
+
+    complaint = file_complaint(email="c@example.com")
+    mail.outbox.clear()
+    flaky_relay["left"] = 1
+
+    assert notify_complainant.apply(args=(complaint.pk, Status.ACCEPTED)).successful()
+
+    assert [m.to for m in mail.outbox] == [["c@example.com"]]
+    assert ComplaintNotice.objects.filter(complaint=complaint, key="accepted").count() == 2
