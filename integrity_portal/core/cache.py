@@ -71,6 +71,12 @@ class CircuitBreaker:
             self._open_until = 0.0
 
 
+class BreakerOpen(redis.exceptions.ConnectionError):
+    """A call refused without touching the network because its server's breaker is open. The breaker logged
+    the outage when it tripped; callers log this one quietly (a page makes several cache calls, and a
+    traceback for each during an outage buried the log and cost every request a few milliseconds)."""
+
+
 class BreakerConnection(redis.connection.Connection):
     """A Redis connection that fails at once while its server's breaker is open and trips it on any failure.
 
@@ -82,7 +88,7 @@ class BreakerConnection(redis.connection.Connection):
 
     def _guard(self):
         if self._breaker().is_open():
-            raise redis.exceptions.ConnectionError("Redis marked down by the circuit breaker")
+            raise BreakerOpen("Redis marked down by the circuit breaker")
 
     def connect(self, *args, **kwargs):
         self._guard()
@@ -114,6 +120,9 @@ def _degrade(fallback):
         def inner(self, *args, **kwargs):
             try:
                 return method(self, *args, **kwargs)
+            except BreakerOpen:
+                logger.debug("cache skipped (breaker open): %s degraded to a miss", method.__name__)
+                return fallback(*args, **kwargs)
             except _UNREACHABLE:
                 logger.warning("cache unavailable: %s degraded to a miss", method.__name__, exc_info=True)
                 return fallback(*args, **kwargs)

@@ -1,15 +1,27 @@
-"""Helpers for the fault suite: an unreachable broker, a Redis that is down, the test database's DSN."""
+"""Helpers for the fault suite: an unreachable broker, a Redis that is down, the test database's DSN,
+real Celery worker subprocesses and throwaway ``redis-server`` processes."""
 
 from __future__ import annotations
 
+import math
+import os
+import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from integrity_portal.core.roles import StaffRole
+from tests.conftest import skip_or_fail
 from tests.factories import make_staff
 
 JIEFANG = "410802"
@@ -46,13 +58,15 @@ def broker_unreachable():
 
 
 @contextmanager
-def hung_redis():
+def hung_redis(port: int = 0):
     """A local server that accepts connections and never answers: a hung Redis (or a black-holed host
-    behind a proxy). Yields its port; every accepted socket is held open until the block ends."""
+    behind a proxy). Yields its port (``port``, or a free one); every accepted socket is held open until
+    the block ends."""
     import threading
 
     server = socket.socket()
-    server.bind(("127.0.0.1", 0))
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port a stopped redis-server just left
+    server.bind(("127.0.0.1", port))
     server.listen(64)
     server.settimeout(0.1)
     held, stop = [], threading.Event()
@@ -149,6 +163,43 @@ def complaint_form_data(**overrides) -> dict:
     return data
 
 
+def p95(samples: list[float]) -> float:
+    """The 95th percentile, nearest rank: with fewer than 20 samples it is the worst one."""
+    ordered = sorted(samples)
+    return ordered[math.ceil(0.95 * len(ordered)) - 1]
+
+
+def complaint_in_mediation(merchant, staff, n: int):
+    """A price complaint against ``merchant``, accepted, assigned to Jiefang and in mediation (services,
+    not HTTP: the set-up of a test whose subject is closing it)."""
+    from complaints.services import (
+        Submission,
+        complaint_accept,
+        complaint_assign,
+        complaint_start_mediation,
+        complaint_submit,
+    )
+    from integrity_portal.core import workdays
+
+    (complaint,) = complaint_submit(
+        submission=Submission(
+            kind="complaint",
+            category="price",
+            description=f"结账时实际收费高于标价二十元，商家拒绝退还。第{n}件。",
+            name="测试王芳",
+            phone=f"139123456{n:02d}",
+            address="测试地址人民路1号",
+            harm_known_on=workdays.today(),
+            merchant_id=merchant.pk,
+            consent=True,
+        )
+    )
+    complaint_accept(complaint=complaint, actor=staff)
+    complaint_assign(complaint=complaint, actor=staff, region_code=JIEFANG)
+    complaint_start_mediation(complaint=complaint, actor=staff)
+    return complaint
+
+
 def pg_dsn() -> dict:
     """Connection parameters of the pytest database (``test_<name>``), for subprocesses and side connections."""
     s = connection.settings_dict
@@ -159,3 +210,135 @@ def pg_dsn() -> dict:
         "host": s.get("HOST") or "127.0.0.1",
         "port": str(s.get("PORT") or 5432),
     }
+
+
+# --- Real Celery workers (subprocesses) ------------------------------------------------------------------
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def worker_env(*, redis_url: str | None = None, visibility_timeout: int | None = None) -> dict:
+    """A worker's environment: the pytest database, ``redis_url`` (default REDIS_URL) as broker and cache."""
+    dsn = pg_dsn()
+    auth = quote(dsn["user"]) + (f":{quote(dsn['password'])}" if dsn["password"] else "")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{auth}@{dsn['host']}:{dsn['port']}/{dsn['dbname']}",
+        "REDIS_URL": redis_url or settings.REDIS_URL,
+        "SECRET_KEY": "fault-suite-worker-key-not-for-production",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CONN_MAX_AGE": "0",
+        "PYTHONPATH": str(BASE_DIR),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if redis_url:
+        env.pop("CACHE_URL", None)  # a worker on a throwaway Redis uses it for the cache too
+    env.pop("FAULTS_VISIBILITY_TIMEOUT", None)
+    if visibility_timeout is not None:
+        env["FAULTS_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
+    return env
+
+
+def start_worker(
+    name: str,
+    log_path: Path,
+    *,
+    queues: str | None = None,
+    redis_url: str | None = None,
+    visibility_timeout: int | None = None,
+):
+    """``celery -A tests.faults.worker_app worker --pool=solo`` in its own process group, logging to
+    ``log_path``; ``queues`` (comma-separated) or, by default, every queue in CELERY_TASK_QUEUES."""
+    log = open(log_path, "wb")  # noqa: SIM115 - closed by stop_worker
+    command = [sys.executable, "-m", "celery", "-A", "tests.faults.worker_app", "worker", "--pool=solo"]
+    command += ["-l", "info", "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"]
+    if queues:
+        command += ["-Q", queues]
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        command,
+        cwd=BASE_DIR,
+        env=worker_env(redis_url=redis_url, visibility_timeout=visibility_timeout),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    proc.log_file = log
+    return proc
+
+
+def stop_worker(proc, sig=signal.SIGKILL) -> None:
+    if proc is None:
+        return
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    proc.log_file.close()
+
+
+def wait_for(predicate, *, timeout: float, what: str, proc=None, log_path: Path | None = None):
+    """Poll ``predicate`` every 0.1 s until it returns something true; fail with the worker's log tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    tail = log_path.read_text(errors="replace")[-3000:] if log_path and log_path.exists() else ""
+    pytest.fail(f"timed out waiting for {what}\n--- worker log ---\n{tail}")
+
+
+# --- A throwaway Redis ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def require_redis_server():
+    if not shutil.which("redis-server"):
+        skip_or_fail("needs the redis-server binary (apt-get install redis-server)")
+
+
+class RedisServer:
+    """A private ``redis-server`` on its own port, nothing persisted. ``stop()`` makes the port refuse
+    connections (a stopped Redis); ``start()`` brings an empty server back on the same port (a restarted
+    Redis without persistence, the worst case: whatever was queued before the outage is gone too)."""
+
+    def __init__(self, workdir: Path, port: int | None = None):
+        self.port = port or closed_port()
+        self.workdir = workdir
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        import redis
+
+        self.proc = subprocess.Popen(  # noqa: S603
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+        def answers():
+            try:
+                return redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=0.2).ping()
+            except redis.exceptions.RedisError:
+                return False
+
+        wait_for(answers, timeout=10, what=f"redis-server on port {self.port}", proc=self.proc)
+        return self
+
+    def stop(self) -> None:
+        """SIGKILL, as a crash or a pulled plug would: the port refuses from now on."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None

@@ -17,19 +17,12 @@ merchants, after all its ``Rating`` inserts; the test sees that in
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import psycopg2
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -45,11 +38,10 @@ from merchants.models import (
 )
 from merchants.services.rating import ratings_recompute
 
-from .conftest import JIEFANG, pg_dsn
+from .conftest import JIEFANG, pg_dsn, start_worker, stop_worker, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.worker]
 
-BASE_DIR = Path(settings.BASE_DIR)
 MERCHANTS = 5000  # three Rating INSERT batches and one merchant UPDATE batch
 
 
@@ -82,82 +74,6 @@ def _seed() -> Merchant:
     locked = Merchant.objects.get(pk=ids[-1])  # the engine writes in (name, id) order: this one comes last
     Merchant.objects.filter(pk=locked.pk).update(rating_stale=False)
     return locked
-
-
-def _worker_env(visibility_timeout: int | None) -> dict:
-    dsn = pg_dsn()
-    auth = quote(dsn["user"]) + (f":{quote(dsn['password'])}" if dsn["password"] else "")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{auth}@{dsn['host']}:{dsn['port']}/{dsn['dbname']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "SECRET_KEY": "fault-suite-worker-key-not-for-production",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "CONN_MAX_AGE": "0",
-        "PYTHONPATH": str(BASE_DIR),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("FAULTS_VISIBILITY_TIMEOUT", None)
-    if visibility_timeout is not None:
-        env["FAULTS_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
-    return env
-
-
-def _start_worker(name: str, queue: str, log_path: Path, visibility_timeout: int | None = None):
-    log = open(log_path, "wb")  # noqa: SIM115 - closed by _stop_worker
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tests.faults.worker_app",
-            "worker",
-            "--pool=solo",
-            "-l",
-            "info",
-            "-n",
-            f"{name}@%h",
-            "-Q",
-            queue,
-            "--without-mingle",
-            "--without-gossip",
-            "--without-heartbeat",
-        ],
-        cwd=BASE_DIR,
-        env=_worker_env(visibility_timeout),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    proc.log_file = log
-    return proc
-
-
-def _stop_worker(proc, sig=signal.SIGKILL) -> None:
-    if proc is None:
-        return
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-    proc.log_file.close()
-
-
-def _wait(predicate, *, timeout: float, what: str, proc=None, log_path: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    tail = log_path.read_text(errors="replace")[-3000:] if log_path and log_path.exists() else ""
-    pytest.fail(f"timed out waiting for {what}\n--- worker log ---\n{tail}")
 
 
 def _blocked_recompute_backend():
@@ -217,9 +133,9 @@ def test_worker_killed_mid_recompute_leaves_nothing_half_written_and_the_redeliv
         with lock_conn.cursor() as cur:  # a transaction stays open until rollback() below
             cur.execute('SELECT id FROM "merchants_merchant" WHERE id = %s FOR UPDATE', [locked.pk])
         task_id = recompute_all_ratings.apply_async(queue=queue).id
-        worker1 = _start_worker("faults-victim", queue, log1)
+        worker1 = start_worker("faults-victim", log1, queues=queue)
 
-        pid, query = _wait(
+        pid, query = wait_for(
             _blocked_recompute_backend,
             timeout=40,
             what="the worker to block inside its recompute transaction",
@@ -228,17 +144,17 @@ def test_worker_killed_mid_recompute_leaves_nothing_half_written_and_the_redeliv
         )
         assert task_id in log1.read_text(errors="replace")  # it is our message the worker is running
 
-        _stop_worker(worker1, signal.SIGKILL)
+        stop_worker(worker1, signal.SIGKILL)
         assert worker1.returncode == -signal.SIGKILL
         worker1 = None
         lock_conn.rollback()  # the orphaned session proceeds, finds its client gone and aborts
-        _wait(lambda: _backend_gone(pid), timeout=15, what=f"the killed worker's session {pid} to end")
+        wait_for(lambda: _backend_gone(pid), timeout=15, what=f"the killed worker's session {pid} to end")
 
         # Nothing half-written: no Rating row, no merchant result, every stale flag back, no audit entry.
         assert _snapshot() == before
 
-        worker2 = _start_worker("faults-rescuer", queue, log2, visibility_timeout=1)
-        _wait(
+        worker2 = start_worker("faults-rescuer", log2, queues=queue, visibility_timeout=1)
+        wait_for(
             lambda: (
                 Merchant.objects.filter(rating_stale=True).count() == 0
                 and Merchant.objects.filter(stars__isnull=True).count() == 0
@@ -248,15 +164,15 @@ def test_worker_killed_mid_recompute_leaves_nothing_half_written_and_the_redeliv
             proc=worker2,
             log_path=log2,
         )
-        _wait(
+        wait_for(
             lambda: "succeeded" in log2.read_text(errors="replace"), timeout=10, what="the task to be acked"
         )
         text = log2.read_text(errors="replace")
         assert f"merchants.tasks.recompute_all_ratings[{task_id}] received" in text  # the same message, again
     finally:
         app.conf.task_always_eager = True
-        _stop_worker(worker1, signal.SIGKILL)
-        _stop_worker(worker2, signal.SIGTERM)
+        stop_worker(worker1, signal.SIGKILL)
+        stop_worker(worker2, signal.SIGTERM)
         lock_conn.close()
 
     after = _snapshot()
