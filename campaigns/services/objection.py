@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +31,7 @@ def _not_candidate() -> ValidationFailed:
 
 
 def objection_file(
-    *, application, name: str, phone: str, content: str, actor=None, today: date | None = None
+    *, application, name: str, phone: str, content: str, actor: User | None = None, today: date | None = None
 ) -> Objection:
     """File an objection against a candidate while the campaign is in its publicity window.
 
@@ -81,7 +82,7 @@ def objection_file(
     return objection
 
 
-def objection_resolve(*, objection: Objection, upheld: bool, reason: str, actor) -> Objection:
+def objection_resolve(*, objection: Objection, upheld: bool, reason: str, actor: User | None) -> Objection:
     """Upheld removes the candidate (rejected with the reason); dismissed keeps it. Both are final."""
     application = objection.application
     campaign = application.campaign

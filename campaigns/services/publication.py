@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.errors import ConcurrentUpdate, DomainError, TransitionNotAllowed
 from integrity_portal.core.workdays import add_years
 
@@ -48,7 +50,7 @@ def _list_text(campaign: Campaign, category: str, names: list[str]) -> str:
 
 
 def campaign_publish(
-    *, campaign: Campaign, actor, today: date | None = None, note: str = ""
+    *, campaign: Campaign, actor: User | None, today: date | None = None, note: str = ""
 ) -> list[CommendationList]:
     """Freeze one list per category, commend the candidates and put them on the red list.
 
@@ -95,7 +97,7 @@ def campaign_publish(
                 notice_title=f"{campaign.year}年度{label}表彰名单",
                 notice_text=_list_text(campaign, category, [a.merchant.name for a in candidates]),
                 published_at=now,
-                published_by=actor if getattr(actor, "is_authenticated", False) else None,
+                published_by=acting_user(actor),
             )
             CommendationEntry.objects.bulk_create(
                 [
@@ -131,7 +133,7 @@ def campaign_publish(
     return lists
 
 
-def campaign_publish_if_due(*, campaign_id: int, actor=None, today: date | None = None) -> bool:
+def campaign_publish_if_due(*, campaign_id: int, actor: User | None = None, today: date | None = None) -> bool:
     """The task's entry point: True if this call published, False if it was not due or someone else did."""
     campaign = Campaign.objects.select_related("region").filter(pk=campaign_id).first()
     if campaign is None:

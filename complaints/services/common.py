@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,7 +101,7 @@ def locked(complaint: Complaint | int) -> Complaint:
         raise NotFound(_("未找到该投诉举报。")) from None
 
 
-def require_handler(actor, complaint: Complaint) -> None:
+def require_handler(actor: User | None, complaint: Complaint) -> None:
     """Only bureau and district staff covering the item's region may move it."""
     if not getattr(actor, "is_authenticated", False) or not actor.is_staff:
         raise NotPermitted(_("只有市场监管部门工作人员可以办理投诉举报。"))
@@ -125,15 +126,21 @@ def mark_rating_stale(complaint: Complaint, reason: str) -> None:
         merchant_mark_rating_stale(merchant_ids=[complaint.merchant_id], reason=reason)
 
 
-def notify_later(complaint_id: int, event: str) -> None:
-    """Tell the complainant after commit; the task is idempotent and a lost message only loses a notice."""
+def notify_later(complaint_id: int, event: str, *, key: str = "") -> None:
+    """Tell the complainant after commit; the task is idempotent and a lost message only loses a notice.
+
+    ``key`` names the occasion of an event that may recur (``merchant_reply:<reply id>``); a status
+    notice leaves it empty and goes out once per complaint."""
     from integrity_portal.core.tasks import send_after_commit
 
     from .. import tasks
 
     # Broker down: the notice is lost (the decision itself is stored and shown on the tracking page).
     send_after_commit(
-        tasks.notify_complainant, (complaint_id, event), fallback=f"notice {event} for {complaint_id} lost"
+        tasks.notify_complainant,
+        (complaint_id, event),
+        {"key": key} if key else None,
+        fallback=f"notice {event} for {complaint_id} lost",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -52,7 +53,7 @@ def _resolve_escalations(c: Complaint) -> None:
 
 
 def complaint_close(
-    *, complaint: Complaint, target: str, actor, note: str = "", fields: dict | None = None, reason: str
+    *, complaint: Complaint, target: str, actor: User | None, note: str = "", fields: dict | None = None, reason: str
 ) -> Complaint:
     """Every closing outcome goes through here: the clerk's decisions and an accepted settlement proposal.
 
@@ -77,7 +78,7 @@ def complaint_close(
     return c
 
 
-def complaint_accept(*, complaint: Complaint, actor, note: str = "") -> Complaint:
+def complaint_accept(*, complaint: Complaint, actor: User | None, note: str = "") -> Complaint:
     with transaction.atomic():
         c = locked(complaint)
         require_handler(actor, c)
@@ -90,7 +91,7 @@ def complaint_accept(*, complaint: Complaint, actor, note: str = "") -> Complain
     return c
 
 
-def complaint_reject(*, complaint: Complaint, actor, reason: str, note: str = "") -> Complaint:
+def complaint_reject(*, complaint: Complaint, actor: User | None, reason: str, note: str = "") -> Complaint:
     if reason not in RejectReason.values:
         raise ValidationFailed(_("请选择不予受理的法定理由。"), details={"reason": "required"})
     with transaction.atomic():
@@ -108,7 +109,7 @@ def complaint_reject(*, complaint: Complaint, actor, reason: str, note: str = ""
         )
 
 
-def complaint_assign(*, complaint: Complaint, actor, region_code: str, note: str = "") -> Complaint:
+def complaint_assign(*, complaint: Complaint, actor: User | None, region_code: str, note: str = "") -> Complaint:
     """Hand the complaint to a district unit; moving it to another district is for city staff only."""
     from merchants.models import Region, RegionLevel
 
@@ -139,7 +140,7 @@ def complaint_assign(*, complaint: Complaint, actor, region_code: str, note: str
     return c
 
 
-def complaint_start_mediation(*, complaint: Complaint, actor, note: str = "") -> Complaint:
+def complaint_start_mediation(*, complaint: Complaint, actor: User | None, note: str = "") -> Complaint:
     with transaction.atomic():
         c = locked(complaint)
         require_handler(actor, c)
@@ -148,7 +149,7 @@ def complaint_start_mediation(*, complaint: Complaint, actor, note: str = "") ->
     return c
 
 
-def complaint_close_mediated(*, complaint: Complaint, actor, agreement: str, note: str = "") -> Complaint:
+def complaint_close_mediated(*, complaint: Complaint, actor: User | None, agreement: str, note: str = "") -> Complaint:
     if len((agreement or "").strip()) < 4:
         raise ValidationFailed(_("调解成功须记录调解协议内容。"), details={"agreement": "required"})
     with transaction.atomic():
@@ -165,7 +166,7 @@ def complaint_close_mediated(*, complaint: Complaint, actor, agreement: str, not
         )
 
 
-def complaint_terminate(*, complaint: Complaint, actor, reason: str, note: str = "") -> Complaint:
+def complaint_terminate(*, complaint: Complaint, actor: User | None, reason: str, note: str = "") -> Complaint:
     """End mediation; the parties are told at once (the law allows 7 working days)."""
     if reason not in TerminationReason.values:
         raise ValidationFailed(_("请选择终止调解的理由。"), details={"reason": "required"})
@@ -191,7 +192,7 @@ def complaint_terminate(*, complaint: Complaint, actor, reason: str, note: str =
         )
 
 
-def complaint_transfer(*, complaint: Complaint, actor, note: str = "") -> Complaint:
+def complaint_transfer(*, complaint: Complaint, actor: User | None, note: str = "") -> Complaint:
     """Close the dispute as a suspected violation and open a report for enforcement."""
     with transaction.atomic():
         c = locked(complaint)
@@ -233,7 +234,7 @@ def complaint_transfer(*, complaint: Complaint, actor, note: str = "") -> Compla
     return c
 
 
-def complaint_confirm_violation(*, complaint: Complaint, actor, basis: str) -> Complaint:
+def complaint_confirm_violation(*, complaint: Complaint, actor: User | None, basis: str) -> Complaint:
     """The enforcement side confirmed a transferred complaint as a violation (a finding of fault).
 
     Only this, or a report that led to a case, counts as substantiated in the rating and on the public
@@ -261,7 +262,7 @@ def complaint_confirm_violation(*, complaint: Complaint, actor, basis: str) -> C
     return c
 
 
-def complaint_link_merchant(*, complaint: Complaint, actor, merchant_id: int, note: str = "") -> Complaint:
+def complaint_link_merchant(*, complaint: Complaint, actor: User | None, merchant_id: int, note: str = "") -> Complaint:
     """Staff link a free-text target to the register; the item follows the merchant's district."""
     from merchants.models import Merchant
 
@@ -285,7 +286,7 @@ def complaint_link_merchant(*, complaint: Complaint, actor, merchant_id: int, no
     return c
 
 
-def report_start_verification(*, complaint: Complaint, actor, note: str = "") -> Complaint:
+def report_start_verification(*, complaint: Complaint, actor: User | None, note: str = "") -> Complaint:
     with transaction.atomic():
         c = locked(complaint)
         require_handler(actor, c)
@@ -294,7 +295,7 @@ def report_start_verification(*, complaint: Complaint, actor, note: str = "") ->
     return c
 
 
-def report_extend(*, complaint: Complaint, actor, reason: str) -> Complaint:
+def report_extend(*, complaint: Complaint, actor: User | None, reason: str) -> Complaint:
     """Extend the 15-working-day decision deadline once, by 15 more, with a stated reason."""
     if len((reason or "").strip()) < 4:
         raise ValidationFailed(_("延期须说明理由。"), details={"reason": "required"})
@@ -322,7 +323,7 @@ def report_extend(*, complaint: Complaint, actor, reason: str) -> Complaint:
     return c
 
 
-def report_decide(*, complaint: Complaint, actor, open_case: bool, note: str = "") -> Complaint:
+def report_decide(*, complaint: Complaint, actor: User | None, open_case: bool, note: str = "") -> Complaint:
     """立案 or 不予立案; a real-name reporter is told within 5 working days, an anonymous one is not."""
     with transaction.atomic():
         c = locked(complaint)
@@ -339,7 +340,7 @@ def report_decide(*, complaint: Complaint, actor, open_case: bool, note: str = "
     return c
 
 
-def report_send_feedback(*, complaint_id: int, actor=None) -> bool:
+def report_send_feedback(*, complaint_id: int, actor: User | None = None) -> bool:
     """Record that the real-name reporter was told the decision; idempotent, False if nothing to do."""
     with transaction.atomic():
         try:
@@ -358,7 +359,7 @@ def report_send_feedback(*, complaint_id: int, actor=None) -> bool:
 def complaint_apply_action(
     *,
     complaint: Complaint,
-    actor,
+    actor: User | None,
     action: str,
     note: str = "",
     reject_reason: str = "",

@@ -8,11 +8,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from integrity_portal.core import workdays
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import DomainError, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.phones import is_valid_phone, normalize_phone
@@ -191,7 +193,7 @@ def _already_filed(keys: dict[str, str]) -> list[Complaint]:
     return list(Complaint.objects.filter(submission_key__in=keys.values()).order_by("id"))
 
 
-def _build(sub: Submission, kind: str, *, merchant, region, actor, submission_key: str | None = None) -> Complaint:
+def _build(sub: Submission, kind: str, *, merchant, region, actor: User | None, submission_key: str | None = None) -> Complaint:
     received_at = now()
     day = today()
     reporter_anonymous = kind == ComplaintKind.REPORT and sub.anonymous
@@ -214,7 +216,7 @@ def _build(sub: Submission, kind: str, *, merchant, region, actor, submission_ke
         description=sub.description.strip(),
         amount=sub.amount if kind == ComplaintKind.COMPLAINT else None,
         received_at=received_at,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
         language=_notice_language(sub),
         submission_key=submission_key,
     )
@@ -235,7 +237,7 @@ def _build(sub: Submission, kind: str, *, merchant, region, actor, submission_ke
     return complaint
 
 
-def complaint_submit(*, submission: Submission, actor=None, idempotency_key: str = "") -> list[Complaint]:
+def complaint_submit(*, submission: Submission, actor: User | None = None, idempotency_key: str = "") -> list[Complaint]:
     """File a complaint, a report, or both (split into one of each). Returns what was created.
 
     With ``idempotency_key`` (the public form's one-time token, the API's Idempotency-Key header) the same
@@ -255,8 +257,10 @@ def complaint_submit(*, submission: Submission, actor=None, idempotency_key: str
     return created
 
 
-def _create(submission, kinds, keys, *, merchant, region, checked, actor) -> list[Complaint]:
-    with transaction.atomic():
+def _create(submission, kinds, keys, *, merchant, region, checked, actor: User | None) -> list[Complaint]:
+    # Outermost (durable): the IntegrityError of a racing duplicate is caught after this block and the
+    # winner's rows are read, which an enclosing transaction (aborted by the error) would not allow.
+    with transaction.atomic(durable=True):
         created = [
             _build(submission, kind, merchant=merchant, region=region, actor=actor, submission_key=keys.get(kind))
             for kind in kinds
@@ -304,7 +308,7 @@ def complaint_can_rate(complaint: Complaint) -> bool:
     return complaint_rate_refusal(complaint) is None
 
 
-def complaint_rate(*, complaint: Complaint, score: int, comment: str = "", actor=None) -> Complaint:
+def complaint_rate(*, complaint: Complaint, score: int, comment: str = "", actor: User | None = None) -> Complaint:
     """The complainant rates the handling once, after it is closed."""
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationFailed(_("评分须为 1 到 5 星。"), details={"score": "range"})
@@ -322,9 +326,9 @@ def complaint_rate(*, complaint: Complaint, score: int, comment: str = "", actor
     return c
 
 
-def complaint_send_tracking_code(*, complaint: Complaint, actor=None) -> None:
+def complaint_send_tracking_code(*, complaint: Complaint, actor: User | None = None) -> None:
     """Re-send the tracking code to the complainant's own phone/e-mail (never to anyone else)."""
     if complaint.anonymous or not complaint.complainant_phone:
         raise ValidationFailed(_("匿名举报没有联系方式，无法发送查询码。"))
-    audit_log(actor=actor, action=SEND_CODE_BY_KIND[complaint.kind], target=complaint)
-    notify_later(complaint.pk, "tracking_code")
+    entry = audit_log(actor=actor, action=SEND_CODE_BY_KIND[complaint.kind], target=complaint)
+    notify_later(complaint.pk, "tracking_code", key=f"tracking_code:{entry.pk}")  # each request is sent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -24,14 +25,14 @@ from .handling import complaint_close
 REPLY_STATUSES = (Status.ODR, Status.ASSIGNED, Status.MEDIATING)
 
 
-def _require_member(actor, merchant_id: int | None) -> None:
+def _require_member(actor: User | None, merchant_id: int | None) -> None:
     from merchants.selectors import merchants_for_user
 
     if merchant_id is None or not merchants_for_user(actor).filter(pk=merchant_id).exists():
         raise NotFound(_("未找到该投诉。"))
 
 
-def merchant_odr_enroll(*, merchant, actor, enrolled: bool) -> None:
+def merchant_odr_enroll(*, merchant, actor: User | None, enrolled: bool) -> None:
     """Join or leave direct settlement (ODR): complaints filed afterwards may go to the merchant first."""
     from merchants.models import Merchant
 
@@ -51,7 +52,7 @@ def merchant_odr_enroll(*, merchant, actor, enrolled: bool) -> None:
     merchant.odr_enrolled = bool(enrolled)
 
 
-def complaint_merchant_reply(*, complaint: Complaint, actor, body: str, proposal: str = "") -> MerchantReply:
+def complaint_merchant_reply(*, complaint: Complaint, actor: User | None, body: str, proposal: str = "") -> MerchantReply:
     """The merchant answers through the portal; its first reply to an assigned complaint opens mediation."""
     if len((body or "").strip()) < 2:
         raise ValidationFailed(_("请填写答复内容。"), details={"body": "required"})
@@ -83,11 +84,11 @@ def complaint_merchant_reply(*, complaint: Complaint, actor, body: str, proposal
         )
         if c.status == Status.ASSIGNED:
             COMPLAINT_WORKFLOW.transition(c, Status.MEDIATING, actor=actor, note=_("经营者答复，进入调解"))
-        notify_later(c.pk, "merchant_reply")
+        notify_later(c.pk, "merchant_reply", key=f"merchant_reply:{reply.pk}")
     return reply
 
 
-def _to_bureau(c: Complaint, *, actor, note: str) -> None:
+def _to_bureau(c: Complaint, *, actor: User | None, note: str) -> None:
     """ODR failed: the bureau's clock starts now, so the settlement time never counts against it."""
     COMPLAINT_WORKFLOW.transition(
         c,
@@ -101,7 +102,7 @@ def _to_bureau(c: Complaint, *, actor, note: str) -> None:
     )
 
 
-def complaint_decide_proposal(*, complaint: Complaint, reply_id: int, accept: bool, actor=None) -> Complaint:
+def complaint_decide_proposal(*, complaint: Complaint, reply_id: int, accept: bool, actor: User | None = None) -> Complaint:
     """The complainant (proved by tracking code + phone) accepts or rejects the merchant's proposal."""
     with transaction.atomic():
         c = locked(complaint)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotFound, NotPermitted, ValidationFailed
 from integrity_portal.core.scoping import staff_profile, user_covers_region
@@ -26,7 +28,7 @@ from ..workflow import LIST_PROPOSAL_WORKFLOW as PROPOSAL_WORKFLOW
 from .credit import _required, list_entry_add_black
 
 
-def list_proposal_open(*, source_entry: ListEntry, as_of: date, actor) -> tuple[ListProposal, bool]:
+def list_proposal_open(*, source_entry: ListEntry, as_of: date, actor: User | None) -> tuple[ListProposal, bool]:
     """The proposal for ``source_entry`` (created if none exists); returns (proposal, created)."""
     existing = ListProposal.objects.filter(source_entry=source_entry).first()
     if existing is not None:
@@ -52,7 +54,7 @@ def list_proposal_open(*, source_entry: ListEntry, as_of: date, actor) -> tuple[
     return proposal, True
 
 
-def _check_decider(proposal: ListProposal, actor) -> None:
+def _check_decider(proposal: ListProposal, actor: User | None) -> None:
     if staff_profile(actor) is None and not getattr(actor, "is_superuser", False):
         raise NotPermitted(_("只有市场监管工作人员可以作出列入决定。"))
     if not user_covers_region(actor, proposal.merchant.region_id):
@@ -64,7 +66,7 @@ def list_proposal_decide(
     proposal: ListProposal,
     decision_number: str,
     legal_basis: str,
-    actor,
+    actor: User | None,
     decided_by: str = "",
 ) -> ListProposal:
     """List the merchant: the black-list entry is created now, with the staff's decision number
@@ -98,7 +100,7 @@ def list_proposal_decide(
             fields={
                 "decision_number": decision_number[:80],
                 "legal_basis": legal_basis[:300],
-                "decided_by_user": actor if getattr(actor, "is_authenticated", False) else None,
+                "decided_by_user": acting_user(actor),
                 "decided_at": timezone.now(),
                 "listed_entry": entry,
             },
@@ -111,7 +113,7 @@ def list_proposal_decide(
     return proposal
 
 
-def list_proposal_dismiss(*, proposal: ListProposal, reason: str, actor) -> ListProposal:
+def list_proposal_dismiss(*, proposal: ListProposal, reason: str, actor: User | None) -> ListProposal:
     """Do not list (e.g. the obligations were met): a reason is required; nothing is published."""
     _check_decider(proposal, actor)
     reason = _required(reason, _("不予列入理由"))
@@ -126,7 +128,7 @@ def list_proposal_dismiss(*, proposal: ListProposal, reason: str, actor) -> List
             note=reason,
             fields={
                 "dismiss_reason": reason,
-                "decided_by_user": actor if getattr(actor, "is_authenticated", False) else None,
+                "decided_by_user": acting_user(actor),
                 "decided_at": timezone.now(),
             },
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -294,7 +295,7 @@ def rating_policy_active() -> RatingPolicy:
     return RatingPolicy.objects.get(is_active=True)
 
 
-def rating_policy_activate(*, policy: RatingPolicy, actor) -> RatingPolicy:
+def rating_policy_activate(*, policy: RatingPolicy, actor: User | None) -> RatingPolicy:
     """Validate ``policy.rules`` and make it the one active policy; every merchant becomes stale."""
     rules_validate(policy.rules)
     from ..models import Merchant

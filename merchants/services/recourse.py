@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, ValidationFailed
 from integrity_portal.core.public_cache import public_pages_changed
@@ -48,10 +50,6 @@ REPLY_MAX_CHARS = 500
 REINSPECTION_MONTHS = 3
 
 
-def _user(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 # --- appeals -------------------------------------------------------------------------------
 
 
@@ -59,7 +57,7 @@ def appeal_deadline(rating: Rating) -> date:
     return timezone.localdate(rating.computed_at) + timedelta(days=APPEAL_WINDOW_DAYS)
 
 
-def appeal_file(*, merchant: Merchant, grounds: str, actor) -> RatingAppeal:
+def appeal_file(*, merchant: Merchant, grounds: str, actor: User | None) -> RatingAppeal:
     """Within 21 days of the current rating, one open appeal at a time."""
     grounds = (grounds or "").strip()
     if len(grounds) < 5:
@@ -87,7 +85,7 @@ def appeal_file(*, merchant: Merchant, grounds: str, actor) -> RatingAppeal:
                 merchant=merchant,
                 rating=rating,
                 grounds=grounds,
-                filed_by=_user(actor),
+                filed_by=acting_user(actor),
                 filed_at=timezone.now(),
                 decide_by=today + timedelta(days=APPEAL_DECISION_DAYS),
             )
@@ -117,11 +115,11 @@ def staff_involved_in_facts(*, merchant_id: int, user) -> bool:
     )
 
 
-def appeal_decide(*, appeal: RatingAppeal, upheld: bool, reason: str, actor) -> RatingAppeal:
+def appeal_decide(*, appeal: RatingAppeal, upheld: bool, reason: str, actor: User | None) -> RatingAppeal:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写处理意见。"))
-    if staff_involved_in_facts(merchant_id=appeal.merchant_id, user=_user(actor)):
+    if staff_involved_in_facts(merchant_id=appeal.merchant_id, user=acting_user(actor)):
         raise NotPermitted(_("您参与了该评定所依据的检查或处罚，须由未参与的工作人员处理申诉。"))
     target = AppealStatus.UPHELD if upheld else AppealStatus.DISMISSED
     with transaction.atomic():
@@ -130,7 +128,7 @@ def appeal_decide(*, appeal: RatingAppeal, upheld: bool, reason: str, actor) -> 
             target,
             actor=actor,
             note=reason,
-            fields={"decided_by": _user(actor), "decided_at": timezone.now(), "decision_reason": reason},
+            fields={"decided_by": acting_user(actor), "decided_at": timezone.now(), "decision_reason": reason},
         )
         Merchant.objects.filter(pk=appeal.merchant_id).update(rating_under_appeal=False)
         merchant_mark_rating_stale(merchant_ids=[appeal.merchant_id], reason="appeal")
@@ -142,7 +140,7 @@ def appeal_decide(*, appeal: RatingAppeal, upheld: bool, reason: str, actor) -> 
 # --- right to reply ------------------------------------------------------------------------
 
 
-def reply_submit(*, merchant: Merchant, text: str, actor) -> RatingReply:
+def reply_submit(*, merchant: Merchant, text: str, actor: User | None) -> RatingReply:
     text = (text or "").strip()
     if not text:
         raise ValidationFailed(_("回应内容不能为空。"), details={"field": "text"})
@@ -151,12 +149,12 @@ def reply_submit(*, merchant: Merchant, text: str, actor) -> RatingReply:
             _("回应内容不能超过 %(n)d 字。") % {"n": REPLY_MAX_CHARS}, details={"field": "text"}
         )
     with transaction.atomic():
-        reply = RatingReply.objects.create(merchant=merchant, text=text, submitted_by=_user(actor))
+        reply = RatingReply.objects.create(merchant=merchant, text=text, submitted_by=acting_user(actor))
         audit_log(actor=actor, action=AuditAction.REPLY_SUBMIT, target=reply, to_status=ReplyStatus.PENDING)
     return reply
 
 
-def reply_publish(*, reply: RatingReply, actor, published_text: str | None = None) -> RatingReply:
+def reply_publish(*, reply: RatingReply, actor: User | None, published_text: str | None = None) -> RatingReply:
     """Publish after moderation (staff may strike abusive words); an earlier published reply is withdrawn."""
     text = (published_text if published_text is not None else reply.text).strip()
     if not text:
@@ -170,13 +168,13 @@ def reply_publish(*, reply: RatingReply, actor, published_text: str | None = Non
             reply,
             ReplyStatus.PUBLISHED,
             actor=actor,
-            fields={"published_text": text, "reviewed_by": _user(actor), "reviewed_at": timezone.now()},
+            fields={"published_text": text, "reviewed_by": acting_user(actor), "reviewed_at": timezone.now()},
         )
         transaction.on_commit(public_pages_changed)
     return reply
 
 
-def reply_reject(*, reply: RatingReply, reason: str, actor) -> RatingReply:
+def reply_reject(*, reply: RatingReply, reason: str, actor: User | None) -> RatingReply:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写不予发布的原因。"))
@@ -185,11 +183,11 @@ def reply_reject(*, reply: RatingReply, reason: str, actor) -> RatingReply:
         ReplyStatus.REJECTED,
         actor=actor,
         note=reason,
-        fields={"review_note": reason[:300], "reviewed_by": _user(actor), "reviewed_at": timezone.now()},
+        fields={"review_note": reason[:300], "reviewed_by": acting_user(actor), "reviewed_at": timezone.now()},
     )
 
 
-def reply_withdraw(*, reply: RatingReply, actor) -> RatingReply:
+def reply_withdraw(*, reply: RatingReply, actor: User | None) -> RatingReply:
     was_public = reply.status == ReplyStatus.PUBLISHED
     with transaction.atomic():
         REPLY_WORKFLOW.transition(reply, ReplyStatus.WITHDRAWN, actor=actor)
@@ -201,7 +199,7 @@ def reply_withdraw(*, reply: RatingReply, actor) -> RatingReply:
 # --- re-inspection -------------------------------------------------------------------------
 
 
-def reinspection_request(*, merchant: Merchant, improvements: str, actor) -> ReinspectionRequest:
+def reinspection_request(*, merchant: Merchant, improvements: str, actor: User | None) -> ReinspectionRequest:
     improvements = (improvements or "").strip()
     if len(improvements) < 5:
         raise ValidationFailed(_("请说明整改情况（不少于 5 个字）。"), details={"field": "improvements"})
@@ -218,7 +216,7 @@ def reinspection_request(*, merchant: Merchant, improvements: str, actor) -> Rei
             req = ReinspectionRequest.objects.create(
                 merchant=merchant,
                 improvements=improvements,
-                requested_by=_user(actor),
+                requested_by=acting_user(actor),
                 requested_at=timezone.now(),
                 visit_by=today + relativedelta(months=REINSPECTION_MONTHS),
             )
@@ -230,7 +228,7 @@ def reinspection_request(*, merchant: Merchant, improvements: str, actor) -> Rei
     return req
 
 
-def reinspection_schedule(*, request: ReinspectionRequest, visit_on: date, actor) -> ReinspectionRequest:
+def reinspection_schedule(*, request: ReinspectionRequest, visit_on: date, actor: User | None) -> ReinspectionRequest:
     if visit_on < timezone.localdate() or visit_on > request.visit_by:
         raise ValidationFailed(
             _("复查须安排在今天至 %(d)s 之间（申请后三个月内）。") % {"d": request.visit_by.isoformat()}
@@ -239,11 +237,11 @@ def reinspection_schedule(*, request: ReinspectionRequest, visit_on: date, actor
         request,
         ReinspectionStatus.SCHEDULED,
         actor=actor,
-        fields={"scheduled_for": visit_on, "handled_by": _user(actor)},
+        fields={"scheduled_for": visit_on, "handled_by": acting_user(actor)},
     )
 
 
-def reinspection_refuse(*, request: ReinspectionRequest, reason: str, actor) -> ReinspectionRequest:
+def reinspection_refuse(*, request: ReinspectionRequest, reason: str, actor: User | None) -> ReinspectionRequest:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写不予受理的原因。"))
@@ -253,7 +251,7 @@ def reinspection_refuse(*, request: ReinspectionRequest, reason: str, actor) -> 
 
 
 def reinspection_complete(
-    *, request: ReinspectionRequest, inspection: Inspection, actor, items=None
+    *, request: ReinspectionRequest, inspection: Inspection, actor: User | None, items=None
 ) -> ReinspectionRequest:
     """Link the visit's inspection; its result supersedes the re-checked inspection's findings.
 

@@ -7,6 +7,7 @@ drops the per-process region tree (``merchants.regions``) and the cached public 
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from ..models import Region
 REGION_FIELDS = ("name", "level", "parent")
 
 
-def _require_superuser(actor) -> None:
+def _require_superuser(actor: User | None) -> None:
     if actor is not None and not getattr(actor, "is_superuser", False):
         raise NotPermitted(_("只有系统管理员可以修改行政区划。"))
 
@@ -34,7 +35,7 @@ def _tree_changed() -> None:
     public_pages_changed()
 
 
-def region_save(*, region: Region, actor, changed_fields: list[str] | None = None) -> Region:
+def region_save(*, region: Region, actor: User | None, changed_fields: list[str] | None = None) -> Region:
     """Add a region or save an edit of one (only ``changed_fields`` of it; None: name, level and parent).
 
     A parent must not be the region itself or one below it: the tree walks would loop.
@@ -76,7 +77,7 @@ def region_save(*, region: Region, actor, changed_fields: list[str] | None = Non
     return region
 
 
-def region_delete(*, region: Region, actor) -> None:
+def region_delete(*, region: Region, actor: User | None) -> None:
     """Remove a region nothing hangs on any more: no merchant, no region below it and no staff member.
 
     Complaints and campaigns of the region keep it too (their foreign keys protect it); that refusal is

@@ -8,10 +8,12 @@ within 7 working days; approval ends the entry or the publicity and marks the ra
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, ValidationFailed
 from integrity_portal.core.uploads import DOCUMENT_TYPES, check_upload
@@ -50,7 +52,7 @@ def repair_request_submit(
     application: str,
     pledge_text: str,
     pledge_signed: bool,
-    actor,
+    actor: User | None,
     list_entry: ListEntry | None = None,
     penalty: Penalty | None = None,
     evidence_files=(),
@@ -111,7 +113,7 @@ def repair_request_submit(
                     application=application,
                     pledge_text=pledge_text,
                     pledge_signed=True,
-                    submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    submitted_by=acting_user(actor),
                     decide_by=decide_by,
                     decide_by_provisional=provisional,
                 )
@@ -125,7 +127,7 @@ def repair_request_submit(
 
 
 def repair_request_decide(
-    *, request: CreditRepairRequest, approve: bool, reason: str, actor
+    *, request: CreditRepairRequest, approve: bool, reason: str, actor: User | None
 ) -> CreditRepairRequest:
     """Approve (ends the entry or the publicity, rating stale) or refuse, always with a reason."""
     reason = _required(reason, _("审核意见"))
@@ -139,7 +141,7 @@ def repair_request_decide(
             actor=actor,
             note=reason,
             fields={
-                "decided_by": actor if getattr(actor, "is_authenticated", False) else None,
+                "decided_by": acting_user(actor),
                 "decided_at": now,
                 "decision_reason": reason,
             },

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from complaints.models import Attachment, Complaint, ComplaintKind, Status
@@ -70,11 +71,11 @@ def test_complaint_without_address_is_refused(regions):
 
 
 def test_harm_known_over_three_years_ago_is_refused(regions):
-    refused("harm_known_on", harm_known_on=date.today() - timedelta(days=3 * 365 + 2))
+    refused("harm_known_on", harm_known_on=timezone.localdate() - timedelta(days=3 * 365 + 2))
 
 
 def test_harm_date_just_under_three_years_is_accepted(regions):
-    assert file_complaint(harm_known_on=date.today() - timedelta(days=3 * 365 - 2)).pk
+    assert file_complaint(harm_known_on=timezone.localdate() - timedelta(days=3 * 365 - 2)).pk
 
 
 def test_short_description_is_refused(regions):
@@ -82,7 +83,7 @@ def test_short_description_is_refused(regions):
 
 
 def test_report_over_three_years_is_still_received(regions):
-    c = file_complaint(kind="report", harm_known_on=date.today() - timedelta(days=4 * 365))
+    c = file_complaint(kind="report", harm_known_on=timezone.localdate() - timedelta(days=4 * 365))
     assert c.kind == ComplaintKind.REPORT
 
 
@@ -144,3 +145,13 @@ def test_truncated_image_is_refused(regions):
 def test_oversized_attachment_is_refused(regions):
     big = SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024), content_type="application/pdf")
     refused("attachments", attachments=[big])
+
+
+def test_submission_refuses_to_run_inside_a_callers_transaction(regions):
+    """A racing duplicate is resolved after the failed insert, which needs the service to own its
+    transaction: nested in a caller's atomic block it refuses to start (durable) and stores nothing."""
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        file_complaint()
+    assert Complaint.objects.count() == 0
