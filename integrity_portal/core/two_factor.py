@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .api_errors import is_api_request, json_error
 from .audit import AuditAction as Action
 from .audit import audit_log
 from .errors import DomainError
@@ -92,7 +92,7 @@ def totp_device_confirm(*, request, user, token: str) -> list[str]:
             .first()
         )
         if device is None:
-            raise DomainError(_("没有待确认的验证器，请重新开始设置。"))
+            raise DomainError(_("没有待确认的验证器，请重新开始设置。"), code="no_pending_authenticator")
         if not token.isdigit() or not device.verify_token(token):
             raise DomainError(_("验证码不正确或已过期，请输入验证器当前显示的6位数字。"))
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -206,13 +206,9 @@ class TwoFactorMiddleware:
             and not request.path.startswith(settings.STATIC_URL)
             and two_factor_required(user)
         ):
-            if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {
-                        "detail": _("此账号需要两步验证：请先在网页上完成两步验证后再调用接口。"),
-                        "code": "second_factor_required",
-                    },
-                    status=403,
+            if is_api_request(request):
+                return json_error(
+                    403, "second_factor_required", _("此账号需要两步验证：请先在网页上完成两步验证后再调用接口。")
                 )
             name = "two-factor-verify" if two_factor_enrolled(user) else "two-factor-setup"
             return redirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")

@@ -79,6 +79,10 @@ def setup(request):
         try:
             codes = tf.totp_device_confirm(request=request, user=user, token=form.cleaned_data["token"])
         except DomainError as exc:
+            if exc.code == "no_pending_authenticator" and tf.session_verified(request):
+                # A second click on "完成设置": the first one enrolled the phone and showed the codes.
+                messages.info(request, _("验证器已绑定。如需新的恢复码，请在此页重新生成。"))
+                return redirect(reverse("two-factor"))
             form.add_error("token", exc.message)
         else:
             return _recovery_codes_page(request, codes, next_url)

@@ -77,7 +77,7 @@ def test_staff_api_answers_403_without_the_second_factor(regions):
     response = client.get("/api/v1/staff/inspections/")
 
     assert response.status_code == 403
-    assert response.json()["code"] == "second_factor_required"
+    assert response.json()["errors"][0]["code"] == "second_factor_required"
 
 
 def test_sign_in_asks_for_the_code_and_a_correct_code_opens_the_admin(regions):
@@ -144,6 +144,10 @@ def test_enrolment_needs_a_code_from_the_new_authenticator_and_issues_ten_single
     assert TOTPDevice.objects.get(pk=device.pk).confirmed
     assert "two_factor.enabled" in _actions(clerk)
     assert client.get("/admin/").status_code == 200  # this session is verified
+    # A double click on "完成设置" sends the same code again: no error page, no second QR code.
+    again = client.post("/accounts/two-factor/setup/", {"token": _current_code(device), "next": "/admin/"})
+    assert again.status_code == 302 and again["Location"] == "/accounts/two-factor/"
+    assert TOTPDevice.objects.filter(user=clerk).count() == 1
 
     # A recovery code works once, typed with its dash and in capitals.
     other = Client()
@@ -283,7 +287,7 @@ def test_basic_auth_is_refused_for_accounts_that_need_a_second_factor(regions):
         return Client().get("/api/v1/portal/complaints/", HTTP_AUTHORIZATION=f"Basic {raw}")
 
     assert basic(clerk).status_code in (401, 403)
-    assert "两步验证" in basic(clerk).json()["detail"]
+    assert "两步验证" in basic(clerk).json()["errors"][0]["detail"]
     assert basic(merchant_user).status_code == 200
 
 
