@@ -107,3 +107,11 @@ class MerchantsConfig(AppConfig):
         from .workflow import register_workflows
 
         register_workflows()
+
+        from django.db.models.signals import post_migrate
+
+        from .search import install_after_migrate
+
+        # PostgreSQL: the search grams function and GIN index (the migration builds it concurrently; tests
+        # run --nomigrations, so the handler creates it after syncdb; IF NOT EXISTS elsewhere).
+        post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="merchants_search_index")

@@ -23,6 +23,7 @@ from django.db.models import Q
 from integrity_portal.core.roles import StaffRole
 
 from .models import Industry, Membership, MembershipRole, Merchant, MerchantKind, MerchantStatus, Region
+from .search import merchant_fill_search
 from .validators import USCC_ALPHABET, build_uscc
 
 BATCH_SIZE = 5000
@@ -382,6 +383,8 @@ def _insert(specs: list[_Spec], market_ids: dict[int, int]) -> int:
             for s in batch
             if s.key not in existing
         ]
+        for row in rows:  # bulk_create skips Merchant.save, which fills them otherwise
+            merchant_fill_search(row)
         if rows:
             with transaction.atomic():
                 Merchant.objects.bulk_create(rows, batch_size=BATCH_SIZE, ignore_conflicts=True)

@@ -193,7 +193,7 @@ class MerchantAdmin(RegionScopedAdminMixin, ExportAdminMixin, ImportExportModelA
         "updated_display",
     )
     fieldsets = (
-        (None, {"fields": ("name", "kind", "industry", "status")}),
+        (None, {"fields": ("name", "former_names", "kind", "industry", "status")}),
         (
             gettext_lazy("登记信息"),
             {"fields": ("uscc", "licence_number", "legal_representative", "registered_on")},

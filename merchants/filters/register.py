@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +18,7 @@ from integrity_portal.core.scoping import region_and_descendants
 
 from .. import regions as region_tree
 from ..models import Industry, Merchant, MerchantKind, MerchantStatus
+from ..selectors.search import SEARCH_MAX_LENGTH, SearchQuery, merchant_search_filter, merchant_search_ranked
 
 NOT_RATED = "none"
 
@@ -107,14 +108,26 @@ class StarsFilter(django_filters.ChoiceFilter):
         return qs.filter(stars=int(value))
 
 
-def _text_query(qs, value: str):
-    value = (value or "").strip()
-    if not value:
-        return qs
-    code = value.upper()
-    return qs.filter(
-        Q(name__icontains=value) | Q(uscc__startswith=code) | Q(licence_number__startswith=value)
-    )
+STATUS_ALL = "all"
+STATUS_CHOICES = [
+    (MerchantStatus.OPERATING.value, _("存续")),
+    (MerchantStatus.SUSPENDED.value, _("停业")),
+    (MerchantStatus.DEREGISTERED.value, _("注销")),
+    (STATUS_ALL, _("全部状态")),
+]
+SORT_CHOICES = [
+    ("relevance", _("相关度（有关键词时）")),
+    ("name", _("名称")),
+    ("stars", _("星级从高到低")),
+    ("newest", _("最新登记")),
+]
+# Without a query: by name through the (name, id) index, newest through the primary key; by stars sorts the
+# filtered rows (no index on stars, so a recompute rewrites rated rows in place: docs/BENCHMARKS.md §4).
+DIRECTORY_ORDERS = {
+    "name": ("name", "id"),
+    "stars": (F("stars").desc(nulls_last=True), "name", "id"),
+    "newest": ("-id",),
+}
 
 
 class RegisterFilterBase(django_filters.FilterSet):
@@ -137,31 +150,57 @@ class RegisterFilterBase(django_filters.FilterSet):
 
 
 class MerchantDirectoryFilter(RegisterFilterBase):
-    """The public directory page: free text is ``q`` (name or code)."""
+    """The public directory page: free text is ``q`` (name, former name, address or code prefix), ranked by
+    relevance (``selectors.search``); operating entities only unless another status is picked; four sorts.
+
+    The search is applied last, to the rows the other filters leave, so its candidate cap applies within
+    the visitor's district and status. An empty query string is a bound, empty form: the defaults apply."""
 
     q = django_filters.CharFilter(
-        label=_("名称或代码"),
-        method="filter_q",
-        max_length=60,
-        widget=forms.TextInput(attrs={"placeholder": _("名称、信用代码或注册号"), "type": "search"}),
+        label=_("名称、地址或代码"),
+        method="filter_noop",
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"placeholder": _("名称、曾用名、街道、信用代码或注册号"), "type": "search"}),
     )
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES, label=_("经营状态"), empty_label=None, method="filter_noop"
+    )
+    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, label=_("排序"), empty_label=None, method="filter_noop")
 
     class Meta(RegisterFilterBase.Meta):
-        fields = ["q", "region", "kind", "industry", "stars"]
+        fields = ["q", "region", "kind", "industry", "stars", "status", "sort"]
 
-    def filter_q(self, qs, name, value):
-        return _text_query(qs, value)
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data if data is not None else {}, *args, **kwargs)
+
+    def filter_noop(self, qs, name, value):
+        return qs  # applied in filter_queryset, after the others
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        for name, value in data.items():
+            if name not in ("q", "status", "sort"):
+                queryset = self.filters[name].filter(queryset, value)
+        status = data.get("status") or MerchantStatus.OPERATING
+        if status != STATUS_ALL:
+            queryset = queryset.filter(status=status)
+        order = data.get("sort") or "relevance"
+        if SearchQuery(data.get("q")):
+            return merchant_search_ranked(queryset, data["q"], order=order)
+        return queryset.order_by(*DIRECTORY_ORDERS.get(order, DIRECTORY_ORDERS["name"]))
 
 
 class MerchantApiFilter(RegisterFilterBase):
     """The open-data API: free text is ``search`` (name or code)."""
 
     search = django_filters.CharFilter(
-        label=_("名称或统一社会信用代码/注册号（前缀）"), method="filter_search", max_length=60
+        label=_("名称、曾用名、地址（包含）或统一社会信用代码/注册号（前缀）"),
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
     )
 
     class Meta(RegisterFilterBase.Meta):
         fields = ["region", "kind", "industry", "stars", "search"]
 
     def filter_search(self, qs, name, value):
-        return _text_query(qs, value)
+        return merchant_search_filter(qs, value)

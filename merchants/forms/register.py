@@ -169,6 +169,7 @@ class MerchantAdminForm(forms.ModelForm):
         fields = REGISTER_FIELDS
         labels = {
             "name": _("名称"),
+            "former_names": _("曾用名（每行一个）"),
             "kind": _("类型"),
             "industry": _("行业"),
             "status": _("经营状态"),

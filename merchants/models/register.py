@@ -103,6 +103,9 @@ class Merchant(models.Model):
 
     kind = models.CharField(_("主体类型"), max_length=12, choices=MerchantKind.choices)
     name = models.CharField(_("名称"), max_length=120)
+    former_names = models.TextField(
+        _("曾用名"), blank=True, default="", help_text=_("每行一个；改名时原名称自动记入。")
+    )
     uscc = models.CharField(
         _("统一社会信用代码"),
         max_length=18,
@@ -167,8 +170,14 @@ class Merchant(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # Derived from name, former names and address by ``Merchant.save`` and bulk seeding (merchants.search,
+    # docs/SEARCH.md): what the directory and API search read through their indexes.
+    search_name = models.CharField(_("检索名称"), max_length=120, blank=True, default="", editable=False)
+    search_text = models.TextField(_("检索文本"), blank=True, default="", editable=False)
 
-    history = HistoricalRecords(excluded_fields=["rating_stale", "rating_digest", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["rating_stale", "rating_digest", "updated_at", "search_name", "search_text"]
+    )
 
     class Meta:
         verbose_name = _("市场主体")
@@ -195,10 +204,31 @@ class Merchant(models.Model):
                 fields=["region"], condition=Q(is_large_venue=True), name="merchant_large_venue_idx"
             ),
             models.Index(fields=["id"], condition=Q(rating_stale=True), name="merchant_stale_idx"),
+            # Search (docs/SEARCH.md): exact and prefix name matches, USCC and licence number prefixes
+            # (``LIKE 'x%'`` needs the pattern operator class under a non-C collation). The GIN index over the
+            # grams of ``search_text`` is PostgreSQL-only SQL: ``merchants.search.install_search_index``.
+            models.Index(fields=["search_name"], opclasses=["varchar_pattern_ops"], name="merchant_search_name_idx"),
+            models.Index(fields=["uscc"], opclasses=["varchar_pattern_ops"], name="merchant_uscc_prefix_idx"),
+            models.Index(
+                fields=["licence_number"], opclasses=["varchar_pattern_ops"], name="merchant_licence_prefix_idx"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        """Keep the search columns in step with their sources, also for ``update_fields`` saves
+        (``core.services.model_update``): whenever a source is written, so are they."""
+        from ..search import SEARCH_FIELDS, SEARCH_SOURCE_FIELDS, merchant_fill_search
+
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None:
+            merchant_fill_search(self)
+        elif SEARCH_SOURCE_FIELDS.intersection(update_fields):
+            merchant_fill_search(self)
+            kwargs["update_fields"] = [*update_fields, *(f for f in SEARCH_FIELDS if f not in update_fields)]
+        super().save(*args, **kwargs)
 
     @property
     def registration_number(self) -> str:

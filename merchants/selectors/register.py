@@ -12,6 +12,7 @@ from integrity_portal.core.scoping import scope_to_user_region
 
 from ..models import ListEntry, ListName, Merchant, MerchantKind, MerchantStatus, Region
 from .credit import q_entry_in_force
+from .search import merchant_search_ranked
 
 
 def merchants_for_user(user):
@@ -72,12 +73,12 @@ def public_merchant_or_404(pk) -> Merchant:
 
 
 def public_merchant_search(q: str, *, limit: int = 10):
-    """Register entries whose name contains ``q`` or whose USCC is ``q`` (public register data only;
-    the complaint form's merchant picker). Fewer than two characters find nothing."""
-    q = (q or "").strip()
-    if len(q) < 2:
+    """The best ``limit`` register entries for ``q`` (name, former name, address, code prefix; the directory's
+    ranked search, ``selectors.search``) — public register data only; the complaint form's merchant picker.
+    Fewer than two characters find nothing (a picker needs a narrower query than the directory)."""
+    if len((q or "").strip()) < 2:
         return Merchant.objects.none()
-    return Merchant.objects.select_related("region").filter(Q(name__icontains=q) | Q(uscc=q.upper()))[:limit]
+    return merchant_search_ranked(Merchant.objects.select_related("region"), q)[:limit]
 
 
 def merchants_for_staff(user):

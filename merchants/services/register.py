@@ -32,6 +32,7 @@ from ..models import (
     Region,
     StaffProfile,
 )
+from ..search import former_names_with
 from .accounts import require_confirmed_email
 
 
@@ -277,6 +278,7 @@ def membership_grant(*, user, merchant, role: str, actor) -> Membership:
 #: rating, digest, stale and appeal flags) belong to the recompute and the recourse services, never to this.
 REGISTER_FIELDS = (
     "name",
+    "former_names",
     "kind",
     "industry",
     "status",
@@ -321,7 +323,12 @@ def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None
             raise NotPermitted(_("只能登记或修改本辖区内的市场主体。"))
         if getattr(actor, "is_authenticated", False):
             locked._history_user = actor
-        changed = model_update(instance=locked, fields=wanted, data={f: getattr(merchant, f) for f in wanted})
+        data = {f: getattr(merchant, f) for f in wanted}
+        if "name" in data and data["name"] != locked.name:
+            # A renamed entity stays findable under its old name (曾用名; merchants.search).
+            data["former_names"] = former_names_with(data.get("former_names", locked.former_names), locked.name)
+            wanted = [*wanted, "former_names"] if "former_names" not in wanted else wanted
+        changed = model_update(instance=locked, fields=wanted, data=data)
         if changed:
             audit_log(actor=actor, action="merchant.update", target=locked, data={"fields": sorted(changed)})
             # Profiles, directory, lists and open data show register facts (a stall's profile its market's

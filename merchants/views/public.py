@@ -39,6 +39,7 @@ from ..selectors.register import (
     public_merchant_or_404,
     public_merchants,
 )
+from ..selectors.search import SEARCH_CANDIDATES
 
 # The rendered page is the same for every anonymous visitor except the CSRF token of the language form,
 # which is cut out before storing and filled in with this visitor's own token on every hit.
@@ -140,7 +141,11 @@ DIRECTORY_COUNT_TTL = 120
 
 
 class CachedCountPaginator(Paginator):
-    """Counting 140k rows costs more than fetching a page, so a filter's total is cached for two minutes."""
+    """Counts at most ``SEARCH_CANDIDATES + 1`` rows (``SELECT count(*) FROM (… LIMIT 1001)``), never the
+    table: above that the page says "more than 1,000" (``count_is_bound``) and offers the first 1,000 rows —
+    50 pages — for a visitor to narrow down. The bounded count is cached for two minutes."""
+
+    bound = SEARCH_CANDIDATES
 
     @cached_property
     def count(self) -> int:
@@ -151,9 +156,19 @@ class CachedCountPaginator(Paginator):
         key = "public:directory_count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
         total = cache.get(key)
         if total is None:
-            total = self.object_list.count()
+            # the ids only: no black-list column or search rank computed for rows that are only counted
+            total = self.object_list.values("pk").order_by()[: self.bound + 1].count()
             cache.set(key, total, DIRECTORY_COUNT_TTL)
-        return total
+        return min(total, self.bound + 1)
+
+    @property
+    def count_is_bound(self) -> bool:
+        """True when there are more rows than were counted: the total is shown as "more than …"."""
+        return self.count > self.bound
+
+    @cached_property
+    def num_pages(self) -> int:
+        return max(1, -(-min(self.count, self.bound) // self.per_page))
 
 
 class MerchantDirectoryView(FilterView):

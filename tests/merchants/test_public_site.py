@@ -86,7 +86,7 @@ def test_region_filter_on_a_district_lists_only_that_district(client, register):
 
 
 def test_region_filter_on_a_city_includes_every_district(client, register):
-    response = client.get("/merchants/", {"region": "410800"})
+    response = client.get("/merchants/", {"region": "410800", "status": "all"})
     assert _names(response) == {
         "解放区民主路农贸市场",
         "老街刘记面馆",
@@ -218,7 +218,7 @@ def test_deregistered_merchant_is_viewable_but_marked(client, register):
     response = client.get(f"/merchants/{register['closed'].pk}/")
     assert response.status_code == 200
     assert "该主体已注销" in response.content.decode()
-    assert "已关门的小店" in _names(client.get("/merchants/", {"region": "410811"}))
+    assert "已关门的小店" in _names(client.get("/merchants/", {"region": "410811", "status": "all"}))
 
 
 def test_profile_404s(client, regions):
@@ -236,4 +236,4 @@ def test_directory_total_is_cached_per_filter(client, register, django_assert_ma
     with django_assert_max_num_queries(1):  # the page only; the total comes from the cache
         response = client.get("/merchants/", {"region": "410802"})
     assert response.context["paginator"].count == 3
-    assert client.get("/merchants/", {"region": "410811"}).context["paginator"].count == 2
+    assert client.get("/merchants/", {"region": "410811", "status": "all"}).context["paginator"].count == 2

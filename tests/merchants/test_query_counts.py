@@ -73,7 +73,7 @@ def test_list_pages_cost_the_same_queries_for_3_and_30_rows(client, regions, url
     assert _queries(client, url) == few
 
 
-@pytest.mark.parametrize("url", ["/merchants/", "/merchants/?q=测试商户", "/api/v1/merchants/"])
+@pytest.mark.parametrize("url", ["/merchants/", "/merchants/?q=测试商户&sort=name", "/api/v1/merchants/"])
 def test_black_list_badge_costs_no_query_per_row(client, regions, url):
     """Every listed merchant is black-listed: the badge (HTML) / flag (API) comes from one Exists column of
     the page's own query, so 3 and 30 rows cost the same."""

@@ -92,7 +92,8 @@ def test_save_of_every_register_field_still_leaves_the_rating_alone(clerk):
     merchant_save(merchant=shown, actor=clerk)  # changed_fields=None: all register fields
     stored = Merchant.objects.get(pk=m.pk)
     assert stored.name == "改名商店" and stored.stars == 4 and stored.rating_digest == 4242
-    assert audit_entries_for(m).get(action="merchant.update").data == {"fields": ["name"]}
+    # the old name is kept as a former name (still found by search)
+    assert audit_entries_for(m).get(action="merchant.update").data == {"fields": ["former_names", "name"]}
 
 
 def test_save_with_nothing_changed_writes_and_audits_nothing(clerk):
@@ -111,8 +112,9 @@ def test_two_clerks_editing_different_fields_both_survive(clerk, regions):
     merchant_save(merchant=second, actor=other_clerk, changed_fields=["address"])
     stored = Merchant.objects.get(pk=m.pk)
     assert (stored.name, stored.address) == ("老街新面馆", "新华街8号")
+    assert stored.former_names == "老街面馆"
     assert [e.data["fields"] for e in audit_entries_for(m).filter(action="merchant.update").order_by("pk")] == [
-        ["name"],
+        ["former_names", "name"],
         ["address"],
     ]
 

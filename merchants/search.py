@@ -1,0 +1,115 @@
+"""The register's search text: how names, former names and addresses are normalised and indexed.
+
+Two derived columns of ``Merchant`` hold the text searches read (docs/SEARCH.md):
+
+* ``search_name`` — the normalised name: exact and prefix matches, the top of the relevance order, through
+  a B-tree ``varchar_pattern_ops`` index (``LIKE 'q%'``);
+* ``search_text`` — the normalised name, former names and address, one per line: "contains" matches.
+
+On PostgreSQL ``search_text`` is indexed by a GIN index over the array of its character unigrams and bigrams
+(``merchant_search_grams(search_text)``). Chinese queries are mostly one or two characters, which pg_trgm
+cannot index; every substring of two characters or more contains all of its bigrams, so containment of the
+query's bigrams (a one-character query: its unigram) finds every candidate and ``LIKE '%q%'`` on the few
+candidates drops the false positives of longer queries. No extension is needed.
+
+Both columns are written by ``Merchant.save`` (so ``merchant_save``'s ``update_fields`` saves include them
+whenever a source field changes), by bulk seeding (``merchant_fill_search``) and for existing rows by
+``manage.py rebuild_search_index``. The function and index are created by the migration (concurrently) and,
+because tests run with --nomigrations, by a post_migrate handler (idempotent, ``IF NOT EXISTS``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+#: Sources of the derived columns: a save writing any of them writes the search columns too.
+SEARCH_SOURCE_FIELDS = frozenset({"name", "former_names", "address"})
+SEARCH_FIELDS = ("search_name", "search_text")
+SEARCH_NAME_MAX = 120
+
+GRAMS_FUNCTION = "merchant_search_grams"
+GRAMS_INDEX = "merchant_search_grams_gin"
+
+# Unigrams and bigrams of the text, without the line breaks that separate name, former names and address
+# (a query never contains one). IMMUTABLE: an index expression. Python's ``query_grams`` must agree with it.
+GRAMS_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION merchant_search_grams(t text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT coalesce(array_agg(DISTINCT g), '{}') FROM (
+    SELECT substr(t, i, 1) AS g FROM generate_series(1, char_length(t)) AS i
+    UNION ALL
+    SELECT substr(t, i, 2) FROM generate_series(1, char_length(t) - 1) AS i
+  ) AS grams WHERE strpos(g, E'\\n') = 0
+$$
+"""
+
+
+def grams_index_sql(table: str, *, concurrently: bool = False) -> str:
+    how = "CONCURRENTLY " if concurrently else ""
+    return (
+        f'CREATE INDEX {how}IF NOT EXISTS {GRAMS_INDEX} ON "{table}" '
+        f"USING gin ({GRAMS_FUNCTION}(search_text)) WITH (fastupdate = off)"
+    )
+
+
+def normalise(value: str | None) -> str:
+    """NFKC (full-width letters and digits become ASCII), lower case, no whitespace or control characters.
+
+    Used for the stored text and the query alike, so ``ＫＦＣ 五金`` finds ``kfc五金``; removing whitespace also
+    removes NUL and line breaks from a query (PostgreSQL refuses NUL in text)."""
+    text = unicodedata.normalize("NFKC", value or "").lower()
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+
+
+def search_columns(*, name: str, former_names: str, address: str) -> tuple[str, str]:
+    """(search_name, search_text) for these register facts; former names are one per line."""
+    search_name = normalise(name)[:SEARCH_NAME_MAX]
+    lines = [search_name, *(normalise(line) for line in (former_names or "").splitlines()), normalise(address)]
+    return search_name, "\n".join(line for line in lines if line)
+
+
+def merchant_fill_search(merchant) -> None:
+    """Set ``merchant``'s search columns from its name, former names and address (no save)."""
+    merchant.search_name, merchant.search_text = search_columns(
+        name=merchant.name, former_names=merchant.former_names, address=merchant.address
+    )
+
+
+def query_grams(query: str) -> list[str]:
+    """The grams a normalised query's matches all contain: its bigrams, or the character of a 1-char query."""
+    if len(query) == 1:
+        return [query]
+    return sorted({query[i : i + 2] for i in range(len(query) - 1)})
+
+
+def former_names_with(former_names: str, old_name: str) -> str:
+    """The former names with ``old_name`` added (a renamed entity keeps being found under its old name)."""
+    names = [line.strip() for line in (former_names or "").splitlines() if line.strip()]
+    old = (old_name or "").strip()
+    if old and old not in names:
+        names.append(old)
+    return "\n".join(names)
+
+
+def install_search_index(connection, *, concurrently: bool = False) -> bool:
+    """Create the grams function and GIN index on PostgreSQL if missing; a no-op elsewhere."""
+    if connection.vendor != "postgresql":
+        return False
+    from .models import Merchant
+
+    table = Merchant._meta.db_table
+    if table not in connection.introspection.table_names():
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_proc WHERE proname = %s", [GRAMS_FUNCTION])
+        if cursor.fetchone() is None:
+            cursor.execute(GRAMS_FUNCTION_SQL)
+        cursor.execute(grams_index_sql(table, concurrently=concurrently))
+    return True
+
+
+def install_after_migrate(sender, using="default", **kwargs) -> None:
+    """post_migrate handler (also fires after the --nomigrations syncdb of the tests)."""
+    from django.db import connections
+
+    install_search_index(connections[using])
