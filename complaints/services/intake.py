@@ -258,8 +258,9 @@ def complaint_submit(*, submission: Submission, actor: User | None = None, idemp
 
 
 def _create(submission, kinds, keys, *, merchant, region, checked, actor: User | None) -> list[Complaint]:
-    # Outermost (durable): the IntegrityError of a racing duplicate is caught after this block and the
-    # winner's rows are read, which an enclosing transaction (aborted by the error) would not allow.
+    # Outermost (durable): the rows are committed when this returns, so the tracking code shown and the
+    # notice queued name a complaint that exists, and a racing duplicate (waiting on the unique
+    # submission key) is answered at once; a caller's transaction would hold both until it ends.
     with transaction.atomic(durable=True):
         created = [
             _build(submission, kind, merchant=merchant, region=region, actor=actor, submission_key=keys.get(kind))

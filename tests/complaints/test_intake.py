@@ -148,8 +148,8 @@ def test_oversized_attachment_is_refused(regions):
 
 
 def test_submission_refuses_to_run_inside_a_callers_transaction(regions):
-    """A racing duplicate is resolved after the failed insert, which needs the service to own its
-    transaction: nested in a caller's atomic block it refuses to start (durable) and stores nothing."""
+    """The service owns its transaction (its rows are committed when it returns and the notice follows):
+    nested in a caller's atomic block it refuses to start (durable) and stores nothing."""
     from django.db import transaction
 
     with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
