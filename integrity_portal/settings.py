@@ -445,6 +445,8 @@ BEAT_DEFAULT_SCHEDULE = {
         "task": "integrity_portal.core.tasks.anonymise_expired_personal_data",
         "schedule": crontab(hour=3, minute=15),
     },
+    # After the nightly recompute, so the files carry the night's stars (docs/OPEN_DATA.md).
+    "export-open-data": {"task": "merchants.tasks.export_open_data", "schedule": crontab(hour=4, minute=0)},
 }
 
 # Logs (core/logging.py, docs/OPERATIONS.md): one JSON line per record in production (LOG_FORMAT=json, the
@@ -514,3 +516,17 @@ CLAIM_CODE_TTL_DAYS = env.int("CLAIM_CODE_TTL_DAYS", default=30)
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=1095)
 if PERSONAL_DATA_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("PERSONAL_DATA_RETENTION_DAYS must be a positive number of days.")
+
+# Open-data bulk files (docs/OPEN_DATA.md): written nightly under OPEN_DATA_ROOT (empty: MEDIA_ROOT/open-data,
+# resolved when used) and published under this licence, stated on /open-data/ and inside every file. Keep it
+# in step with OPEN_DATA_LICENCE_NAME/_URL, the licence the API schema names.
+OPEN_DATA_ROOT = env.str("OPEN_DATA_ROOT", default="")
+OPEN_DATA_LICENCE = env.str(
+    "OPEN_DATA_LICENCE",
+    default=(
+        "本数据由市场监督管理局依法主动公开，按本局开放数据许可（与知识共享署名 4.0 国际许可协议 CC BY 4.0 "
+        "一致）提供：任何单位和个人可免费获取、复制、传播、加工和用于商业或非商业用途，使用时须注明数据来源"
+        "（文明诚信经营公共服务平台）和数据生成时间，不得篡改或歪曲数据、不得以本局名义作出背书；"
+        "数据以生成时的登记和评定为准，最新情况以网站公示为准。"
+    ),
+)

@@ -88,3 +88,17 @@ def recompute_ratings_fan_out(region_code: str | None = None):
     scope = region_tree.region_and_descendant_codes(region_code) if region_code else sorted(names)
     leaves = [code for code in scope if not children.get(code)]
     return group(recompute_region_ratings.s(code) for code in leaves).apply_async()
+
+
+OPEN_DATA_LIMITS = {"soft_time_limit": 45 * 60, "time_limit": 50 * 60}
+
+
+@shared_task(name="merchants.tasks.export_open_data", acks_late=True, **OPEN_DATA_LIMITS)
+@_stop_at_soft_limit
+def export_open_data(region_codes: list[str] | None = None) -> dict:
+    """The nightly open-data files (queue "reports"). A run stopped part-way leaves every file it had not
+    reached as the previous night's, still listed; the next run writes them all again."""
+    from .services.open_data import open_data_export
+
+    files = open_data_export(actor=None, region_codes=region_codes)
+    return {"files": len(files), "rows": sum(f.row_count for f in files)}

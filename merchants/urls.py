@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
+from .views import open_data as open_data_views
 from .views import public as views
 from .views import ratings as rating_views
 
@@ -9,4 +10,11 @@ urlpatterns = [
     path("merchants/", views.merchant_list, name="merchant_list"),
     path("merchants/<int:pk>/", views.merchant_detail, name="merchant_detail"),
     path("ratings/how/", rating_views.ratings_how, name="ratings_how"),
+    path("open-data/", open_data_views.open_data, name="open_data"),
+    # Region, dataset and format only: the file is looked up in the manifest, never by a path from the URL.
+    re_path(
+        r"^open-data/(?P<region_code>[0-9]{6})/(?P<dataset>[a-z_]{1,20})\.(?P<fmt>csv|xlsx|json)$",
+        open_data_views.open_data_file,
+        name="open_data_file",
+    ),
 ]

@@ -38,16 +38,21 @@ PUBLIC_HEADLINE_TTL = 300
 PUBLIC_DEFERRED_FIELDS = ("credit_class", "rating_stale")
 
 
-def on_black_list_now():
-    """``Exists`` of a black-list entry in force today for the outer merchant (badge, banner, API flag).
+def on_list_now(list_name: str = ListName.BLACK):
+    """``Exists`` of an entry of ``list_name`` in force today for the outer merchant (badge, banner, API flag,
+    open-data files).
 
     A correlated subquery on the (merchant, list_name) index: one more column on the page's one query,
     never a query per row; ``count()`` drops it, so the directory's total costs nothing more."""
     return Exists(
         ListEntry.objects.filter(
-            q_entry_in_force(timezone.localdate()), list_name=ListName.BLACK, merchant_id=OuterRef("pk")
+            q_entry_in_force(timezone.localdate()), list_name=list_name, merchant_id=OuterRef("pk")
         )
     )
+
+
+def on_black_list_now():
+    return on_list_now(ListName.BLACK)
 
 
 def public_merchants():

@@ -124,6 +124,7 @@ def _label(merchant) -> None:
         merchant.star_glyphs = "★" * merchant.stars + "☆" * (5 - merchant.stars)
 
 
+@cached_public_page  # reads no parameter: ``/?x=1`` and ``/?y=2`` are the same entry as ``/``
 def home(request):
     counts = public_headline_counts()
     groups = region_groups()

@@ -91,3 +91,24 @@ def test_normalisation_caps_values_and_length():
     assert list(clean) == ["a", "b", "k", "q"]
     assert clean.getlist("a") == ["1"] and "x" not in clean
     assert len(clean.getlist("k")) == 5 and len(clean["q"]) == 200
+
+
+def test_home_page_ignores_unknown_parameters(regions, stored, monkeypatch):
+    """Issue #15 item 7: ``/?x=1`` and ``/?y=2`` are one cache entry (the home page reads no parameter)."""
+    from merchants.views import public as public_views
+
+    renders = []
+    real = public_views.public_headline_counts
+    monkeypatch.setattr(public_views, "public_headline_counts", lambda: renders.append(1) or real())
+    visitor = Client()
+    assert visitor.get("/?x=1").status_code == 200
+    assert visitor.get("/?y=2").status_code == 200
+    assert visitor.get("/?x=1&utm_campaign=%E6%89%AB%E7%A0%81").status_code == 200
+    assert len(renders) == 1 and len(stored) == 1
+
+
+def test_open_data_page_ignores_unknown_parameters(regions, stored):
+    visitor = Client()
+    assert visitor.get("/open-data/?x=1").status_code == 200
+    assert visitor.get("/open-data/?y=2").status_code == 200
+    assert len(stored) == 1

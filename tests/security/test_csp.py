@@ -54,7 +54,7 @@ def pages(regions):
     return {
         None: ["/", "/merchants/", f"/merchants/{merchant.pk}/", "/lists/red/", "/lists/black/", "/notices/",
                "/complaints/new/", "/complaints/track/", "/complaints/statistics/", "/accounts/login/",
-               f"/verify/{merchant.plaque_token}/", "/api/docs/", "/api/redoc/"],
+               f"/verify/{merchant.plaque_token}/", "/api/docs/", "/api/redoc/", "/open-data/"],
         owner: ["/portal/", f"/portal/merchants/{merchant.pk}/"],
         staff: ["/admin/", "/admin/merchants/merchant/", f"/admin/merchants/merchant/{merchant.pk}/change/",
                 "/admin/merchants/merchant/add/", "/admin/merchants/merchant/import/",

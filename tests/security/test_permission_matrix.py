@@ -71,6 +71,9 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "public:merchant_list": PUBLIC,
     "public:merchant_detail": PUBLIC,
     "public:ratings_how": PUBLIC,
+    "public:open_data": PUBLIC,
+    "public:open_data_file": "public open-data files, manifest-listed only, no personal data: "
+    "tests/merchants/test_open_data.py, tests/security/test_public_pages_leak_no_personal_data.py",
     "credit:red_list": PUBLIC,
     "credit:black_list": PUBLIC,
     "credit:plaque": PUBLIC,

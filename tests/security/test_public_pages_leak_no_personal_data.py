@@ -104,3 +104,41 @@ def test_no_public_page_or_anonymous_api_response_contains_personal_data():
         leaked = [s for s in secrets if s in body]
         assert not leaked, f"{url} shows personal data: {leaked[:5]}"
     assert pages > 30
+
+    # The open-data files (issue #15): every file the /open-data/ page links, in every format, holds none of
+    # it either, nor the legal representatives' names (the register page shows them one at a time; the bulk
+    # files leave them out, docs/OPEN_DATA.md).
+    call_command("export_open_data", verbosity=0)
+    representatives = set(
+        apps.get_model("merchants", "Merchant").objects.exclude(legal_representative="").values_list(
+            "legal_representative", flat=True
+        )
+    )
+    files = 0
+    for url, body in _open_data_files(client):
+        files += 1
+        leaked = [s for s in secrets | representatives if s in body]
+        assert not leaked, f"{url} holds personal data: {leaked[:5]}"
+    assert files >= 270  # 4 cities and 26 districts, 3 datasets, 3 formats
+
+
+def _open_data_files(client: Client):
+    """Every file linked from /open-data/, as text (an XLSX file's cells, every sheet)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    page = client.get("/open-data/")
+    assert page.status_code == 200
+    for url in sorted({u for u in _links(page.content.decode()) if re.search(r"\.(csv|xlsx|json)$", u)}):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        raw = b"".join(response.streaming_content)
+        if url.endswith(".xlsx"):
+            book = load_workbook(io.BytesIO(raw), read_only=True)
+            text = "\n".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row)
+        else:
+            text = raw.decode("utf-8-sig")
+            if url.endswith(".json"):
+                json.loads(text)
+        yield url, text
