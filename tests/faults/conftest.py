@@ -26,6 +26,9 @@ from tests.factories import make_staff
 
 JIEFANG = "410802"
 CITY = "410800"
+# The public pages the outage tests time (plus a merchant profile): home, directory, statistics, open-data
+# API, red list, notices.
+PUBLIC_PAGES = ["/", "/merchants/", "/complaints/statistics/", "/api/v1/merchants/", "/lists/red/", "/notices/"]
 
 
 def closed_port() -> int:
