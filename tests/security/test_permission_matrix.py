@@ -44,6 +44,7 @@ AUTH = "django.contrib.auth views (login, logout, password reset), no object dat
 INFRA = "infrastructure (health check, language switch, API schema/docs), no object data"
 API_MATRIX = "authenticated API: test_api_matrix"
 UPLOADS = "attachment download: tests/security/test_uploads.py"
+TWO_FACTOR = "two-factor sign-in pages of the signed-in user's own account: tests/core/test_two_factor.py"
 
 NON_ADMIN_COVERAGE: dict[str, str] = {
     "set_language": INFRA,
@@ -67,6 +68,11 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "password_reset_done": AUTH,
     "password_reset_confirm": AUTH,
     "password_reset_complete": AUTH,
+    "two-factor": TWO_FACTOR,
+    "two-factor-setup": TWO_FACTOR,
+    "two-factor-verify": TWO_FACTOR,
+    "two-factor-recovery-codes": TWO_FACTOR,
+    "two-factor-disable": TWO_FACTOR,
     "public:home": PUBLIC,
     "public:merchant_list": PUBLIC,
     "public:merchant_detail": PUBLIC,
@@ -98,6 +104,7 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "complaints_api:track_decide": TOKEN_GATED,
     "complaints_api:track_rate": TOKEN_GATED,
     "campaign-objection-create": TOKEN_GATED,
+    "api-root": ANON_API,
     "open-region-list": ANON_API,
     "open-region-detail": ANON_API,
     "open-merchant-list": ANON_API,
@@ -535,8 +542,8 @@ def test_api_staff_complaints_are_region_scoped(world, db):
                     f"{role} {transition}"
                 )
     for role, other in (("staff_x", DISTRICT_B), ("staff_y", DISTRICT_A)):
-        filtered = _ids(client_for(world, role), f"{list_url}?region={other}")
-        assert not filtered, f"{role} lists {other} complaints through ?region="
+        filtered = _ids(client_for(world, role), f"{list_url}?region_code={other}")
+        assert not filtered, f"{role} lists {other} complaints through ?region_code="
     for role in ("anonymous", "owner_a", "owner_b"):
         assert client_for(world, role).get(list_url).status_code in (401, 403)
 
@@ -572,11 +579,11 @@ def test_api_portal_complaints_are_merchant_scoped(world, db):
         reply = reverse("complaints_api:portal-complaint-reply", kwargs={"pk": other_complaint.pk})
         assert client.get(detail).status_code == 404
         assert client.post(reply, {"body": "越权回复"}, content_type="application/json").status_code == 404
-        odr = reverse("complaints_api:odr", kwargs={"merchant_pk": other.pk})
+        odr = reverse("complaints_api:odr", kwargs={"merchant_id": other.pk})
         assert client.post(odr, {"enrolled": True}, content_type="application/json").status_code == 404
         for name in ("api-my-rating", "api-my-appeals"):
-            assert client.get(reverse(name, kwargs={"pk": other.pk})).status_code == 404, name
-            assert client.get(reverse(name, kwargs={"pk": own.pk})).status_code == 200, name
+            assert client.get(reverse(name, kwargs={"merchant_id": other.pk})).status_code == 404, name
+            assert client.get(reverse(name, kwargs={"merchant_id": own.pk})).status_code == 200, name
         body = client.get(list_url).content.decode()
         for personal in Complaint.objects.filter(merchant=own).values_list(
             "complainant_phone", "complainant_id_number"
@@ -585,8 +592,8 @@ def test_api_portal_complaints_are_merchant_scoped(world, db):
                 f"{role} sees complainant data"
             )
     for name in ("api-my-rating", "api-my-appeals"):
-        url = reverse(name, kwargs={"pk": world.merchant_a.pk})
-        assert client_for(world, "anonymous").get(url).status_code in (401, 403)
+        url = reverse(name, kwargs={"merchant_id": world.merchant_a.pk})
+        assert client_for(world, "anonymous").get(url).status_code == 401
         assert client_for(world, "staff_x").get(url).status_code == 404
     assert client_for(world, "anonymous").get(list_url).status_code in (401, 403)
 
@@ -660,8 +667,12 @@ def test_anonymous_api_never_returns_complaint_or_objection_data(world, db):
         if name.endswith("-detail"):
             listing = client.get(reverse(name.replace("-detail", "-list"))).json()
             rows = listing["results"] if isinstance(listing, dict) else listing
-            key = "code" if name == "open-region-detail" else "pk"
-            urls = [reverse(name, kwargs={key: row.get("code") or row.get("id")}) for row in rows[:20]]
+            # (URL keyword, row field): the open data names its ids region_code and merchant_id.
+            key, field = {
+                "open-region-detail": ("region_code", "code"),
+                "open-merchant-detail": ("merchant_id", "merchant_id"),
+            }.get(name, ("pk", "id"))
+            urls = [reverse(name, kwargs={key: row[field]}) for row in rows[:20]]
         else:
             urls = [reverse(name)]
         for url in urls:
