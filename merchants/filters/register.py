@@ -14,10 +14,12 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from integrity_portal.core.api_filters import UpdatedSinceFilter
 from integrity_portal.core.scoping import region_and_descendants
 
 from .. import regions as region_tree
 from ..models import Industry, Merchant, MerchantKind, MerchantStatus
+from ..selectors.register import q_changed_since
 from ..selectors.search import SEARCH_MAX_LENGTH, SearchQuery, merchant_search_filter, merchant_search_ranked
 
 NOT_RATED = "none"
@@ -191,8 +193,17 @@ class MerchantDirectoryFilter(RegisterFilterBase):
 
 
 class MerchantApiFilter(RegisterFilterBase):
-    """The open-data API: free text is ``search`` (name or code)."""
+    """The open-data API: free text is ``search`` (name or code); the region is ``region_code`` (the API's one
+    naming scheme, docs/API.md) and ``updated_since`` serves incremental synchronisation."""
 
+    region = None  # named region_code in the API
+    region_code = RegionCodeFilter(
+        field_name="region",
+        choices=region_choices,
+        label=_("辖区"),
+        help_text=_("GB/T 2260 区划代码，含下辖区县"),
+    )
+    updated_since = UpdatedSinceFilter(label=_("更新时间起点"), q_for=q_changed_since)
     search = django_filters.CharFilter(
         label=_("名称、曾用名、地址（包含）或统一社会信用代码/注册号（前缀）"),
         method="filter_search",
@@ -200,7 +211,7 @@ class MerchantApiFilter(RegisterFilterBase):
     )
 
     class Meta(RegisterFilterBase.Meta):
-        fields = ["region", "kind", "industry", "stars", "search"]
+        fields = ["region_code", "kind", "industry", "stars", "search", "updated_since"]
 
     def filter_search(self, qs, name, value):
         return merchant_search_filter(qs, value)

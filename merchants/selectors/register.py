@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -63,6 +63,20 @@ def public_merchants():
         .annotate(on_black_list=on_black_list_now())
         .order_by("name", "id")
     )
+
+
+def public_merchants_open_data():
+    """``public_merchants`` with what the open-data API adds per row: when the current rating was made
+    (``rated_at``, one column of a join on the rating's primary key) and the "new rating pending" flag."""
+    return public_merchants().annotate(
+        rated_at=F("current_rating__computed_at"), new_rating_pending=F("rating_stale")
+    )
+
+
+def q_changed_since(moment):
+    """Entities whose public record changed at or after ``moment``: a register edit (``updated_at``) or a new
+    rating (the recompute writes a rating row, not ``updated_at``). The incremental-sync filter of the API."""
+    return Q(updated_at__gte=moment) | Q(current_rating__computed_at__gte=moment)
 
 
 def public_merchant_or_404(pk) -> Merchant:
