@@ -10,12 +10,12 @@ class CommendationFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(
         field_name="commendation_list__category", choices=Category.choices, label="类别"
     )
-    region = django_filters.CharFilter(field_name="merchant__region", label="区县代码")
-    merchant = django_filters.NumberFilter(field_name="merchant_id", label="市场主体ID")
+    region_code = django_filters.CharFilter(field_name="merchant__region", label="区县代码")
+    merchant_id = django_filters.NumberFilter(field_name="merchant_id", label="市场主体编号")
 
     class Meta:
         model = CommendationEntry
-        fields = ["year", "category", "region", "merchant"]
+        fields = ["year", "category", "region_code", "merchant_id"]
 
 
 class ApplicationFilter(django_filters.FilterSet):

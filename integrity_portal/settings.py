@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # One error body for every API error (core/api.py, core/api_errors.py).
+    "drf_standardized_errors",
+    # CORS for anonymous reads of the open data (CORS_* below, core/api_cors.py).
+    "corsheaders",
     "csp",
     "django_prometheus",
     "django_celery_beat",
@@ -80,6 +84,8 @@ MIDDLEWARE = [
     "integrity_portal.core.request_guard.RequestGuardMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # CORS headers on anonymous reads of the public API only (GET/HEAD/OPTIONS), before anything that answers.
+    "integrity_portal.core.api_cors.PublicReadCorsMiddleware",
     # Liveness answered before CommonMiddleware validates the Host header, so the container healthcheck
     # (http://127.0.0.1:8000/healthz/) works with the real ALLOWED_HOSTS (core/middleware.py).
     "integrity_portal.core.middleware.HealthzMiddleware",
@@ -332,10 +338,13 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-standardized-errors' schema: every operation documents its error answers (core/api_schema.py).
+    "DEFAULT_SCHEMA_CLASS": "integrity_portal.core.api_schema.PortalAutoSchema",
+    # Basic first: REST framework answers "not signed in" with the first class's WWW-Authenticate header,
+    # i.e. 401 (session authentication has no such header, which made it 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "integrity_portal.core.api_input.StrictBasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     # JSON bodies must be one object, nested a few levels at most (core/api_input.py).
     "DEFAULT_PARSER_CLASSES": [
@@ -365,11 +374,31 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "integrity_portal.core.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# One error body, {"type", "errors": [{"code", "detail", "attr"}]}, for every status (docs/API.md).
+_ERROR_SCHEMA = "integrity_portal.core.api.ErrorResponseSerializer"
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_HANDLER_CLASS": "integrity_portal.core.api.PortalExceptionHandler",
+    "EXCEPTION_FORMATTER_CLASS": "integrity_portal.core.api.PortalExceptionFormatter",
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "409", "415", "429", "500"],
+    "ERROR_SCHEMAS": {
+        code: _ERROR_SCHEMA for code in ("400", "401", "403", "404", "405", "406", "409", "415", "429", "500")
+    },
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Integrity Portal API (文明诚信经营)",
     "DESCRIPTION": "Open data on market entities, star ratings, red and black lists and commendations; "
     "authenticated endpoints for merchants and staff.",
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",
+    "LICENSE": {
+        "name": env.str("OPEN_DATA_LICENCE_NAME", default="CC BY 4.0（署名后可自由使用、转载与加工）"),
+        "url": env.str("OPEN_DATA_LICENCE_URL", default="https://creativecommons.org/licenses/by/4.0/"),
+    },
+    "CONTACT": {
+        "name": env.str("API_CONTACT_NAME", default="市场监督管理局 数据开放联系人"),
+        "email": env.str("API_CONTACT_EMAIL", default=DEFAULT_FROM_EMAIL),
+        "url": SITE_URL.rstrip("/") + "/",
+    },
+    "TOS": SITE_URL.rstrip("/") + "/legal/terms/",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and Redoc come from drf-spectacular-sidecar's static files, never from a CDN.
@@ -378,8 +407,28 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # The five inspection items share one choice set; one schema name for all of them.
-    "ENUM_NAME_OVERRIDES": {"FindingLevelEnum": "merchants.models.credit.FindingLevel"},
+    "ENUM_NAME_OVERRIDES": {
+        "FindingLevelEnum": "merchants.models.credit.FindingLevel",
+        "ErrorTypeEnum": ["validation_error", "client_error", "server_error"],
+        # Choice sets that share a field name across apps ("kind", "status", "category"), named per concept.
+        "ComplaintKindEnum": "complaints.models.ComplaintKind",
+        "ComplaintStatusEnum": "complaints.models.Status",
+        "ComplaintCategoryEnum": "complaints.models.Category",
+        "CampaignCategoryEnum": "campaigns.models.Category",
+        "ObjectionStatusEnum": "campaigns.models.ObjectionStatus",
+    },
 }
+
+# CORS (django-cors-headers, core/api_cors.py): any origin may read the open data from a browser — anonymous
+# GET/HEAD (and the preflight OPTIONS) on the public endpoints only, never with cookies; writes and the
+# portal/staff endpoints get no CORS header, so a browser refuses to show another site their answers.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_URLS_REGEX = (
+    r"^/api/(schema/|v1/($|merchants/|regions/|lists/(red|black)/|commendations/|complaints/statistics/))"
+)
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 
 # Celery: a real broker when REDIS_URL is set, otherwise in-process eager execution.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

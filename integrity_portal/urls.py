@@ -7,10 +7,12 @@ from drf_spectacular.views import SpectacularAPIView
 
 from integrity_portal.core import views as core_views
 from integrity_portal.core.api_docs import RedocDocsView, SwaggerDocsView
+from integrity_portal.core.api_root import ApiRootView
 from integrity_portal.core.metrics import metrics_view
 from integrity_portal.core.views_personal_data import personal_data_request
 
 api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("", include("merchants.api.urls")),
     path("", include("merchants.api.urls_credit")),
     path("", include("complaints.api.urls")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ..models import Application, CommendationEntry, Objection, ReviewDecision
+from ..models import Application, Category, CommendationEntry, Objection, ReviewDecision
 
 
 class CommendationSerializer(serializers.ModelSerializer):
@@ -15,7 +15,8 @@ class CommendationSerializer(serializers.ModelSerializer):
     published_at = serializers.DateTimeField(source="commendation_list.published_at")
     merchant_id = serializers.IntegerField()
     merchant_name = serializers.CharField(source="merchant.name")
-    registration_number = serializers.CharField(source="merchant.registration_number")
+    uscc = serializers.CharField(source="merchant.uscc", allow_null=True)
+    licence_number = serializers.CharField(source="merchant.licence_number", allow_null=True)
     region_code = serializers.CharField(source="merchant.region_id")
     region_name = serializers.CharField(source="merchant.region.name")
 
@@ -29,7 +30,8 @@ class CommendationSerializer(serializers.ModelSerializer):
             "rank",
             "merchant_id",
             "merchant_name",
-            "registration_number",
+            "uscc",
+            "licence_number",
             "region_code",
             "region_name",
             "total_score",
@@ -43,12 +45,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     merchant_name = serializers.CharField(source="merchant.name", read_only=True)
     campaign_title = serializers.CharField(source="campaign.title", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    # Plain strings (values listed in help_text) keep enum component names free for other apps.
-    category = serializers.CharField(read_only=True, help_text="market / enterprise / merchant")
-    status = serializers.CharField(
-        read_only=True,
-        help_text="submitted / district_passed / city_passed / candidate / commended / rejected",
-    )
+    merchant_id = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Application
@@ -56,7 +53,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "id",
             "campaign",
             "campaign_title",
-            "merchant",
+            "merchant_id",
             "merchant_name",
             "category",
             "status",
@@ -75,8 +72,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
 class ApplicationCreateSerializer(serializers.Serializer):
     campaign = serializers.IntegerField()
-    merchant = serializers.IntegerField()
-    category = serializers.CharField(required=False, allow_blank=True)
+    merchant_id = serializers.IntegerField()
+    category = serializers.ChoiceField(choices=Category.choices, required=False, allow_blank=True)
     statement = serializers.CharField(max_length=4000)
 
 
@@ -98,8 +95,6 @@ class ObjectionCreateSerializer(serializers.Serializer):
 
 class ObjectionReceiptSerializer(serializers.ModelSerializer):
     """What the objector gets back: the reference number and status only."""
-
-    status = serializers.CharField(read_only=True, help_text="open / upheld / dismissed")
 
     class Meta:
         model = Objection

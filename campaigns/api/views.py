@@ -10,6 +10,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrity_portal.core.api_conditional import ConditionalGetMixin
 from integrity_portal.core.ratelimit import phone_ident
 from integrity_portal.core.throttling import ScopedClientThrottle, request_field
 from merchants.selectors import member_merchant_or_404
@@ -33,7 +34,7 @@ class IdCursorPagination(CursorPagination):
     ordering = "-id"
 
 
-class CommendationViewSet(viewsets.ReadOnlyModelViewSet):
+class CommendationViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     """Published commendation lists, one row per commended merchant (文明诚信市场、企业、商户)."""
 
     serializer_class = CommendationSerializer
@@ -60,7 +61,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def create(self, request):
         data = ApplicationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        merchant = member_merchant_or_404(request.user, data.validated_data["merchant"])
+        merchant = member_merchant_or_404(request.user, data.validated_data["merchant_id"])
         campaign = selectors.campaign_announced(data.validated_data["campaign"])
         if campaign is None:
             raise Http404

@@ -9,30 +9,38 @@ from integrity_portal.core.phones import mask_phone
 
 from .. import selectors, services
 from ..forms import ACTION_CHOICES, KIND_CHOICES
-from ..models import Category, Channel, Complaint, MerchantReply, RejectReason, TerminationReason
+from ..models import (
+    Category,
+    Channel,
+    Complaint,
+    ComplaintKind,
+    MerchantReply,
+    ProposalStatus,
+    RejectReason,
+    Status,
+    TerminationReason,
+)
 from ..services.common import mask_name
 
 
-def _values(choices) -> str:
-    return " | ".join(f"{value} ({label})" for value, label in choices)
-
-
 class SubmissionSerializer(serializers.Serializer):
-    # Plain strings with the allowed values in the help text: the service validates them, and the
-    # schema keeps one enum per concept across apps.
-    kind = serializers.CharField(max_length=10, help_text=_values(KIND_CHOICES))
-    category = serializers.CharField(max_length=20, help_text=_values(Category.choices))
+    # Enums in the schema (named per concept in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]); the service
+    # still checks the combination (e.g. a report without a target).
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
+    category = serializers.ChoiceField(choices=Category.choices)
     description = serializers.CharField(max_length=5000)
     anonymous = serializers.BooleanField(default=False)
     name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    # No default in the schema: "" is no e-mail address (``format: email`` with ``default: ''`` is an invalid
+    # OpenAPI document); an absent field is read as "" below.
+    email = serializers.EmailField(required=False, allow_blank=True)
     harm_known_on = serializers.DateField(required=False, allow_null=True, default=None)
-    merchant = serializers.IntegerField(required=False, allow_null=True, default=None)
+    merchant_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     target_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     target_address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    region = serializers.CharField(max_length=6, required=False, allow_blank=True, default="")
+    region_code = serializers.CharField(max_length=6, required=False, allow_blank=True, default="")
     amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
     )
@@ -51,12 +59,12 @@ class SubmissionSerializer(serializers.Serializer):
             name=d["name"],
             phone=d["phone"],
             address=d["address"],
-            email=d["email"],
+            email=d.get("email", ""),
             harm_known_on=d["harm_known_on"],
-            merchant_id=d["merchant"],
+            merchant_id=d["merchant_id"],
             target_name=d["target_name"],
             target_address=d["target_address"],
-            region_code=d["region"],
+            region_code=d["region_code"],
             amount=d["amount"],
             use_odr=d["use_odr"],
             consent=d["consent"],
@@ -65,9 +73,9 @@ class SubmissionSerializer(serializers.Serializer):
 
 
 class SubmittedSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ComplaintKind.choices)
     tracking_code = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
     due_on = serializers.DateField()
 
 
@@ -87,7 +95,7 @@ class RatingSerializer(TrackingRequestSerializer):
 
 
 class ReplyOutSerializer(serializers.ModelSerializer):
-    proposal_status = serializers.CharField(read_only=True)
+    proposal_status = serializers.ChoiceField(choices=ProposalStatus.choices, read_only=True)
 
     class Meta:
         model = MerchantReply
@@ -103,9 +111,10 @@ class TimelineSerializer(serializers.Serializer):
 
 
 class _ChoiceStrings(serializers.ModelSerializer):
-    kind = serializers.CharField(read_only=True)
-    status = serializers.CharField(read_only=True)
-    category = serializers.CharField(read_only=True)
+    """The merchant and region under the API's names (``merchant_id``, ``region_code``; docs/API.md)."""
+
+    merchant_id = serializers.IntegerField(read_only=True, allow_null=True)
+    region_code = serializers.CharField(source="region_id", read_only=True, allow_null=True)
 
 
 class TrackedSerializer(_ChoiceStrings):
@@ -147,7 +156,6 @@ class TrackedSerializer(_ChoiceStrings):
 
 
 class StaffListSerializer(_ChoiceStrings):
-    channel = serializers.CharField(read_only=True)
     complainant_phone = serializers.SerializerMethodField()
     target = serializers.CharField(source="target_display")
 
@@ -160,8 +168,8 @@ class StaffListSerializer(_ChoiceStrings):
             "status",
             "channel",
             "category",
-            "region",
-            "merchant",
+            "region_code",
+            "merchant_id",
             "target",
             "anonymous",
             "complainant_name",
@@ -177,13 +185,12 @@ class StaffListSerializer(_ChoiceStrings):
 
 
 class StaffDetailSerializer(_ChoiceStrings):
-    channel = serializers.CharField(read_only=True)
     replies = ReplyOutSerializer(many=True, read_only=True)
     days_left = serializers.SerializerMethodField()
 
     class Meta:
         model = Complaint
-        exclude = ["created_by"]
+        exclude = ["created_by", "merchant", "region"]
 
     def get_days_left(self, obj) -> int | None:
         return selectors.days_left(obj)
@@ -193,7 +200,7 @@ class TransitionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=ACTION_CHOICES)
     reject_reason = serializers.ChoiceField(choices=RejectReason.choices, required=False)
     termination_reason = serializers.ChoiceField(choices=TerminationReason.choices, required=False)
-    region = serializers.CharField(required=False, allow_blank=True)
+    region_code = serializers.CharField(required=False, allow_blank=True)
     merchant_id = serializers.IntegerField(required=False)
     agreement = serializers.CharField(required=False, allow_blank=True)
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -210,7 +217,7 @@ class MerchantComplaintSerializer(_ChoiceStrings):
         model = Complaint
         fields = [
             "id",
-            "merchant",
+            "merchant_id",
             "status",
             "status_label",
             "category",

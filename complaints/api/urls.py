@@ -14,6 +14,6 @@ urlpatterns = [
     path("complaints/track/decide/", views.TrackDecideView.as_view(), name="track_decide"),
     path("complaints/track/rate/", views.TrackRateView.as_view(), name="track_rate"),
     path("complaints/statistics/", views.StatisticsView.as_view(), name="statistics"),
-    path("portal/complaints/odr/<int:merchant_pk>/", views.OdrView.as_view(), name="odr"),
+    path("portal/complaints/odr/<int:merchant_id>/", views.OdrView.as_view(), name="odr"),
     path("", include(router.urls)),
 ]

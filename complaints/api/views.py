@@ -16,12 +16,15 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrity_portal.core.api import api_field_names
+from integrity_portal.core.api_conditional import ConditionalGetMixin
 from integrity_portal.core.api_input import ObjectJSONParser
 from integrity_portal.core.ratelimit import phone_ident
 from integrity_portal.core.throttling import ScopedClientThrottle, request_field
 
 from .. import selectors, services
 from . import serializers as s
+from .filters import StaffComplaintFilter
 
 
 def _valid(serializer_class, request):
@@ -77,7 +80,10 @@ class SubmitView(APIView):
         ser = _valid(s.SubmissionSerializer, request)
         key = request.headers.get("Idempotency-Key", "")
         try:
-            created = services.complaint_submit(submission=ser.submission(), actor=request.user, idempotency_key=key)
+            with api_field_names():
+                created = services.complaint_submit(
+                    submission=ser.submission(), actor=request.user, idempotency_key=key
+                )
         except services.AlreadySubmitted as exc:
             # Same key and the same content: the first answer again (it carried only these codes), nothing filed.
             response = Response(s.SubmittedSerializer(exc.complaints, many=True).data, status=status.HTTP_200_OK)
@@ -124,7 +130,7 @@ class TrackRateView(TrackingView):
         return _tracked_response(complaint)
 
 
-class StatisticsView(APIView):
+class StatisticsView(ConditionalGetMixin, APIView):
     """Aggregate counts only (by kind, category, channel, outcome, district)."""
 
     permission_classes = [permissions.AllowAny]
@@ -142,7 +148,7 @@ class StatisticsView(APIView):
 
 class StaffComplaintViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsStaff]
-    filterset_fields = ["status", "kind", "channel", "category", "region"]
+    filterset_class = StaffComplaintFilter
     ordering = "-id"
 
     def get_queryset(self):
@@ -163,7 +169,10 @@ class StaffComplaintViewSet(viewsets.ReadOnlyModelViewSet):
             raise Http404
         ser = _valid(s.TransitionSerializer, request)
         params = {k: v for k, v in ser.validated_data.items() if v not in (None, "")}
-        services.complaint_apply_action(complaint=complaint, actor=request.user, **params)
+        if "region_code" in params:  # the API's name for the service's region
+            params["region"] = params.pop("region_code")
+        with api_field_names():
+            services.complaint_apply_action(complaint=complaint, actor=request.user, **params)
         complaint.refresh_from_db()
         return Response(s.StaffDetailSerializer(complaint).data)
 
@@ -194,10 +203,10 @@ class OdrView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(request=s.OdrSerializer, responses={200: s.OdrSerializer})
-    def post(self, request, merchant_pk: int):
+    def post(self, request, merchant_id: int):
         from merchants.selectors import member_merchant_or_404
 
-        merchant = member_merchant_or_404(request.user, merchant_pk)
+        merchant = member_merchant_or_404(request.user, merchant_id)
         ser = _valid(s.OdrSerializer, request)
         services.merchant_odr_enroll(
             merchant=merchant, actor=request.user, enrolled=ser.validated_data["enrolled"]

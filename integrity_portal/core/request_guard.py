@@ -21,26 +21,23 @@ from __future__ import annotations
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from .api_errors import is_api_request, json_error
 from .views import _render_error as render_error  # the portal's one error page
 
 NUL = "\x00"
-
-
-def _wants_json(request) -> bool:
-    return request.path_info.startswith("/api/")
 
 
 def _refuse(request, status: int, code: str, msgid: str, **params) -> HttpResponse:
     """The refusal in the visitor's language (this runs before LocaleMiddleware has chosen it)."""
     with translation.override(translation.get_language_from_request(request)):
         message = _(msgid) % params if params else _(msgid)
-        if _wants_json(request):
-            return JsonResponse({"detail": message, "code": code}, status=status)
+        if is_api_request(request):
+            return json_error(status, code, message)  # the API's one error shape
         title = _("请求内容过大") if status == 413 else _("请求有误")
         return render_error(request, status, title, message)
 

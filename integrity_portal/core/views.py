@@ -8,6 +8,8 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from .api_errors import is_api_request, json_error
+
 
 @never_cache
 def healthz(request):
@@ -29,7 +31,14 @@ def readyz(request):
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
 
 
+# Under /api/ the error pages answer JSON in the API's one error shape (core/api_errors.py): a client of the
+# API parses every refusal the same way, including a URL no route matches.
+_API_ERROR_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found", 500: "error"}
+
+
 def _render_error(request, status: int, title: str, message: str) -> HttpResponse:
+    if is_api_request(request):
+        return json_error(status, _API_ERROR_CODES.get(status, "error"), message)
     try:
         body = loader.render_to_string("error.html", {"status": status, "title": title, "message": message}, request)
     except Exception:  # the template machinery itself may be what failed (e.g. database down)

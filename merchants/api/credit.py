@@ -14,7 +14,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrity_portal.core.api import DefaultCursorPagination
+from integrity_portal.core.api import DefaultCursorPagination, api_field_names
+from integrity_portal.core.api_conditional import ConditionalGetMixin
 from integrity_portal.core.errors import ValidationFailed
 
 from ..models import (
@@ -46,22 +47,24 @@ from ..services.recourse import appeal_file, raise_rating_suggestions
 
 
 class ListEntrySerializer(serializers.ModelSerializer):
-    merchant = serializers.IntegerField(source="merchant_id", read_only=True)
+    merchant_id = serializers.IntegerField(read_only=True)
     merchant_name = serializers.CharField(source="merchant.name", read_only=True)
-    registration_number = serializers.CharField(source="merchant.registration_number", read_only=True)
-    region = serializers.CharField(source="merchant.region_id", read_only=True)
+    uscc = serializers.CharField(source="merchant.uscc", read_only=True, allow_null=True)
+    licence_number = serializers.CharField(source="merchant.licence_number", read_only=True, allow_null=True)
+    region_code = serializers.CharField(source="merchant.region_id", read_only=True)
     region_name = serializers.CharField(source="merchant.region.name", read_only=True)
-    list = serializers.CharField(source="list_name", read_only=True)
+    list = serializers.ChoiceField(choices=ListName.choices, source="list_name", read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
 
     class Meta:
         model = ListEntry
         fields = [
             "id",
-            "merchant",
+            "merchant_id",
             "merchant_name",
-            "registration_number",
-            "region",
+            "uscc",
+            "licence_number",
+            "region_code",
             "region_name",
             "list",
             "kind",
@@ -81,12 +84,12 @@ class EntryCursorPagination(DefaultCursorPagination):
 
 
 LIST_PARAMS = [
-    OpenApiParameter("region", str, description="GB/T 2260 区划代码（含下辖区县）"),
+    OpenApiParameter("region_code", str, description="GB/T 2260 区划代码（含下辖区县）"),
     OpenApiParameter("kind", str, description="类别"),
 ]
 
 
-class _ListView(generics.ListAPIView):
+class _ListView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = ListEntrySerializer
     permission_classes = [permissions.AllowAny]
     pagination_class = EntryCursorPagination
@@ -94,11 +97,12 @@ class _ListView(generics.ListAPIView):
     kinds: tuple = ()
 
     def get_queryset(self):
-        region = self.request.query_params.get("region") or None
+        region = self.request.query_params.get("region_code") or None
         kind = self.request.query_params.get("kind") or None
         errors = list_filter_errors(region=region, kind=kind, kinds=self.kinds)
         if errors:
-            raise ValidationFailed(next(iter(errors.values())), details=errors)
+            with api_field_names():  # the selector names the page's parameter "region"
+                raise ValidationFailed(next(iter(errors.values())), details=errors)
         return list_entries_public(
             list_name=self.list_name, as_of=timezone.localdate(), region_code=region, kind=kind
         ).order_by("-id")
@@ -118,6 +122,7 @@ class BlackListApi(_ListView):
 
 class RatingSerializer(serializers.ModelSerializer):
     policy_version = serializers.IntegerField(source="policy.version", read_only=True, allow_null=True)
+    rated_at = serializers.DateTimeField(source="computed_at", read_only=True, help_text="评定作出的时间")
 
     class Meta:
         model = Rating
@@ -129,10 +134,46 @@ class RatingSerializer(serializers.ModelSerializer):
             "credit",
             "total",
             "black_listed",
-            "computed_at",
+            "rated_at",
             "policy_version",
         ]
         read_only_fields = fields
+
+
+class BreakdownFactSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+
+
+class BreakdownSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=["trading", "service", "credit"])
+    label = serializers.CharField()
+    demerits = serializers.IntegerField()
+    max = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    facts = BreakdownFactSerializer(many=True)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    stars = serializers.IntegerField()
+    gain = serializers.IntegerField()
+
+
+class MyRatingSerializer(serializers.Serializer):
+    """The documented shape of ``MyRatingApi`` (the view builds the dict; this only describes it)."""
+
+    merchant_id = serializers.IntegerField()
+    rating_state = serializers.ChoiceField(choices=["rated", "not_rated", "deregistered"])
+    explanation = serializers.ListField(child=serializers.CharField())
+    under_appeal = serializers.BooleanField()
+    new_rating_pending = serializers.BooleanField(help_text="有影响评级的新情况，系统将很快重新评定")
+    rated_at = serializers.DateTimeField(allow_null=True, help_text="当前评定作出的时间；尚未评定时为 null")
+    current = RatingSerializer(allow_null=True)
+    breakdown = BreakdownSerializer(many=True)
+    suggestions = SuggestionSerializer(many=True)
+    history = RatingSerializer(many=True)
 
 
 class AppealSerializer(serializers.ModelSerializer):
@@ -165,10 +206,10 @@ class MyRatingApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        summary="本单位的星级评定（含评分构成与提升建议）", tags=["portal"], responses=RatingSerializer
+        summary="本单位的星级评定（含评分构成与提升建议）", tags=["portal"], responses=MyRatingSerializer
     )
-    def get(self, request, pk: int):
-        merchant = member_merchant_or_404(request.user, pk)
+    def get(self, request, merchant_id: int):
+        merchant = member_merchant_or_404(request.user, merchant_id)
         rating = member_current_rating(viewer=request.user, merchant=merchant)
         deregistered = merchant.status == MerchantStatus.DEREGISTERED
         explanation = rating_explanation(
@@ -178,7 +219,7 @@ class MyRatingApi(APIView):
         )
         return Response(
             {
-                "merchant": merchant.pk,
+                "merchant_id": merchant.pk,
                 # Same states as the open-data API (rated / not_rated / deregistered) and the same plain
                 # words as the portal page (selectors.ratings.rating_explanation).
                 "rating_state": "deregistered"
@@ -186,6 +227,10 @@ class MyRatingApi(APIView):
                 else ("not_rated" if rating is None or rating.stars is None else "rated"),
                 "explanation": explanation["lines"],
                 "under_appeal": merchant.rating_under_appeal,
+                "new_rating_pending": merchant.rating_stale,
+                "rated_at": RatingSerializer().fields["rated_at"].to_representation(rating.computed_at)
+                if rating
+                else None,
                 "current": RatingSerializer(rating).data if rating else None,
                 "breakdown": rating_breakdown(rating),
                 "suggestions": [
@@ -205,12 +250,12 @@ class MyAppealsApi(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator: no request user, no merchant
             return member_appeals(viewer=None, merchant=None)
-        merchant = member_merchant_or_404(self.request.user, self.kwargs["pk"])
+        merchant = member_merchant_or_404(self.request.user, self.kwargs["merchant_id"])
         return member_appeals(viewer=self.request.user, merchant=merchant).order_by("-id")
 
     @extend_schema(summary="对本单位的评定提出申诉（评定后 21 日内）", tags=["portal"])
     def post(self, request, *args, **kwargs):
-        merchant = member_merchant_or_404(request.user, self.kwargs["pk"])
+        merchant = member_merchant_or_404(request.user, self.kwargs["merchant_id"])
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         appeal = appeal_file(
@@ -233,7 +278,7 @@ class CanRecordInspections(permissions.BasePermission):
 
 
 class InspectionInSerializer(serializers.Serializer):
-    merchant = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    merchant_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     inspected_on = serializers.DateField()
     # User ids; whether they are on the roster of the merchant's region is the service's check
     # (``inspection_check_inspectors``), answered as a 400 naming the field.
@@ -251,13 +296,14 @@ class InspectionInSerializer(serializers.Serializer):
 
 
 class InspectionOutSerializer(serializers.ModelSerializer):
+    merchant_id = serializers.IntegerField(read_only=True)
     merchant_name = serializers.CharField(source="merchant.name", read_only=True)
 
     class Meta:
         model = Inspection
         fields = [
             "id",
-            "merchant",
+            "merchant_id",
             "merchant_name",
             "inspected_on",
             "inspector_1",
@@ -295,7 +341,7 @@ class StaffInspectionsApi(generics.ListCreateAPIView):
         ser = InspectionInSerializer(data=request.data, context={"request": request})
         ser.is_valid(raise_exception=True)
         d = dict(ser.validated_data)
-        merchant = merchants_for_staff(request.user).filter(pk=d.pop("merchant")).first()
+        merchant = merchants_for_staff(request.user).filter(pk=d.pop("merchant_id")).first()
         if merchant is None:
             raise NotFound(_("您的辖区内没有该市场主体。"))
         findings = {name: d.pop(name) for name, _label in INSPECTION_ITEMS}

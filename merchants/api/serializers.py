@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -19,10 +21,14 @@ class RegionSerializer(serializers.ModelSerializer):
 
 
 class MerchantSerializer(serializers.ModelSerializer):
-    region = serializers.CharField(source="region_id", read_only=True, help_text="GB/T 2260 区划代码")
+    """One naming scheme across the API (docs/API.md "v1.1"): ``merchant_id``, ``uscc``, ``licence_number``,
+    ``region_code``, ``rated_at``."""
+
+    merchant_id = serializers.IntegerField(source="pk", read_only=True, help_text="市场主体编号")
+    region_code = serializers.CharField(source="region_id", read_only=True, help_text="GB/T 2260 区划代码")
     region_name = serializers.CharField(source="region.full_name", read_only=True, help_text="所属辖区名称")
-    parent_market = serializers.IntegerField(
-        source="parent_market_id", read_only=True, allow_null=True, help_text="所在市场的主体编号"
+    parent_market_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="所在市场的主体编号"
     )
     parent_market_name = serializers.CharField(
         source="parent_market.name", read_only=True, allow_null=True, default=None, help_text="所在市场名称"
@@ -40,14 +46,26 @@ class MerchantSerializer(serializers.ModelSerializer):
         help_text="今日有黑名单记录在列（列入期间星级为 0）",
     )
 
+    rated_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="当前星级评定作出（或上次变化）的时间；尚未评定时为 null",
+    )
+    new_rating_pending = serializers.BooleanField(
+        read_only=True,
+        help_text="有影响评级的新情况（检查、处罚、投诉办结、申诉结果等），系统将很快重新评定",
+    )
     rating_under_appeal = serializers.BooleanField(
         read_only=True, help_text="评定正在申诉处理中（公开页面显示“申诉处理中”）"
+    )
+    updated_at = serializers.SerializerMethodField(
+        help_text="登记信息或星级评定最近一次变化的时间（与 updated_since 筛选一致）"
     )
 
     class Meta:
         model = Merchant
         fields = [
-            "id",
+            "merchant_id",
             "name",
             "kind",
             "industry",
@@ -55,9 +73,9 @@ class MerchantSerializer(serializers.ModelSerializer):
             "licence_number",
             "legal_representative",
             "address",
-            "region",
+            "region_code",
             "region_name",
-            "parent_market",
+            "parent_market_id",
             "parent_market_name",
             "is_large_venue",
             "is_time_honored",
@@ -66,12 +84,21 @@ class MerchantSerializer(serializers.ModelSerializer):
             "stars",
             "rating_state",
             "black_listed",
+            "rated_at",
+            "new_rating_pending",
             "rating_under_appeal",
+            "updated_at",
         ]
         read_only_fields = fields
 
     # A deregistered business keeps its last rating in the history, but has no current stars anywhere
     # (profile, directory, plaque, this API): the same rule as templates/merchants/_stars.html.
+    # The annotations of selectors.register.public_merchants_open_data; the recompute writes a rating row,
+    # not the merchant's updated_at, hence the later of the two.
+    def get_updated_at(self, obj) -> datetime:
+        rated_at = getattr(obj, "rated_at", None)
+        return serializers.DateTimeField().to_representation(max(obj.updated_at, rated_at or obj.updated_at))
+
     def get_stars(self, obj) -> int | None:
         return None if obj.status == MerchantStatus.DEREGISTERED else obj.stars
 

@@ -7,7 +7,7 @@ from . import credit
 urlpatterns = [
     path("lists/red/", credit.RedListApi.as_view(), name="api-red-list"),
     path("lists/black/", credit.BlackListApi.as_view(), name="api-black-list"),
-    path("portal/merchants/<int:pk>/rating/", credit.MyRatingApi.as_view(), name="api-my-rating"),
-    path("portal/merchants/<int:pk>/appeals/", credit.MyAppealsApi.as_view(), name="api-my-appeals"),
+    path("portal/merchants/<int:merchant_id>/rating/", credit.MyRatingApi.as_view(), name="api-my-rating"),
+    path("portal/merchants/<int:merchant_id>/appeals/", credit.MyAppealsApi.as_view(), name="api-my-appeals"),
     path("staff/inspections/", credit.StaffInspectionsApi.as_view(), name="api-staff-inspections"),
 ]

@@ -9,12 +9,13 @@ from rest_framework import permissions, viewsets
 from rest_framework.response import Response
 
 from integrity_portal.core.api import DefaultCursorPagination
+from integrity_portal.core.api_conditional import ConditionalGetMixin
 from integrity_portal.core.cache import reduce_query
 from integrity_portal.core.public_cache import public_cache_get, public_cache_key, public_cache_set
 
 from ..filters.register import MerchantApiFilter
 from ..selectors.register import (
-    public_merchants,
+    public_merchants_open_data,
     public_regions,
 )
 from .serializers import MerchantSerializer, RegionSerializer
@@ -30,20 +31,22 @@ API_PARAMS = (*MerchantApiFilter.base_filters, "cursor", MerchantCursorPaginatio
 @extend_schema_view(
     list=extend_schema(
         summary="市场主体列表",
-        description="公开登记信息与诚信星级。`region` 含下辖区县；筛选值无效时返回 400。",
+        description="公开登记信息与诚信星级。`region_code` 含下辖区县；`updated_since` 只返回此后有变化的记录"
+        "（增量同步）；筛选值无效时返回 400。答复带 `ETag` 与 `Last-Modified`，条件请求未变化时返回 304。",
         tags=["open-data"],
     ),
     retrieve=extend_schema(summary="市场主体详情", tags=["open-data"]),
 )
-class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
+class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = MerchantSerializer
     permission_classes = [permissions.AllowAny]
     filter_backends = [DjangoFilterBackend]
     filterset_class = MerchantApiFilter
     pagination_class = MerchantCursorPagination
+    lookup_url_kwarg = "merchant_id"
 
     def get_queryset(self):
-        return public_merchants().order_by("-id")
+        return public_merchants_open_data().order_by("-id")
 
     def _cached(self, request, action, *args, **kwargs):
         """Answers are cached under the public pages version; throttling and 400s still run on every call.
@@ -85,12 +88,13 @@ class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
     ),
     retrieve=extend_schema(summary="行政区划详情", tags=["open-data"]),
 )
-class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+class RegionViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = RegionSerializer
     permission_classes = [permissions.AllowAny]
     filter_backends: list = []
     pagination_class = None
     lookup_field = "code"
+    lookup_url_kwarg = "region_code"
     lookup_value_regex = "[0-9]{6}"
 
     def get_queryset(self):

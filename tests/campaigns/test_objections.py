@@ -208,7 +208,7 @@ def test_api_objection_returns_only_a_receipt_and_is_throttled(client, campaign,
     assert set(response.json()) == {"reference", "status", "created_at"}
     assert Objection.objects.get().reference == response.json()["reference"]
     refused = client.post(url, {**body, "application": 999999}, content_type="application/json")
-    assert refused.status_code == 400 and "不是本次公示的候选对象" in refused.json()["detail"]
+    assert refused.status_code == 400 and "不是本次公示的候选对象" in refused.json()["errors"][0]["detail"]
 
     cache.clear()
     settings.REST_FRAMEWORK = {

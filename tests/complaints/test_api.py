@@ -22,7 +22,7 @@ PAYLOAD = {
     "harm_known_on": "2026-11-10",
     "target_name": "小家电店",
     "target_address": "文化路10号",
-    "region": JIEFANG,
+    "region_code": JIEFANG,
     "consent": True,
 }
 
@@ -42,7 +42,8 @@ def test_anonymous_submission_returns_tracking_code_only(api, regions):
 
 def test_api_submission_refuses_anonymous_complaint_with_400(api, regions):
     response = api.post("/api/v1/complaints/submit/", {**PAYLOAD, "anonymous": True}, format="json")
-    assert response.status_code == 400 and "anonymous" in response.json()["errors"]
+    assert response.status_code == 400 and response.json()["type"] == "validation_error"
+    assert "anonymous" in {error["attr"] for error in response.json()["errors"]}
     assert not Complaint.objects.exists()
 
 
@@ -95,7 +96,8 @@ def test_staff_transition_via_api_and_refusals(api, district_staff, other_distri
     response = api.post(f"/api/v1/staff/complaints/{c.pk}/transition/", {"action": "accept"})
     assert response.status_code == 200 and response.json()["status"] == Status.ACCEPTED
     again = api.post(f"/api/v1/staff/complaints/{c.pk}/transition/", {"action": "accept"})
-    assert again.status_code == 409 and again.json()["code"] == "transition_not_allowed"
+    assert again.status_code == 409 and again.json()["type"] == "client_error"
+    assert [error["code"] for error in again.json()["errors"]] == ["transition_not_allowed"]
     assert audit_entries_for(c).filter(to_status=Status.ACCEPTED).count() == 1
 
 

@@ -144,7 +144,7 @@ API_COMPLAINT = {
     "harm_known_on": "2026-11-10",
     "target_name": "小家电店",
     "target_address": "文化路10号",
-    "region": "410802",
+    "region_code": "410802",
     "consent": True,
 }
 

@@ -102,7 +102,8 @@ def test_request_past_the_limit_gets_429_with_retry_after_until_the_window_ends(
     response = client.get(URL)
     assert response.status_code == 429
     assert response["Retry-After"] == "15"  # 45.2 s into the minute: 14.8 s left, rounded up
-    assert response.json()["detail"]
+    assert response.json()["type"] == "client_error"
+    assert [error["code"] for error in response.json()["errors"]] == ["throttled"]
 
 
 def test_new_window_admits_again(client, regions, cache_backend, rates, clock):

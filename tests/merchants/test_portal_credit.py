@@ -119,7 +119,9 @@ def test_repair_page_rejects_wrong_file_type(member, client):
 
 def test_portal_api_rating_and_appeal(member, client):
     data = client.get(f"/api/v1/portal/merchants/{member.pk}/rating/").json()
+    assert data["merchant_id"] == member.pk
     assert data["current"]["stars"] == member.stars and data["breakdown"][0]["key"] == "trading"
+    assert data["rated_at"] == data["current"]["rated_at"] and data["new_rating_pending"] is False
     assert "credit_class" not in str(data)
     response = client.post(
         f"/api/v1/portal/merchants/{member.pk}/appeals/",
@@ -132,7 +134,8 @@ def test_portal_api_rating_and_appeal(member, client):
         {"grounds": "再次申诉。"},
         content_type="application/json",
     )
-    assert again.status_code == 400 and "earliest" in again.json()["errors"]
+    [error] = again.json()["errors"]
+    assert again.status_code == 400 and error["code"] == "invalid" and "请勿重复申诉" in error["detail"]
 
 
 def test_anonymous_is_sent_to_login(regions, client):

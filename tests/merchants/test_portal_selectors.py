@@ -88,11 +88,15 @@ def test_repair_of_a_penalty_whose_publicity_already_ran_out_is_refused_and_not_
 
 
 def test_list_api_refuses_unknown_filters_with_the_messages_the_pages_drop(client, regions):
-    region = client.get("/api/v1/lists/black/?region=999999")
+    region = client.get("/api/v1/lists/black/?region_code=999999")
     assert region.status_code == 400
-    assert region.json()["errors"] == {"region": "未知的区划代码。"}
+    assert region.json() == {
+        "type": "validation_error",
+        "errors": [{"code": "invalid", "detail": "未知的区划代码。", "attr": "region_code"}],
+    }
     kind = client.get("/api/v1/lists/red/?kind=nonsense")
-    assert kind.status_code == 400 and kind.json()["errors"]["kind"].startswith("类别无效，可选：")
+    [error] = kind.json()["errors"]
+    assert kind.status_code == 400 and error["attr"] == "kind" and error["detail"].startswith("类别无效，可选：")
     # The page shows the whole list instead.
     assert client.get("/lists/black/?region=999999&kind=nonsense").status_code == 200
 
@@ -104,7 +108,7 @@ def test_inspections_api_leaves_the_roster_check_to_the_service(client, regions)
     first = make_inspector("410802", full_name="王磊", certificate_number="JF-0101")
     client.force_login(make_staff("410802", StaffRole.DISTRICT_BRANCH))
     body = {
-        "merchant": merchant.pk,
+        "merchant_id": merchant.pk,
         "inspected_on": today().isoformat(),
         "inspector_1": first.pk,
         "inspector_2": owner.pk,
@@ -112,7 +116,8 @@ def test_inspections_api_leaves_the_roster_check_to_the_service(client, regions)
     }
     response = client.post("/api/v1/staff/inspections/", body, content_type="application/json")
     assert response.status_code == 400
-    assert "名册" in response.json()["detail"] and response.json()["errors"] == {"field": "inspector_2"}
+    [error] = response.json()["errors"]
+    assert "名册" in error["detail"] and error["attr"] == "inspector_2"
     # Another district's clerk does not find the merchant at all.
     client.force_login(make_staff("410803", StaffRole.DISTRICT_BRANCH))
     assert client.post("/api/v1/staff/inspections/", body, content_type="application/json").status_code == 404

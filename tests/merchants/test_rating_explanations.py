@@ -208,7 +208,7 @@ def test_deregistered_business_shows_no_stars_in_profile_directory_api_and_verif
     assert (
         data["stars"] is None and data["rating_state"] == "deregistered" and data["status"] == "deregistered"
     )
-    listed = {m["id"]: m for m in client.get("/api/v1/merchants/").json()["results"]}
+    listed = {m["merchant_id"]: m for m in client.get("/api/v1/merchants/").json()["results"]}
     assert listed[merchant.pk]["stars"] is None and listed[merchant.pk]["rating_state"] == "deregistered"
     assert client.get("/api/v1/merchants/?stars=5").json()["results"] == []
 

@@ -46,12 +46,12 @@ def test_session_authenticated_api_writes_refuse_posts_without_csrf_token(world,
         ),
         (
             "owner_a",
-            reverse("complaints_api:odr", kwargs={"merchant_pk": world.merchant_a.pk}),
+            reverse("complaints_api:odr", kwargs={"merchant_id": world.merchant_a.pk}),
             {"enrolled": True},
         ),
         (
             "owner_a",
-            reverse("api-my-appeals", kwargs={"pk": world.merchant_a.pk}),
+            reverse("api-my-appeals", kwargs={"merchant_id": world.merchant_a.pk}),
             {"grounds": "评分有误，请复核。"},
         ),
         ("owner_a", reverse("campaign-application-list"), {"campaign": application.campaign_id}),
@@ -70,5 +70,6 @@ def test_session_authenticated_api_writes_refuse_posts_without_csrf_token(world,
     for role, url, payload in cases:
         response = _csrf_client(world.users[role]).post(url, payload, content_type="application/json")
         assert response.status_code == 403, f"{role} POST {url} without CSRF: {response.status_code}"
-        assert "CSRF" in response.json()["detail"], response.json()
+        [error] = response.json()["errors"]
+        assert error["code"] == "permission_denied" and "CSRF" in error["detail"], response.json()
     assert AuditEntry.objects.count() == before

@@ -46,9 +46,9 @@ def anon(settings):
         "/lists/red/?region=%00",
         "/lists/black/?region=%00",
         "/lists/red/?region=410802%00&kind=five_star",
-        "/api/v1/lists/red/?region=%00",
-        "/api/v1/lists/black/?region=%00",
-        "/api/v1/merchants/?region=%00",
+        "/api/v1/lists/red/?region_code=%00",
+        "/api/v1/lists/black/?region_code=%00",
+        "/api/v1/merchants/?region_code=%00",
         "/merchants/?q=%00",
     ],
 )
@@ -56,18 +56,18 @@ def test_nul_in_list_filters_is_400(anon, regions, url):
     response = anon.get(url)
     assert response.status_code == 400
     if url.startswith("/api/"):
-        assert response.json()["code"] == "nul_byte"
+        assert [error["code"] for error in response.json()["errors"]] == ["nul_byte"]
     else:
         assert "NUL" in response.content.decode()
 
 
 def test_refusal_speaks_the_visitors_language(anon, regions):
-    english = anon.get("/api/v1/lists/red/?region=%00", HTTP_ACCEPT_LANGUAGE="en")
-    assert english.status_code == 400 and english.json()["detail"].startswith("The request contains")
+    english = anon.get("/api/v1/lists/red/?region_code=%00", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 400 and english.json()["errors"][0]["detail"].startswith("The request contains")
     page = anon.get("/lists/red/?region=%00", HTTP_ACCEPT_LANGUAGE="en")
     assert "invalid character (NUL)" in page.content.decode()
-    chinese = anon.get("/api/v1/lists/red/?region=%00")
-    assert "无效字符" in chinese.json()["detail"]
+    chinese = anon.get("/api/v1/lists/red/?region_code=%00")
+    assert "无效字符" in chinese.json()["errors"][0]["detail"]
 
 
 def test_nul_in_merchant_search_query_is_400(anon, regions):
@@ -98,7 +98,7 @@ def test_nul_in_basic_auth_username_is_a_failed_sign_in(anon, regions, url):
     credentials = base64.b64encode(b"a\x00b:pw").decode()
     response = anon.get(url, HTTP_AUTHORIZATION=f"Basic {credentials}")
     assert response.status_code in (401, 403)
-    assert "detail" in response.json()
+    assert response.json()["errors"][0]["code"] == "authentication_failed"
     # Refused before any look-up: nothing was written to the lockout tables (a NUL there was the 500).
     assert not AccessAttempt.objects.exists() and not AccessFailureLog.objects.exists()
 
@@ -139,7 +139,7 @@ def publicity(regions):
 def test_non_object_or_deeply_nested_json_is_400(anon, publicity, url, body):
     response = anon.post(url, body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["detail"]
+    assert response.json()["errors"][0]["detail"]
     assert not Complaint.objects.exists() and not Objection.objects.exists()
 
 
@@ -152,7 +152,7 @@ def test_json_object_nested_past_the_limit_is_400(anon, regions):
         node["x"] = {}
         node = node["x"]
     response = anon.post("/api/v1/complaints/submit/", json.dumps(body), content_type="application/json")
-    assert response.status_code == 400 and str(MAX_JSON_DEPTH) in response.json()["detail"]
+    assert response.status_code == 400 and str(MAX_JSON_DEPTH) in response.json()["errors"][0]["detail"]
     assert not Complaint.objects.exists()
 
 
@@ -273,7 +273,7 @@ def test_oversize_post_through_the_whole_stack_is_413(anon, regions, settings):
     """Through every middleware: the guard answers before CSRF or any view reads the body."""
     settings.MAX_REQUEST_BODY_BYTES = 1024
     response = anon.post("/api/v1/complaints/submit/", {"description": "x" * 4096})
-    assert response.status_code == 413 and response.json()["code"] == "request_too_large"
+    assert response.status_code == 413 and response.json()["errors"][0]["code"] == "request_too_large"
     page = anon.post("/complaints/new/", {"description": "x" * 4096})
     assert page.status_code == 413
     assert not Complaint.objects.exists()
