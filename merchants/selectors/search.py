@@ -67,7 +67,9 @@ class SearchQuery:
         if not self.code:
             return None
         if exact:
-            return Q(uscc=self.code.upper()) | Q(licence_number=self.code.upper()) | Q(licence_number=self.code)
+            return (
+                Q(uscc=self.code.upper()) | Q(licence_number=self.code.upper()) | Q(licence_number=self.code)
+            )
         return (
             Q(uscc__startswith=self.code.upper())
             | Q(licence_number__startswith=self.code.upper())

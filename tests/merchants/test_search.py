@@ -57,7 +57,14 @@ def shops(regions):
 
 
 def test_relevance_order_exact_prefix_contains_then_address_each_by_stars_then_name(client, shops):
-    assert _directory(client, q="五金") == ["五金", "五金大全", "城南五金店", "城东五金行", "城北五金行", "李记面馆"]
+    assert _directory(client, q="五金") == [
+        "五金",
+        "五金大全",
+        "城南五金店",
+        "城东五金行",
+        "城北五金行",
+        "李记面馆",
+    ]
 
 
 def test_two_character_query_matches_inside_a_name_but_not_split_characters(client, shops):
@@ -67,7 +74,9 @@ def test_two_character_query_matches_inside_a_name_but_not_split_characters(clie
 
 
 def test_three_character_query_needs_the_whole_word_not_just_its_bigrams(client, shops):
-    MerchantFactory(name="金店五金", region=shops["exact"].region, address="和平路1号")  # 五金 and 金店, no 五金店
+    MerchantFactory(
+        name="金店五金", region=shops["exact"].region, address="和平路1号"
+    )  # 五金 and 金店, no 五金店
     assert _directory(client, q="五金店") == ["城南五金店"]
 
 
@@ -91,7 +100,9 @@ def test_uscc_and_licence_number_prefix(client, shops, regions):
     assert _directory(client, q=target.uscc[:17]) == ["老街刘记面馆"]
     assert _directory(client, q=target.uscc[:17].lower()) == ["老街刘记面馆"]
     assert _directory(client, q=target.uscc) == ["老街刘记面馆"]
-    stall = MerchantFactory(name="王记水果摊", uscc=None, licence_number="4108026000123", region=regions["410802"])
+    stall = MerchantFactory(
+        name="王记水果摊", uscc=None, licence_number="4108026000123", region=regions["410802"]
+    )
     assert _directory(client, q="41080260001") == [stall.name]
     assert _api(client, search=target.uscc[:17]) == ["老街刘记面馆"]
 
@@ -130,7 +141,9 @@ def test_seeding_fills_the_search_columns(regions):
     seed_register(seed=3, merchant_count=30)
     assert not Merchant.objects.filter(search_text="").exists()
     sample = Merchant.objects.order_by("pk").first()
-    assert sample.search_name == sample.name.lower() and sample.search_text.startswith(sample.search_name + "\n")
+    assert sample.search_name == sample.name.lower() and sample.search_text.startswith(
+        sample.search_name + "\n"
+    )
 
 
 def test_count_is_exact_up_to_the_bound_and_more_than_the_bound_above_it(client, regions, monkeypatch):
@@ -202,7 +215,9 @@ def test_hostile_queries_are_refused_not_errors(client, shops, q):
     assert client.get("/api/v1/merchants/", {"search": q}).status_code == 400
 
 
-def test_a_search_page_costs_the_same_queries_for_3_and_30_matches(client, regions, django_assert_max_num_queries):
+def test_a_search_page_costs_the_same_queries_for_3_and_30_matches(
+    client, regions, django_assert_max_num_queries
+):
     from django.db import connection as conn
     from django.test.utils import CaptureQueriesContext
 
@@ -224,7 +239,14 @@ def test_a_search_page_costs_the_same_queries_for_3_and_30_matches(client, regio
 
 
 def test_api_search_matches_name_former_name_and_address_ordered_by_id(client, shops):
-    assert _api(client, search="五金") == ["李记面馆", "城东五金行", "城北五金行", "城南五金店", "五金大全", "五金"]
+    assert _api(client, search="五金") == [
+        "李记面馆",
+        "城东五金行",
+        "城北五金行",
+        "城南五金店",
+        "五金大全",
+        "五金",
+    ]
     assert _api(client, search="民主路") == ["老街刘记面馆"]
 
 

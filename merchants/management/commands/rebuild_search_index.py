@@ -20,7 +20,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=5000)
-        parser.add_argument("--only-missing", action="store_true", help="only rows whose search text is empty")
+        parser.add_argument(
+            "--only-missing", action="store_true", help="only rows whose search text is empty"
+        )
         parser.add_argument(
             "--create-index", action="store_true", help="PostgreSQL: CREATE INDEX CONCURRENTLY IF NOT EXISTS"
         )

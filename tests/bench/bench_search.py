@@ -1,0 +1,234 @@
+"""Benchmark: uncached city-wide searches with random two- and three-character Chinese words (issue #15).
+
+Run with ``make bench PYTEST_ARGS="-k search"`` on PostgreSQL. Seeds ``seed_demo --merchants $BENCH_MERCHANTS``
+(default 140,000; ``--seed 1`` as the page benchmark), starts gunicorn (4 workers, DEBUG off, the Redis cache
+of ``REDIS_URL``/``CACHE_URL`` if set) and loads, with 16 connections for ``BENCH_SECONDS`` each:
+
+* ``/healthz/`` — the trivial view, the ceiling;
+* ``/merchants/?q=<word>`` — the directory (default: operating entities, relevance order);
+* ``/api/v1/merchants/?search=<word>`` — the open-data API.
+
+Every request draws its word at random from a pool of distinct two- and three-character Chinese substrings of
+the seeded names and addresses (printed: pool size and how many requests repeated a word). The page cache
+stores a search only from its second request within 60 s, so with a pool of many thousand words nearly every
+request is a miss: the measured path is the query and the rendering. Before the load, the SQL of a 2- and a
+3-character directory search is shown with ``EXPLAIN (ANALYZE, BUFFERS)``. Targets at 140k: p95 ≤ 50 ms and
+throughput ≥ 30 % of the trivial view; at 1.4M p95 ≤ 100 ms. ``BENCH_KEEP_DB=1`` keeps the seeded database
+(``--reuse-db``) for a second run without seeding.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+from .bench_pages import CONNECTIONS, ROOT, SECONDS, WRK_LUA, _free_port  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+COUNT = int(os.environ.get("BENCH_MERCHANTS", "140000"))
+POOL = int(os.environ.get("BENCH_WORDS", "20000"))
+CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+
+WRK_LUA_WORDS = """
+local created = 0
+setup = function(thread)
+  created = created + 1
+  thread:set("tid", created)
+end
+init = function(args)
+  math.randomseed(os.time() * 100 + tid)
+end
+request = function()
+  return wrk.format(nil, PREFIX .. WORDS[math.random(#WORDS)])
+end
+"""
+
+
+def _word_pool(size: int, seed: int = 15) -> list[str]:
+    """Distinct 2- and 3-character Chinese substrings of the seeded names and addresses (half each)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, address FROM merchants_merchant TABLESAMPLE SYSTEM (10) LIMIT 20000")
+        texts = [t for row in cursor.fetchall() for t in row]
+    words = {2: set(), 3: set()}
+    for text in texts:
+        for n in (2, 3):
+            for i in range(len(text) - n + 1):
+                w = text[i : i + n]
+                if CJK.match(w):
+                    words[n].add(w)
+    rng = random.Random(seed)
+    pool = []
+    for n in (2, 3):
+        chosen = sorted(words[n])
+        rng.shuffle(chosen)
+        pool.extend(chosen[: size // 2])
+    return pool
+
+
+def _wrk(port: int, prefix: str, words: list[str] | None, seconds: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        if words is not None:
+            quoted = ",".join('"' + urllib.parse.quote(w) + '"' for w in words)
+            script.write(f'PREFIX = "{prefix}"\nWORDS = {{{quoted}}}\n')
+            script.write(WRK_LUA_WORDS)
+        script.write(WRK_LUA)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            script.name,
+            f"http://127.0.0.1:{port}{prefix if words is None else '/'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
+    m = re.search(r"BENCH p50=([\d.]+) p95=([\d.]+) rps=([\d.]+) errors=(\d+) socket=(\d+)", out)
+    return {
+        "p50": float(m[1]),
+        "p95": float(m[2]),
+        "rps": float(m[3]),
+        "errors": int(m[4]),
+        "socket": int(m[5]),
+    }
+
+
+def _explain(word: str) -> str:
+    try:
+        from merchants.selectors.register import public_merchants
+        from merchants.selectors.search import merchant_search_ranked
+    except ImportError:  # the code before the search index: the directory's icontains
+        from merchants.selectors.register import public_merchants
+
+        qs = public_merchants().filter(name__icontains=word)[:20]
+    else:
+        qs = merchant_search_ranked(public_merchants().filter(status="operating"), word)[:20]
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.fixture(scope="module")
+def search_server(django_db_setup, django_db_blocker):
+    if not settings.IS_POSTGRES:
+        pytest.skip("search benchmark needs PostgreSQL: set DATABASE_URL")
+    if not shutil.which("wrk"):
+        pytest.skip("search benchmark needs wrk (apt-get install wrk)")
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM merchants_merchant")
+            have = cursor.fetchone()[0]
+        if have < COUNT:
+            started = time.perf_counter()
+            call_command("seed_demo", merchants=COUNT, seed=1, verbosity=0)
+            print(f"\nseed_demo --merchants {COUNT}: {time.perf_counter() - started:.1f} s")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE merchants_merchant")
+            cursor.execute("SELECT count(*) FROM merchants_merchant")
+            print(f"merchants: {cursor.fetchone()[0]}")
+            cursor.execute(
+                "SELECT indexrelid::regclass::text, pg_size_pretty(pg_relation_size(indexrelid)) FROM pg_index "
+                "WHERE indrelid = 'merchants_merchant'::regclass ORDER BY 1"
+            )
+            print("indexes: " + ", ".join(f"{n} {s}" for n, s in cursor.fetchall()))
+        words = _word_pool(POOL)
+        print(f"word pool: {len(words)} distinct words ({sum(len(w) == 2 for w in words)} of two characters)")
+        for word in ("五金", "火锅店"):
+            started = time.perf_counter()
+            plan = _explain(word)
+            print(
+                f"\nEXPLAIN ANALYZE, directory search {word!r} ({(time.perf_counter() - started) * 1000:.1f} ms):\n{plan}"
+            )
+        db = connection.settings_dict
+        connection.close()
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        DEBUG="false",
+        SECRET_KEY="bench-only-not-a-secret",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        CONN_MAX_AGE="600",
+        API_ANON_RATE="1000000/second",
+        API_USER_RATE="1000000/second",
+        LOG_LEVEL="WARNING",
+    )
+    server = subprocess.Popen(
+        [
+            sys_executable(),
+            "-m",
+            "gunicorn",
+            "integrity_portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        import http.client
+
+        for _ in range(150):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz/")
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port, words
+    finally:
+        import signal
+
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+def sys_executable() -> str:
+    import sys
+
+    return sys.executable
+
+
+def test_uncached_city_wide_searches_under_16_clients(search_server):
+    port, words = search_server
+    runs = {
+        "trivial view /healthz/": ("/healthz/", None),
+        "directory /merchants/?q=<word>": ("/merchants/?q=", words),
+        "API /api/v1/merchants/?search=<word>": ("/api/v1/merchants/?search=", words),
+    }
+    results = {}
+    for label, (prefix, pool) in runs.items():
+        _wrk(port, prefix, pool, 2)  # warm connections and workers
+        results[label] = _wrk(port, prefix, pool, SECONDS)
+    ceiling = results["trivial view /healthz/"]["rps"]
+    print(f"\n{'URL':45} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>9} {'% trivial':>10} non-2xx socket")
+    for label, r in results.items():
+        print(
+            f"{label:45} {r['p50']:8.1f} {r['p95']:8.1f} {r['rps']:9.1f} {100 * r['rps'] / ceiling:9.1f}% "
+            f"{r['errors']:7d} {r['socket']:6d}"
+        )
+    for label, r in results.items():
+        assert r["errors"] <= max(CONNECTIONS, 0.001 * r["rps"] * SECONDS), f"{label}: {r['errors']} failed"
