@@ -94,11 +94,11 @@ def test_list_api_shows_entries_in_force_without_personal_data(listed, client):
     raw = client.get("/api/v1/lists/black/").content.decode()
     assert PERSON not in raw and PERSON_ADDRESS not in raw and "credit_class" not in raw
     assert (
-        client.get("/api/v1/lists/black/?region=410800").json()["results"][0]["merchant_name"]
+        client.get("/api/v1/lists/black/?region_code=410800").json()["results"][0]["merchant_name"]
         == "失信测试商行"
     )
     assert client.get("/api/v1/lists/black/?kind=nonsense").status_code == 400
-    assert client.get("/api/v1/lists/black/?region=999999").status_code == 400
+    assert client.get("/api/v1/lists/black/?region_code=999999").status_code == 400
     red = client.get("/api/v1/lists/red/").json()["results"]
     assert [e["merchant_name"] for e in red] == ["诚信典型商店"]
 

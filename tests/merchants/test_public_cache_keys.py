@@ -73,13 +73,13 @@ def test_open_data_api_ignores_unknown_parameters(regions, monkeypatch):
     calls = []
     from merchants.api import views as api_views
 
-    real = api_views.public_merchants
-    monkeypatch.setattr(api_views, "public_merchants", lambda: calls.append(1) or real())
+    real = api_views.public_merchants_open_data
+    monkeypatch.setattr(api_views, "public_merchants_open_data", lambda: calls.append(1) or real())
     api = Client()
     assert api.get("/api/v1/merchants/?r=1").status_code == 200
     assert api.get("/api/v1/merchants/?r=2").status_code == 200
     assert len(calls) == 1
-    assert api.get("/api/v1/merchants/?region=410802").status_code == 200
+    assert api.get("/api/v1/merchants/?region_code=410802").status_code == 200
     assert len(calls) == 2
 
 

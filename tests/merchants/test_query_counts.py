@@ -59,7 +59,7 @@ PAGES = (
     "/lists/black/",
     "/lists/red/",
     "/api/v1/merchants/",
-    "/api/v1/merchants/?region=410800&stars=5",
+    "/api/v1/merchants/?region_code=410800&stars=5",
     "/api/v1/lists/black/",
     "/api/v1/lists/red/",
 )
