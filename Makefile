@@ -10,8 +10,10 @@ PORT ?= 8000
 # Every Celery queue (settings CELERY_TASK_QUEUES, docs/OPERATIONS.md "Celery").
 CELERY_QUEUES := celery,recompute,notices,reports
 # Every target that runs the portal runs it like `make demo` does: development mode unless DEBUG is set,
-# and absolute links (demo printout, plaques, QR codes) on the host and port it serves.
-DEV_ENV = DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}
+# and absolute links (demo printout, plaques, QR codes) on the host and port it serves. SMS go to a file
+# (var/sms.jsonl, git-ignored: one JSON line per message) and e-mail to the console (docs/NOTIFICATIONS.md).
+DEV_ENV = DEBUG=$${DEBUG:-true} SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} \
+	SMS_BACKEND=$${SMS_BACKEND:-notifications.sms.FileSMSBackend} SMS_FILE_PATH=$${SMS_FILE_PATH:-var/sms.jsonl}
 
 .PHONY: demo test lint fmt worker beat bench migrate seed serve clean messages check venv
 

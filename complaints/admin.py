@@ -22,6 +22,7 @@ from integrity_portal.core.errors import DomainError, ValidationFailed
 from integrity_portal.core.exports import table_response
 from integrity_portal.core.phones import mask_phone
 from integrity_portal.core.scoping import visible_region_codes
+from notifications.selectors import notices_about
 
 from . import selectors, services
 from .forms import HandlingForm, StaffIntakeForm, StatisticsMonthForm, apply_domain_error
@@ -208,6 +209,7 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             "days_left": selectors.days_left(complaint),
             "form": form,
             "audit": audit_timeline(complaint, limit=100),  # in words: labels, names, “系统”
+            "notices": notices_about(complaint, viewer=request.user),  # masked addresses, region-scoped
             "replies": complaint.replies.all(),
             "attachments": complaint.attachments.all(),
             "escalations": complaint.escalations.select_related("escalated_to"),

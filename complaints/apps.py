@@ -55,6 +55,13 @@ class ComplaintsConfig(AppConfig):
 
         register_workflows()
 
+        from notifications.signals import notice_sent
+
+        from .notify import record_feedback_when_sent
+
+        # A real-name reporter is "told" only when the decision's notice went out (notifications outbox).
+        notice_sent.connect(record_feedback_when_sent, dispatch_uid="complaints_report_feedback")
+
         from integrity_portal.core.roles import register_role_permissions
 
         register_role_permissions("complaints", role_grants())

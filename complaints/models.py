@@ -302,33 +302,6 @@ class Attachment(models.Model):
         return self.original_name
 
 
-class ComplaintNotice(models.Model):
-    """A notice to the complainant that went out (or is going out) on one channel.
-
-    Written before the send and removed if the send fails, so a redelivered or duplicated task message
-    sends nothing twice (``notify.send_notice``). ``key`` names the occasion: the event for a status
-    notice (one per complaint), ``event:<id>`` for one that may recur (each merchant reply, each
-    requested re-send of the tracking code). No personal data: the address is on the complaint.
-    """
-
-    complaint = models.ForeignKey(
-        Complaint, verbose_name=_("投诉举报"), on_delete=models.CASCADE, related_name="notices"
-    )
-    key = models.CharField(_("通知事由"), max_length=80)
-    channel = models.CharField(_("渠道"), max_length=10)
-    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("办理通知")
-        verbose_name_plural = _("办理通知")
-        constraints = [
-            models.UniqueConstraint(fields=["complaint", "key", "channel"], name="complaint_notice_once")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.complaint_id} {self.key} {self.channel}"
-
-
 class ProposalStatus(models.TextChoices):
     NONE = "", _("无和解方案")
     PENDING = "pending", _("待投诉人确认")

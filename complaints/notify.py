@@ -1,22 +1,18 @@
-"""Notices to complainants by SMS and e-mail. The demo has no SMS gateway: SMS go to the log (console)."""
+"""Notices to complainants by SMS and e-mail, through the notifications outbox (docs/NOTIFICATIONS.md).
+
+The notices are rows written in the transaction of the event, so a broker outage at commit time loses
+none; the channel backends (SMS_BACKEND, EMAIL_URL) send them.
+"""
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from integrity_portal.core.phones import mask_phone
+from .models import Complaint, Status
 
-from .models import Complaint, ComplaintNotice, Status
-
-logger = logging.getLogger("complaints.sms")
-
-# Lazy: each notice is rendered in its recipient's language at send time (a plain gettext here ran
+# Lazy: each notice is rendered in its recipient's language when it is enqueued (a plain gettext here ran
 # once at import, so the first request's language was used for every later notice of the process).
 _EVENTS = {
     "tracking_code": _("您的投诉举报查询码为 %(code)s，请凭查询码和手机号码在 %(url)s 查询办理进度。"),
@@ -32,62 +28,61 @@ _EVENTS = {
 }
 
 
-def send_sms(phone: str, text: str) -> None:
-    # The stub's log must not open anyone's complaint: a full number and the text (which carries the
-    # tracking code) together are exactly what the tracking page asks for. A gateway gets the real values.
-    logger.info("SMS to %s (%d characters, text not logged)", mask_phone(phone), len(text))
+def notice_key(complaint_id: int, occasion: str) -> str:
+    """The outbox key of one occasion: ``complaint:<id>:<event>`` for a status notice (once per
+    complaint), ``complaint:<id>:<event>:<id>`` for one that may recur (each merchant reply, each
+    requested re-send of the tracking code)."""
+    return f"complaint:{complaint_id}:{occasion}"
 
 
-CHANNELS = ("sms", "email")
+def enqueue_notice(*, complaint: Complaint, event: str, key: str = "", actor=None) -> list:
+    """Record the complainant's notices of ``event`` in the caller's transaction (notifications outbox).
 
+    Anonymous reporters are never contacted (they left no contact on purpose), and an event without a
+    template sends nothing. The text is rendered now, in the complainant's language. SMS always (no
+    phone: stored undeliverable, so staff see it), e-mail only when one was given (it is optional).
+    Idempotent: the same ``key`` (default the event) enqueued again adds nothing."""
+    from notifications.services import notice_enqueue
 
-def send_notice(
-    *, complaint_id: int, event: str, channels=None, delivered: list[str] | None = None, key: str = ""
-) -> bool:
-    """Send one notice; anonymous reporters are never contacted (they left no contact on purpose).
-
-    ``channels`` limits the send to some of ``CHANNELS`` (a retry repeats only what failed: nobody gets
-    the same SMS twice because the mail server was down). A gateway or SMTP error is raised, not
-    swallowed, so the task retries with back-off; ``delivered`` collects the channels that went out
-    before it. Idempotent: each (complaint, ``key``, channel) goes out once, however often the message
-    is delivered (``key`` defaults to the event; see ``ComplaintNotice``)."""
     template = _EVENTS.get(event)
-    complaint = Complaint.objects.filter(pk=complaint_id).first()
-    if template is None or complaint is None or complaint.anonymous:
-        return False
-    wanted = set(CHANNELS if channels is None else channels)
-    delivered = [] if delivered is None else delivered
-    with translation.override(notice_language(complaint)):
+    if template is None or complaint.anonymous:
+        return []
+    language = notice_language(complaint)
+    with translation.override(language):
         text = str(template) % {"code": complaint.tracking_code, "url": f"{settings.SITE_URL}/complaints/track/"}
         subject = str(_("投诉举报办理通知"))
-    key = (key or event)[:80]
-    if complaint.complainant_phone and "sms" in wanted and _claim(complaint, key, "sms"):
-        _send_claimed(complaint, key, "sms", lambda: send_sms(complaint.complainant_phone, text))
-        delivered.append("sms")
-    if complaint.complainant_email and "email" in wanted and _claim(complaint, key, "email"):
-        _send_claimed(complaint, key, "email", lambda: send_mail(subject, text, None, [complaint.complainant_email]))
-        delivered.append("email")
-    return True
+    occasion = notice_key(complaint.pk, key or event)
+    addresses = [("sms", complaint.complainant_phone)]
+    if complaint.complainant_email:
+        addresses.append(("email", complaint.complainant_email))
+    return [
+        notice_enqueue(
+            key=occasion,
+            channel=channel,
+            address=address,
+            subject=subject if channel == "email" else "",
+            body=text,
+            language=language,
+            about=complaint,
+            region_code=complaint.region_id or "",
+            actor=actor,
+        )
+        for channel, address in addresses
+    ]
 
 
-def _claim(complaint: Complaint, key: str, channel: str) -> bool:
-    """Record the notice before sending it; False when it is recorded already (sent, or being sent by a
-    duplicate of the same message: the unique constraint lets exactly one through)."""
-    try:
-        with transaction.atomic():
-            ComplaintNotice.objects.create(complaint=complaint, key=key, channel=channel)
-    except IntegrityError:
-        return False
-    return True
+FEEDBACK_EVENTS = (Status.CASE_OPENED, Status.NOT_OPENED)
 
 
-def _send_claimed(complaint: Complaint, key: str, channel: str, send) -> None:
-    """Send; a failed send is not recorded, so the retry sends it."""
-    try:
-        send()
-    except BaseException:
-        ComplaintNotice.objects.filter(complaint=complaint, key=key, channel=channel).delete()
-        raise
+def record_feedback_when_sent(sender, *, notice, **kwargs) -> None:
+    """``notifications.signals.notice_sent``: a real-name reporter's decision counts as told (the
+    5-working-day feedback) only once its notice actually went out."""
+    parts = notice.key.split(":")
+    if len(parts) < 3 or parts[0] != "complaint" or parts[2] not in FEEDBACK_EVENTS:
+        return
+    from .services import report_send_feedback
+
+    report_send_feedback(complaint_id=int(parts[1]))
 
 
 def notice_language(complaint: Complaint) -> str:

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 logger = logging.getLogger("complaints.tasks")
-
-# Worth retrying: the gateway or mail relay was unreachable or said "try later" (OSError covers refused,
-# reset and timed-out connections; SMTPException covers 4xx answers). Anything else is a bug: no retry.
-NOTICE_RETRY_ERRORS = (OSError, smtplib.SMTPException)
 
 
 @shared_task(name="complaints.tasks.escalate_overdue")
@@ -28,46 +23,18 @@ def escalate_overdue() -> dict:
     return {"odr_expired": result.odr_expired, "unanswered": result.unanswered, "escalated": result.escalated}
 
 
-@shared_task(
-    bind=True,
-    name="complaints.tasks.notify_complainant",
-    autoretry_for=NOTICE_RETRY_ERRORS,
-    retry_backoff=30,  # 30 s, 60 s, 120 s … with jitter, so a relay coming back is not hit by all at once
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,  # about five hours in all, then the failure is logged by the worker
-    soft_time_limit=60,  # EMAIL_TIMEOUT is 10 s: a minute means something hangs beyond the socket
-    time_limit=90,
-)
-def notify_complainant(
-    self, complaint_id: int, event: str, channels: list[str] | None = None, key: str = ""
-) -> bool:
-    """Tell the complainant about ``event``. Idempotent: a message delivered twice (a worker lost after
-    sending, a duplicated publish) sends nothing twice, each channel of each occasion (``key``, default
-    the event) is recorded before it goes out (``notify.send_notice``)."""
-    from .notify import send_notice
-    from .services import report_send_feedback
+@shared_task(name="complaints.tasks.notify_complainant")
+def notify_complainant(complaint_id: int, event: str, channels: list[str] | None = None, key: str = "") -> bool:
+    """Kept for messages queued before the outbox (an upgrade with a full "notices" queue): enqueue the
+    notices in the outbox, which sends them once. New code enqueues in the event's transaction
+    (``services.common.notify_later``); ``channels`` is ignored (the outbox's retries are per channel)."""
+    from django.db import transaction
 
-    delivered: list[str] = []
-    try:
-        sent = send_notice(complaint_id=complaint_id, event=event, channels=channels, delivered=delivered, key=key)
-    except NOTICE_RETRY_ERRORS:
-        # autoretry re-sends with the request's kwargs: only the channels that did not go out yet.
-        from .notify import CHANNELS
+    from .models import Complaint
+    from .notify import enqueue_notice
 
-        remaining = [c for c in (channels or CHANNELS) if c not in delivered]
-        self.request.kwargs = {**(self.request.kwargs or {}), "channels": remaining}
-        logger.warning(
-            "notice %s for complaint %s failed (attempt %d); retrying %s",
-            event,
-            complaint_id,
-            self.request.retries + 1,
-            ",".join(remaining),
-        )
-        raise
-    except SoftTimeLimitExceeded:
-        logger.warning("notice %s for complaint %s stopped at its soft time limit; not retried", event, complaint_id)
-        return False
-    if event in ("case_opened", "not_opened"):
-        report_send_feedback(complaint_id=complaint_id)
-    return sent
+    with transaction.atomic():
+        complaint = Complaint.objects.filter(pk=complaint_id).first()
+        if complaint is None:
+            return False
+        return bool(enqueue_notice(complaint=complaint, event=event, key=key))

@@ -102,6 +102,28 @@ def _fresh_holiday_calendar():
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")  # never the repository's var/ (make demo's)
+
+
+class SMSFile:
+    """The SMS the file backend wrote in this test: ``lines()`` → [{"at", "to", "text"}, …]."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def lines(self) -> list[dict]:
+        import json
+        from pathlib import Path
+
+        path = Path(self.path)
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+@pytest.fixture
+def sms_file(settings):
+    """SMS through notifications.sms.FileSMSBackend into this test's own file."""
+    settings.SMS_BACKEND = "notifications.sms.FileSMSBackend"
+    return SMSFile(settings.SMS_FILE_PATH)
 
 
 @pytest.fixture

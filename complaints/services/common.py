@@ -127,21 +127,17 @@ def mark_rating_stale(complaint: Complaint, reason: str) -> None:
 
 
 def notify_later(complaint_id: int, event: str, *, key: str = "") -> None:
-    """Tell the complainant after commit; the task is idempotent and a lost message only loses a notice.
+    """Record the complainant's notices in the caller's transaction (the notifications outbox): they
+    commit or roll back with the event, and are sent after commit, or by the sweep when the broker is
+    down (docs/NOTIFICATIONS.md).
 
     ``key`` names the occasion of an event that may recur (``merchant_reply:<reply id>``); a status
     notice leaves it empty and goes out once per complaint."""
-    from integrity_portal.core.tasks import send_after_commit
+    from ..notify import enqueue_notice
 
-    from .. import tasks
-
-    # Broker down: the notice is lost (the decision itself is stored and shown on the tracking page).
-    send_after_commit(
-        tasks.notify_complainant,
-        (complaint_id, event),
-        {"key": key} if key else None,
-        fallback=f"notice {event} for {complaint_id} lost",
-    )
+    complaint = Complaint.objects.filter(pk=complaint_id).first()
+    if complaint is not None:
+        enqueue_notice(complaint=complaint, event=event, key=key)
 
 
 def now():

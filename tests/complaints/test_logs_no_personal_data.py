@@ -49,7 +49,7 @@ def test_filing_and_notices_log_no_phone_id_number_or_tracking_code(
         assert visitor.post("/complaints/new/send-code/").status_code == 302
         complaint_accept(complaint=complaint, actor=city_staff)
 
-    sms = [r for r in caplog.records if r.name == "complaints.sms"]
+    sms = [r for r in caplog.records if r.name == "notifications.sms"]
     assert len(sms) >= 2, "the SMS stub should still log that it sent something"
     assert any("139****5678" in r.getMessage() for r in sms)
     for record in caplog.records:

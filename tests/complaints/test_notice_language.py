@@ -11,11 +11,20 @@ from django.core import mail
 from django.utils import translation
 
 from complaints.models import Channel, Status
-from complaints.notify import send_notice
+from complaints.notify import enqueue_notice
 
 from .conftest import file_complaint
 
 pytestmark = pytest.mark.django_db
+
+
+def send_notice(*, complaint_id, event):
+    """Enqueue the notice in the outbox and deliver it, as the task does after commit."""
+    from complaints.models import Complaint
+    from notifications.services import notice_deliver
+
+    notices = enqueue_notice(complaint=Complaint.objects.get(pk=complaint_id), event=event)
+    return [notice_deliver(notice_id=n.pk) for n in notices]
 
 ENGLISH_ACCEPTED = "has been accepted"
 CHINESE_ACCEPTED = "已受理"

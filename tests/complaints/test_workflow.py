@@ -245,14 +245,11 @@ def test_staff_link_free_text_target_to_register(district_staff, merchant, regio
     assert other.merchant_id is None
 
 
-def test_termination_tells_the_complainant(city_staff, monkeypatch, django_capture_on_commit_callbacks):
-    from complaints import notify
-
+def test_termination_tells_the_complainant(city_staff, sms_file, django_capture_on_commit_callbacks):
     c = _in_state(ComplaintKind.COMPLAINT, Status.MEDIATING)
-    sent = []
-    monkeypatch.setattr(notify, "send_sms", lambda phone, text: sent.append((phone, text)))
     with django_capture_on_commit_callbacks(execute=True):
         complaint_apply_action(
             complaint=c, actor=city_staff, action="terminate", termination_reason="no_show"
         )
+    sent = [(line["to"], line["text"]) for line in sms_file.lines()]
     assert [phone for phone, _text in sent] == [c.complainant_phone] and "终止调解" in sent[0][1]

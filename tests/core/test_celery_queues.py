@@ -24,8 +24,9 @@ def _project_tasks():
     import complaints.tasks  # noqa: F401
     import integrity_portal.core.tasks  # noqa: F401
     import merchants.tasks  # noqa: F401  (what autodiscovery imports in a worker)
+    import notifications.tasks  # noqa: F401
 
-    apps = {"merchants", "complaints", "campaigns", "integrity_portal"}
+    apps = {"merchants", "complaints", "campaigns", "integrity_portal", "notifications"}
     return sorted(name for name in app.tasks if name.split(".")[0] in apps)
 
 
@@ -37,6 +38,8 @@ def _project_tasks():
         ("merchants.tasks.recompute_all_ratings", "recompute"),
         ("merchants.tasks.sweep_stale_ratings", "recompute"),
         ("complaints.tasks.notify_complainant", "notices"),
+        ("notifications.tasks.deliver_notice", "notices"),
+        ("notifications.tasks.sweep_notices", "notices"),
         ("campaigns.tasks.send_ad_quota_reminders", "notices"),
         ("complaints.tasks.escalate_overdue", "celery"),
         ("merchants.tasks.expire_list_entries", "celery"),

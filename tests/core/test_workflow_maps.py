@@ -101,6 +101,15 @@ STATUTORY = {
         ("open", "listed"),
         ("open", "dismissed"),
     },
+    # An outbox notice: claimed by one worker, then sent, retried (back to queued) or failed; a queued
+    # one whose address was erased is undeliverable (one without an address is created so).
+    "notice": {
+        ("queued", "sending"),
+        ("queued", "undeliverable"),
+        ("sending", "sent"),
+        ("sending", "queued"),
+        ("sending", "failed"),
+    },
 }
 
 #: (model label, field) → the map names registered for it.
@@ -116,6 +125,7 @@ REGISTERED = {
     ("merchants.reinspectionrequest", "status"): {"reinspection"},
     ("merchants.creditrepairrequest", "status"): {"repair"},
     ("merchants.listproposal", "status"): {"list_proposal"},
+    ("notifications.notice", "status"): {"notice"},
 }
 
 #: Status fields that are deliberately not a pipeline of this system, each with the reason.

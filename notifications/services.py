@@ -1,0 +1,240 @@
+"""The outbox's services: enqueue in the event's transaction, deliver once, retry, sweep, anonymise.
+
+Why an outbox (docs/NOTIFICATIONS.md): a notice that is only a Celery message is lost when the broker
+is down at commit time. Here the Notice row commits with its event; the task message is a hint that
+speeds it up, and ``notices_dispatch_due`` (beat, every minute) sends whatever is still queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrity_portal.core.audit import audit_log
+from integrity_portal.core.logging import redact
+from integrity_portal.core.phones import mask_phone
+from integrity_portal.core.retention import retention_cutoff
+
+from .audit_actions import AuditAction
+from .models import FINAL_STATUSES, Notice, NoticeChannel, NoticeStatus
+from .signals import notice_sent
+from .sms import get_sms_backend
+from .workflow import NOTICE_WORKFLOW
+
+logger = logging.getLogger("notifications")
+
+#: Back-off after the n-th failed attempt: 1, 2, 4, 8 … minutes, at most an hour.
+RETRY_BASE = timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=1)
+#: A claim older than this was left by a worker that died while sending: the sweep queues it again.
+STUCK_AFTER = timedelta(minutes=10)
+
+
+def _dispatch(notice_id: int) -> bool:
+    """Publish the thin task now; False (logged, the row stays queued for the sweep) if the broker is down."""
+    from integrity_portal.core.tasks import send_now
+
+    from .tasks import deliver_notice
+
+    return send_now(deliver_notice, (notice_id,), fallback=f"notice {notice_id} left queued for the sweep")
+
+
+def notice_enqueue(
+    *,
+    key: str,
+    channel: str,
+    address: str,
+    subject: str,
+    body: str,
+    language: str,
+    about: models.Model,
+    region_code: str = "",
+    actor: User | None = None,
+) -> Notice:
+    """Record one notice in the caller's transaction (rolled back with it) and send it after commit.
+
+    ``body`` is rendered by the caller in the recipient's language. An existing row of the same
+    (key, channel, address) is returned as it is: the event was enqueued already, nothing is sent
+    twice. No address: the row is stored undeliverable (audited on ``about``), never sent."""
+    if channel not in NoticeChannel.values:
+        raise ValueError(f"unknown notice channel {channel!r}")
+    address = (address or "").strip()
+    existing = Notice.objects.filter(key=key, channel=channel, address=address, anonymised_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    fields = {
+        "key": key[:120],
+        "channel": channel,
+        "address": address,
+        "subject": subject[:200],
+        "body": body,
+        "language": language or "",
+        "content_type": ContentType.objects.get_for_model(about, for_concrete_model=True),
+        "object_id": str(about.pk),
+        "region_code": region_code or "",
+    }
+    with transaction.atomic():
+        if not address:
+            notice = Notice.objects.create(**fields, status=NoticeStatus.UNDELIVERABLE)
+            audit_log(
+                actor=actor,
+                action=AuditAction.NOTICE_UNDELIVERABLE,
+                target=about,
+                to_status=NoticeStatus.UNDELIVERABLE,
+                data={"notice": notice.pk, "key": notice.key, "channel": channel},
+            )
+            return notice
+        try:
+            with transaction.atomic():  # a concurrent enqueue of the same notice: keep theirs
+                notice = Notice.objects.create(**fields, status=NoticeStatus.QUEUED, next_attempt_at=now)
+        except IntegrityError:
+            return Notice.objects.get(key=fields["key"], channel=channel, address=address, anonymised_at__isnull=True)
+    pk = notice.pk
+    transaction.on_commit(lambda: _dispatch(pk))
+    return notice
+
+
+def _move(notice_id: int, source: str, target: str, **fields) -> bool:
+    """A conditional UPDATE … WHERE status = ``source``: False when someone else moved it first."""
+    NOTICE_WORKFLOW.check(source, target)
+    return Notice.objects.filter(pk=notice_id, status=source).update(status=target, **fields) == 1
+
+
+def _send(notice: Notice) -> None:
+    """Through the channel's backend; raises on a provider error (retried by the caller)."""
+    if notice.channel == NoticeChannel.SMS:
+        get_sms_backend().send(notice.address, notice.body)
+    elif notice.channel == NoticeChannel.EMAIL:
+        EmailMessage(notice.subject, notice.body, None, [notice.address]).send(fail_silently=False)
+    else:
+        raise ValueError(f"unknown notice channel {notice.channel!r}")
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_MAX)
+
+
+def _audit_target(notice: Notice) -> models.Model:
+    """The record the notice is about (its timeline is where staff look), else the notice itself."""
+    about = notice.about
+    return about if about is not None else notice
+
+
+def notice_deliver(*, notice_id: int) -> str:
+    """Claim, send, mark; returns the status the notice is left in ("" if another worker had it).
+
+    The claim (queued → sending) is a conditional update committed before the send: of two workers
+    given the same notice only one sends. A provider error goes back to queued with exponential
+    back-off; after ``NOTICE_MAX_ATTEMPTS`` attempts the notice is failed, with the error, audited."""
+    now = timezone.now()
+    claimed = Notice.objects.filter(pk=notice_id, status=NoticeStatus.QUEUED, next_attempt_at__lte=now)
+    NOTICE_WORKFLOW.check(NoticeStatus.QUEUED, NoticeStatus.SENDING)
+    if claimed.update(status=NoticeStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1) != 1:
+        return ""  # sent, being sent, not due yet, or gone
+    notice = Notice.objects.get(pk=notice_id)
+    try:
+        _send(notice)
+    except Exception as exc:  # any provider error, including an unreachable gateway (OSError)
+        error = redact(f"{type(exc).__name__}: {exc}")[:500]
+        return _failed_attempt(notice, error)
+    _move(notice.pk, NoticeStatus.SENDING, NoticeStatus.SENT, sent_at=timezone.now(), last_error="")
+    notice.refresh_from_db()
+    logger.info("notice %s (%s) sent to %s", notice.key, notice.channel, mask_phone(notice.address))
+    for receiver, result in notice_sent.send_robust(sender=Notice, notice=notice):
+        if isinstance(result, Exception):
+            logger.error("notice_sent receiver %r failed for notice %s", receiver, notice.pk, exc_info=result)
+    return NoticeStatus.SENT
+
+
+def _failed_attempt(notice: Notice, error: str) -> str:
+    if notice.attempts >= settings.NOTICE_MAX_ATTEMPTS:
+        with transaction.atomic():
+            if _move(notice.pk, NoticeStatus.SENDING, NoticeStatus.FAILED, last_error=error, next_attempt_at=None):
+                audit_log(
+                    actor=None,
+                    action=AuditAction.NOTICE_FAILED,
+                    target=_audit_target(notice),
+                    from_status=NoticeStatus.SENDING,
+                    to_status=NoticeStatus.FAILED,
+                    note=error,
+                    data={"notice": notice.pk, "key": notice.key, "channel": notice.channel, "attempts": notice.attempts},
+                )
+        logger.error("notice %s (%s) failed after %d attempts: %s", notice.key, notice.channel, notice.attempts, error)
+        return NoticeStatus.FAILED
+    retry_at = timezone.now() + _backoff(notice.attempts)
+    _move(notice.pk, NoticeStatus.SENDING, NoticeStatus.QUEUED, last_error=error, next_attempt_at=retry_at)
+    logger.warning(
+        "notice %s (%s) attempt %d failed, retry at %s: %s", notice.key, notice.channel, notice.attempts, retry_at, error
+    )
+    return NoticeStatus.QUEUED
+
+
+def notices_dispatch_due(*, limit: int = 1000) -> dict[str, int]:
+    """Beat, every minute: queue again the claims a dead worker left (``STUCK_AFTER``), then publish a
+    task for every queued notice that is due. Stops at the first failed publish (broker still down:
+    the next run tries again). Publishing a notice whose own task is in flight is harmless: one claim wins."""
+    now = timezone.now()
+    NOTICE_WORKFLOW.check(NoticeStatus.SENDING, NoticeStatus.QUEUED)
+    rescued = Notice.objects.filter(status=NoticeStatus.SENDING, claimed_at__lt=now - STUCK_AFTER).update(
+        status=NoticeStatus.QUEUED, next_attempt_at=now
+    )
+    if rescued:
+        logger.warning("%d notice(s) stuck in sending for over %s queued again", rescued, STUCK_AFTER)
+    due = list(
+        Notice.objects.filter(status=NoticeStatus.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    dispatched = 0
+    for pk in due:
+        if not _dispatch(pk):
+            break
+        dispatched += 1
+    return {"rescued": rescued, "due": len(due), "dispatched": dispatched}
+
+
+def _anonymised_fields(now) -> dict:
+    return {"address": "", "subject": "", "body": "", "anonymised_at": now}
+
+
+def notices_anonymise_about(*, about: models.Model, actor: User | None = None) -> int:
+    """Erase the address and text of every notice about ``about`` (called in its anonymisation's
+    transaction); one still queued becomes undeliverable first, so nothing is sent to a blank address."""
+    now = timezone.now()
+    notices = Notice.objects.filter(
+        content_type=ContentType.objects.get_for_model(about, for_concrete_model=True),
+        object_id=str(about.pk),
+        anonymised_at__isnull=True,
+    )
+    with transaction.atomic():
+        for pk, key, channel in notices.filter(status=NoticeStatus.QUEUED).values_list("pk", "key", "channel"):
+            if _move(pk, NoticeStatus.QUEUED, NoticeStatus.UNDELIVERABLE, next_attempt_at=None):
+                audit_log(
+                    actor=actor,
+                    action=AuditAction.NOTICE_UNDELIVERABLE,
+                    target=about,
+                    from_status=NoticeStatus.QUEUED,
+                    to_status=NoticeStatus.UNDELIVERABLE,
+                    data={"notice": pk, "key": key, "channel": channel, "cause": "anonymised"},
+                )
+        return notices.update(**_anonymised_fields(now))
+
+
+def notices_anonymise_expired(*, as_of, actor: User | None = None) -> int:
+    """Nightly (core.retention): finished notices older than the retention period lose their address
+    and text. They are older than the closure of what they are about, so a complaint anonymised
+    tonight has its notices anonymised tonight too (and at once by ``notices_anonymise_about``).
+    Not audited per notice: the record they are about carries its own anonymisation entry."""
+    cutoff = retention_cutoff(as_of)
+    return Notice.objects.filter(
+        status__in=FINAL_STATUSES, created_at__lt=cutoff, anonymised_at__isnull=True
+    ).update(**_anonymised_fields(timezone.now()))
