@@ -9,7 +9,7 @@ production process refuses to start without a ``SECRET_KEY``.
 
 import ipaddress
 from datetime import timedelta
-from email.utils import getaddresses
+from email.utils import formataddr, getaddresses
 from pathlib import Path
 
 import environ
@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "integrity_portal.core",
+    # The outbox (docs/NOTIFICATIONS.md): needs only core, and the apps below enqueue notices through it.
+    "notifications",
     "merchants",
     "complaints",
     "campaigns",
@@ -288,7 +290,11 @@ MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_UPLOAD_IMAGE_PIXELS = 40_000_000
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@integrity-portal.local")
+# The bureau's sender: "Bureau name <address>" when SITE_BUREAU_NAME is set (notices show who wrote).
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL",
+    default=formataddr((SITE_BUREAU_NAME, "noreply@integrity-portal.local")) if SITE_BUREAU_NAME else "noreply@integrity-portal.local",
+)
 # SMTP relay (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend); docs/DEPLOY.md §E-mail and SMS.
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
@@ -297,6 +303,15 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = 10  # a hung relay must not hold a worker for long
+# EMAIL_URL (django-environ: smtp+tls://user:password@host:587, consolemail://, filemail:///path, …) sets
+# the backend and relay in one variable and wins over the EMAIL_* ones above; unset keeps them.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+# SMS (notifications/sms.py): ConsoleSMSBackend logs the masked number only; FileSMSBackend appends JSON
+# lines to SMS_FILE_PATH (tests and `make demo`). The outbox tries a notice NOTICE_MAX_ATTEMPTS times.
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSMSBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.jsonl"))
+NOTICE_MAX_ATTEMPTS = max(env.int("NOTICE_MAX_ATTEMPTS", default=5), 1)
 
 # Security: strict by default when DEBUG is off; `manage.py check --deploy` must be clean.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -474,6 +489,7 @@ CELERY_TASK_ROUTES = {
     "merchants.tasks.recompute_all_ratings": {"queue": "recompute"},
     "merchants.tasks.sweep_stale_ratings": {"queue": "recompute"},
     "complaints.tasks.notify_*": {"queue": "notices"},
+    "notifications.tasks.*": {"queue": "notices"},
     "campaigns.tasks.send_ad_quota_reminders": {"queue": "notices"},
     "*.tasks.export_*": {"queue": "reports"},
     "*.tasks.statistics_*": {"queue": "reports"},
@@ -484,6 +500,8 @@ METRICS_CELERY_QUEUES = tuple(queue.name for queue in CELERY_TASK_QUEUES)
 # (run after every migrate) only creates the entries that are missing, by name; existing rows, their
 # schedule and enabled flag are never touched (integrity_portal/core/beat.py).
 BEAT_DEFAULT_SCHEDULE = {
+    # The outbox: queued notices that are due (a lost message, a broker outage, a retry) go out.
+    "sweep-notices": {"task": "notifications.tasks.sweep_notices", "schedule": timedelta(minutes=1)},
     "sweep-stale-ratings": {"task": "merchants.tasks.sweep_stale_ratings", "schedule": timedelta(minutes=5)},
     "nightly-full-recompute": {"task": "merchants.tasks.recompute_all_ratings", "schedule": crontab(hour=2, minute=30)},
     "expire-list-entries": {"task": "merchants.tasks.expire_list_entries", "schedule": crontab(hour=1, minute=0)},

@@ -18,6 +18,7 @@ from django.utils import timezone
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.retention import ANONYMISED, retention_cutoff
 from integrity_portal.core.scoping import scope_to_user_region
+from notifications.services import notices_anonymise_about
 
 from ..models import CLOSED_STATUSES, Attachment, Complaint
 from .common import locked
@@ -60,6 +61,8 @@ def complaint_anonymise(*, complaint: Complaint, actor, reason: str = "", cause:
             setattr(c, field, value if getattr(c, field) else "")
         c.anonymised_at = timezone.now()
         c.save(update_fields=[*PERSONAL_FIELDS, "anonymised_at", "updated_at"])
+        # Its notices carry the phone, e-mail and text (with the tracking code): erased with it.
+        notices_anonymise_about(about=c, actor=actor)
         audit_log(
             actor=actor,
             action=f"{c.kind}.personal_data_anonymised",
