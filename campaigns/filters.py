@@ -2,6 +2,8 @@
 
 import django_filters
 
+from integrity_portal.core.api_filters import IdFilter
+
 from .models import Application, ApplicationStatus, Category, CommendationEntry
 
 
@@ -11,7 +13,7 @@ class CommendationFilter(django_filters.FilterSet):
         field_name="commendation_list__category", choices=Category.choices, label="类别"
     )
     region_code = django_filters.CharFilter(field_name="merchant__region", label="区县代码")
-    merchant_id = django_filters.NumberFilter(field_name="merchant_id", label="市场主体编号")
+    merchant_id = IdFilter(field_name="merchant_id", label="市场主体编号")
 
     class Meta:
         model = CommendationEntry
@@ -19,7 +21,7 @@ class CommendationFilter(django_filters.FilterSet):
 
 
 class ApplicationFilter(django_filters.FilterSet):
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    campaign = IdFilter(field_name="campaign_id")
     status = django_filters.ChoiceFilter(choices=ApplicationStatus.choices)
     category = django_filters.ChoiceFilter(choices=Category.choices)
 

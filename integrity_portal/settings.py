@@ -422,6 +422,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # The five inspection items share one choice set; one schema name for all of them.
+    # The known region codes as the enum of every region_code query parameter (merchants/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "merchants.api.schema.region_code_enum",
+        "integrity_portal.core.api_schema.no_nul_in_query_strings",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "FindingLevelEnum": "merchants.models.credit.FindingLevel",
         "ErrorTypeEnum": ["validation_error", "client_error", "server_error"],

@@ -70,3 +70,21 @@ class UpdatedSinceFilter(django_filters.Filter):
         if value is None:
             return qs
         return qs.filter(self.q_for(value))
+
+
+ID_MAX = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_MAX})
+class IdFilter(django_filters.NumberFilter):
+    """A row id as a query parameter: a positive 64-bit integer, documented with its bounds (django-filter's
+    NumberFilter is a decimal up to 1e50, which the schema could not state and the database cannot compare)."""
+
+    field_class = IdField

@@ -42,3 +42,17 @@ class PortalAutoSchema(StandardizedAutoSchema):
             "500": self._should_add_http500_error_response,
         }
         return checks.get(status_code, lambda: False)()
+
+
+def no_nul_in_query_strings(result, generator, request, public):
+    """``POSTPROCESSING_HOOKS``: free-text query parameters say they take no NUL character.
+
+    Every request with a NUL byte anywhere is refused with a 400 before any view (core/request_guard.py); the
+    schema states it as a pattern, so it promises nothing the portal refuses."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema", {})
+                if schema.get("type") == "string" and not ({"enum", "pattern", "format"} & set(schema)):
+                    schema["pattern"] = r"^[^\x00]*$"
+    return result

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -18,6 +19,7 @@ from integrity_portal.core.api import DefaultCursorPagination, api_field_names
 from integrity_portal.core.api_conditional import ConditionalGetMixin
 from integrity_portal.core.errors import ValidationFailed
 
+from ..filters.lists import BlackListApiFilter, RedListApiFilter
 from ..models import (
     BLACK_KINDS,
     INSPECTION_ITEMS,
@@ -83,16 +85,12 @@ class EntryCursorPagination(DefaultCursorPagination):
     ordering = "-id"
 
 
-LIST_PARAMS = [
-    OpenApiParameter("region_code", str, description="GB/T 2260 区划代码（含下辖区县）"),
-    OpenApiParameter("kind", str, description="类别"),
-]
-
-
 class _ListView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = ListEntrySerializer
     permission_classes = [permissions.AllowAny]
     pagination_class = EntryCursorPagination
+    # The parameters are documented (as enums) by the list's FilterSet; get_queryset checks and applies them.
+    filter_backends = [DjangoFilterBackend]
     list_name = ""
     kinds: tuple = ()
 
@@ -108,14 +106,16 @@ class _ListView(ConditionalGetMixin, generics.ListAPIView):
         ).order_by("-id")
 
 
-@extend_schema(summary="红名单（在列）", tags=["open-data"], parameters=LIST_PARAMS)
+@extend_schema(summary="红名单（在列）", tags=["open-data"])
 class RedListApi(_ListView):
+    filterset_class = RedListApiFilter
     list_name = ListName.RED
     kinds = tuple(RED_KINDS)
 
 
-@extend_schema(summary="黑名单（在列）", tags=["open-data"], parameters=LIST_PARAMS)
+@extend_schema(summary="黑名单（在列）", tags=["open-data"])
 class BlackListApi(_ListView):
+    filterset_class = BlackListApiFilter
     list_name = ListName.BLACK
     kinds = tuple(BLACK_KINDS)
 
