@@ -7,7 +7,8 @@ cache, production timeouts), a Celery worker subprocess on the pytest PostgreSQL
 through a real socket to the live server (session cookie and CSRF token like a browser's). The outage
 happens to connections that were open and working:
 
-1. Redis up: a clerk closes a complaint; the worker rates the merchant and sends the complainant's notice.
+1. Redis up: a clerk closes a complaint; the worker rates the merchant and sends the complainant's notice
+   (the notifications outbox, SMS through the file backend into this test's own file).
 2. refused: ``redis-server`` is SIGKILLed (the port refuses). Public complaints are submitted and complaints
    closed (two sends each) over HTTP; every write answers within 1 s (p95) and is saved; public pages
    answer within 200 ms (p95), or within 1.5 × their uncached cost with Redis up on a machine too
@@ -15,11 +16,9 @@ happens to connections that were open and working:
 3. hung: a listener that accepts and never answers takes the port. Same writes, same targets.
 4. Redis restarted (empty, no persistence) on the same port, and a new worker. The sweep beat runs every
    5 minutes (``sweep-stale-ratings`` in ``BEAT_DEFAULT_SCHEDULE``), sent as beat sends it, rates every
-   merchant the outage writes flagged; a write after the return queues its recompute directly again.
-
-Not recovered, and not asserted: the complainant notices of the closures made during the outage. They
-are not recorded before they are sent (docs/FAULTS.md §6, "What is not recovered"; the notifications
-issue adds the outbox a sweep can resend from).
+   merchant the outage writes flagged; the outbox sweep (``sweep-notices``, every minute) sends the
+   complainant notices of the closures made during the outage, which were written as queued Notice rows in
+   the closures' transactions; a write after the return queues its recompute directly again.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.cache import CircuitBreaker
 from integrity_portal.core.roles import StaffRole
 from merchants.models import Merchant
+from notifications.models import Notice
 from tests.factories import MerchantFactory, make_staff
 
 from .conftest import (
@@ -173,10 +173,28 @@ def _outage(public, staff, mediating, page_merchant, tag) -> None:
     assert p95(pages) <= bound, (tag, bound, [round(s, 3) for s in pages])
 
 
+def _mediated_notices(complaints) -> list[tuple[str, str]]:
+    keys = [f"complaint:{c.pk}:mediated" for c in complaints]
+    return sorted(Notice.objects.filter(key__in=keys, channel="sms").values_list("address", "status"))
+
+
+def _sms_to(path) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
 def test_redis_refused_then_hung_on_a_real_redis_and_worker_writes_fast_and_the_work_is_done_after_it_returns(
-    redis_server, live_server, transactional_db, regions, settings, tmp_path
+    redis_server, live_server, transactional_db, regions, settings, tmp_path, monkeypatch
 ):
     from merchants.tasks import sweep_stale_ratings
+    from notifications.tasks import sweep_notices
+
+    # SMS into this test's file, in this process (live server) and in the workers (their environment).
+    sms_path = tmp_path / "sms.jsonl"
+    for name, value in (("SMS_BACKEND", "notifications.sms.FileSMSBackend"), ("SMS_FILE_PATH", str(sms_path))):
+        monkeypatch.setenv(name, value)
+        setattr(settings, name, value)
 
     city = make_staff("410800", StaffRole.CITY_BUREAU, username="jz_city_real")
     merchants = [MerchantFactory(region_id=JIEFANG, name=f"真实故障商户{i}") for i in range(2 * ROUNDS + 2)]
@@ -206,9 +224,11 @@ def test_redis_refused_then_hung_on_a_real_redis_and_worker_writes_fast_and_the_
                 timeout=20, what="the worker to rate the baseline merchant", proc=worker1, log_path=log1,
             )  # fmt: skip
             wait_for(
-                lambda: "notify_complainant" in log1.read_text(errors="replace") and "SMS to" in log1.read_text(errors="replace"),
+                lambda: _mediated_notices([baseline]) == [(baseline.complainant_phone, "sent")],
                 timeout=20, what="the worker to send the baseline notice", proc=worker1, log_path=log1,
             )  # fmt: skip
+            assert "notifications.tasks.deliver_notice[" in log1.read_text(errors="replace")
+            assert [m["to"] for m in _sms_to(sms_path) if "调解成功" in m["text"]] == [baseline.complainant_phone]
 
             # 2. refused: redis-server killed, its port closed.
             redis_server.stop()
@@ -228,6 +248,9 @@ def test_redis_refused_then_hung_on_a_real_redis_and_worker_writes_fast_and_the_
             stale = set(Merchant.objects.filter(rating_stale=True).values_list("pk", flat=True))
             assert stale == outage_merchants
             assert not Merchant.objects.filter(pk__in=outage_merchants, stars__isnull=False).exists()
+            # The closures' notices are rows, queued (their messages could not be published): not lost.
+            outage_phones = sorted(c.complainant_phone for c in refused + hung)
+            assert _mediated_notices(refused + hung) == [(phone, "queued") for phone in outage_phones]
 
             # 4. Redis back (restarted empty on the same port) and a new worker.
             redis_server.start()
@@ -241,6 +264,15 @@ def test_redis_refused_then_hung_on_a_real_redis_and_worker_writes_fast_and_the_
                 timeout=30, what="the sweep to rate every merchant the outage writes flagged", proc=worker2, log_path=log2,
             )  # fmt: skip
             assert "merchants.tasks.sweep_stale_ratings[" in log2.read_text(errors="replace")
+            # The outbox sweep (what beat sends every minute) sends every notice the outage left queued, once.
+            sweep_notices.apply_async()
+            wait_for(
+                lambda: _mediated_notices(refused + hung) == [(phone, "sent") for phone in outage_phones],
+                timeout=60, what="the outbox sweep to send the notices queued during the outage", proc=worker2, log_path=log2,
+            )  # fmt: skip
+            assert "notifications.tasks.sweep_notices[" in log2.read_text(errors="replace")
+            mediated_sms = sorted(m["to"] for m in _sms_to(sms_path) if "调解成功" in m["text"])
+            assert mediated_sms == sorted([baseline.complainant_phone, *outage_phones])
 
             # A write after the return queues its work directly again (no sweep needed).
             assert staff.timed([], "POST", reverse("admin:complaints_complaint_changelist"), data=_close_form(after)).status_code in (200, 302)
