@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 
 from django.db import connections
-from django.db.models import BooleanField, Case, F, IntegerField, Q, Value, When
-from django.db.models.expressions import Expression, RawSQL
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import Expression
 
 from ..search import GRAMS_FUNCTION, normalise, query_grams
 
@@ -86,18 +86,6 @@ class SearchQuery:
         match = self.q_contains(vendor)
         return match | self.q_code() if self.code else match
 
-    def rank(self) -> Case:
-        exact, prefix = Q(search_name=self.text), Q(search_name__startswith=self.text)
-        if self.code:
-            exact, prefix = exact | self.q_code(exact=True), prefix | self.q_code()
-        return Case(
-            When(exact, then=Value(0)),
-            When(prefix, then=Value(1)),
-            When(search_name__contains=self.text, then=Value(2)),
-            default=Value(3),
-            output_field=IntegerField(),
-        )
-
 
 def merchant_search_filter(qs, raw: str | None):
     """Every entity of ``qs`` whose name, former name or address contains the query, or whose USCC or
@@ -109,36 +97,98 @@ def merchant_search_filter(qs, raw: str | None):
     return qs.filter(query.q_any(vendor))
 
 
+class RankedSearch:
+    """The ranked matches as a sequence for ``Paginator``: the candidates' ids and ranking columns are read
+    in one query (at most ``SEARCH_CANDIDATES + 1`` rows per kind of match, through the indexes) and ranked
+    here; a page then reads its own rows, and nothing else, through ``qs`` by primary key.
+
+    So the joins (region, market), the black-list column and the rendering cost one page's rows, not the
+    candidates', and the count is the number of candidates — no second pass over them."""
+
+    def __init__(self, qs, query: SearchQuery, order: str):
+        self.qs, self.query, self.order = qs, query, order
+        self._ids: list[int] | None = None
+
+    @property
+    def ids(self) -> list[int]:
+        if self._ids is None:
+            self._ids = self._ranked_ids()
+        return self._ids
+
+    def candidates_sql(self) -> tuple[str, list]:
+        """The one query reading every candidate with its ranking columns (also shown by EXPLAIN in tests)."""
+        qs, query = self.qs, self.query
+        connection = connections[qs.db]
+        base = qs.order_by().values_list("pk", "search_name", "stars", "name", "uscc", "licence_number")
+        limit = SEARCH_CANDIDATES + 1
+        parts = [
+            base.filter(search_name__startswith=query.text)[:limit],
+            base.filter(query.q_contains(connection.vendor))[:limit],
+        ]
+        if query.code:
+            parts.append(base.filter(query.q_code())[:limit])
+        selects, params = [], []
+        for n, part in enumerate(parts):
+            sql, part_params = part.query.get_compiler(using=qs.db).as_sql()
+            # Compiled by Django from the querysets above; the values are parameters.
+            selects.append(f"SELECT c{n}.* FROM ({sql}) c{n}")  # noqa: S608
+            params.extend(part_params)
+        return " UNION ".join(selects), params
+
+    def _ranked_ids(self) -> list[int]:
+        sql, params = self.candidates_sql()
+        with connections[self.qs.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        text, code = self.query.text, self.query.code.upper()
+
+        def rank(row) -> int:
+            _pk, search_name, _stars, _name, uscc, licence = row
+            codes = (uscc or "", (licence or "").upper())
+            if search_name == text or (code and code in codes):
+                return 0
+            if search_name.startswith(text) or (code and any(c.startswith(code) for c in codes)):
+                return 1
+            return 2 if text in search_name else 3
+
+        def stars(row) -> int:
+            return -1 if row[2] is None else -row[2]  # highest first, unrated last
+
+        keys = {
+            "relevance": lambda r: (rank(r), stars(r), r[3], r[0]),
+            "stars": lambda r: (stars(r), rank(r), r[3], r[0]),
+            "name": lambda r: (r[3], r[0]),
+            "newest": lambda r: -r[0],
+        }
+        rows.sort(key=keys.get(self.order, keys["relevance"]))
+        return [row[0] for row in rows]
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        ids = self.ids[index]
+        if not ids:
+            return []
+        rows = {m.pk: m for m in self.qs.filter(pk__in=ids)}
+        return [rows[pk] for pk in ids if pk in rows]
+
+    def __iter__(self):
+        return iter(self[:])
+
+
 def merchant_search_ranked(qs, raw: str | None, *, order: str = "relevance"):
     """The entities of ``qs`` (already filtered by region, status…) matching the query, at most about
     ``SEARCH_CANDIDATES`` per kind of match, ordered by ``order``: relevance (default), stars, name, newest.
+    A ``RankedSearch`` (a sequence; slicing it reads that page's rows); ``qs`` itself without a query.
 
     ``qs`` is filtered first so that the candidate caps apply within the visitor's district and status."""
     query = SearchQuery(raw)
     if not query:
         return qs
-    vendor = connections[qs.db].vendor
-    base = qs.order_by().values("pk")
-    limit = SEARCH_CANDIDATES + 1
-    parts = [
-        base.filter(search_name__startswith=query.text)[:limit],
-        base.filter(query.q_contains(vendor))[:limit],
-    ]
-    if query.code:
-        parts.append(base.filter(query.q_code())[:limit])
-    selects, params = [], []
-    for n, part in enumerate(parts):
-        sql, part_params = part.query.get_compiler(using=qs.db).as_sql()
-        # Compiled by Django from the querysets above; the values are parameters.
-        selects.append(f"SELECT c{n}.* FROM ({sql}) c{n}")  # noqa: S608
-        params.extend(part_params)
-    candidates = RawSQL(" UNION ".join(selects), params)  # noqa: S611
-    ranked = qs.filter(pk__in=candidates).annotate(search_rank=query.rank())
-    stars = F("stars").desc(nulls_last=True)
-    orderings = {
-        "relevance": ("search_rank", stars, "name", "pk"),
-        "stars": (stars, "search_rank", "name", "pk"),
-        "name": ("name", "pk"),
-        "newest": ("-pk",),
-    }
-    return ranked.order_by(*orderings.get(order, orderings["relevance"]))
+    return RankedSearch(qs, query, order)

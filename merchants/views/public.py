@@ -39,7 +39,7 @@ from ..selectors.register import (
     public_merchant_or_404,
     public_merchants,
 )
-from ..selectors.search import SEARCH_CANDIDATES
+from ..selectors.search import SEARCH_CANDIDATES, RankedSearch
 
 # The rendered page is the same for every anonymous visitor except the CSRF token of the language form,
 # which is cut out before storing and filled in with this visitor's own token on every hit.
@@ -150,6 +150,8 @@ class CachedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if isinstance(self.object_list, RankedSearch):  # a search: its candidates, already bounded
+            return min(len(self.object_list), self.bound + 1)
         try:
             sql, params = self.object_list.query.sql_with_params()
         except EmptyResultSet:

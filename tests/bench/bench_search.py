@@ -118,9 +118,10 @@ def _explain(word: str) -> str:
         from merchants.selectors.register import public_merchants
 
         qs = public_merchants().filter(name__icontains=word)[:20]
-    else:
-        qs = merchant_search_ranked(public_merchants().filter(status="operating"), word)[:20]
-    sql, params = qs.query.sql_with_params()
+        sql, params = qs.query.sql_with_params()
+    else:  # the candidates' query; the page then reads its 20 rows by primary key
+        ranked = merchant_search_ranked(public_merchants().filter(status="operating"), word)
+        sql, params = ranked.candidates_sql()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
@@ -192,12 +193,15 @@ def search_server(django_db_setup, django_db_blocker):
     try:
         import http.client
 
-        for _ in range(150):
+        for _ in range(300):  # until a worker answers (a loaded machine takes a while to import the app)
             try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz/")
-                break
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                probe.request("GET", "/healthz/")
+                if probe.getresponse().status == 200:
+                    break
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         yield port, words
     finally:
         import signal
