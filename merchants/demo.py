@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from integrity_portal.core.roles import StaffRole
 
 from .models import Industry, Membership, MembershipRole, Merchant, MerchantKind, MerchantStatus, Region
-from .search import merchant_fill_search
+from .search import merchant_fill_search, search_index_deferred
 from .validators import USCC_ALPHABET, build_uscc
 
 BATCH_SIZE = 5000
@@ -396,10 +396,12 @@ def seed_register(*, seed: int, merchant_count: int, stdout=None) -> int:
     """Create the demo register; returns how many entities were added by this run."""
     specs = generate_register(seed=seed, merchant_count=merchant_count)
     markets = [s for s in specs if s.kind == MerchantKind.MARKET]
-    created = _insert(markets, {})
-    ids = dict(Merchant.objects.filter(uscc__in=[s.uscc for s in markets]).values_list("uscc", "id"))
-    market_ids = {s.index: ids[s.uscc] for s in markets if s.uscc in ids}
-    created += _insert([s for s in specs if s.kind != MerchantKind.MARKET], market_ids)
+    # A large load builds the search index once at the end instead of maintaining it row by row.
+    with search_index_deferred(connection, enabled=merchant_count - Merchant.objects.count() >= 20_000):
+        created = _insert(markets, {})
+        ids = dict(Merchant.objects.filter(uscc__in=[s.uscc for s in markets]).values_list("uscc", "id"))
+        market_ids = {s.index: ids[s.uscc] for s in markets if s.uscc in ids}
+        created += _insert([s for s in specs if s.kind != MerchantKind.MARKET], market_ids)
     if stdout is not None:
         stdout.write(f"  市场主体 / register: {created} added, {len(specs) - created} already present")
     from .selectors.register import public_headline_counts_clear
