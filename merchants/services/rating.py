@@ -281,18 +281,20 @@ def _claim(ids: list[int] | None, region_codes: list[str] | None, stale_only: bo
     Returns the explicit id list to recompute, or None for "every merchant in the region/table".
     """
     base = Merchant.objects.all()
+    # Clearing the flag changes the open data's "new rating pending": updated_at follows (updated_since).
+    cleared = {"rating_stale": False, "updated_at": timezone.now()}
     if region_codes is not None:
         base = base.filter(region_id__in=region_codes)
     if ids is not None:
         for start in range(0, len(ids), BATCH):
-            base.filter(pk__in=ids[start : start + BATCH], rating_stale=True).update(rating_stale=False)
+            base.filter(pk__in=ids[start : start + BATCH], rating_stale=True).update(**cleared)
         return ids
     if stale_only:
         claimed = list(base.filter(rating_stale=True).order_by("id").values_list("id", flat=True))
         for start in range(0, len(claimed), BATCH):
-            Merchant.objects.filter(pk__in=claimed[start : start + BATCH]).update(rating_stale=False)
+            Merchant.objects.filter(pk__in=claimed[start : start + BATCH]).update(**cleared)
         return claimed
-    base.filter(rating_stale=True).update(rating_stale=False)
+    base.filter(rating_stale=True).update(**cleared)
     return None
 
 

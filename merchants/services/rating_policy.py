@@ -307,7 +307,8 @@ def rating_policy_activate(*, policy: RatingPolicy, actor: User | None) -> Ratin
         RatingPolicy.objects.filter(is_active=True).exclude(pk=policy.pk).update(is_active=False)
         RatingPolicy.objects.filter(pk=policy.pk).update(is_active=True, activated_at=timezone.now())
         policy.refresh_from_db()
-        Merchant.objects.filter(rating_stale=False).update(rating_stale=True)
+        # updated_at: the open data's "new rating pending" flag changed (the API's updated_since).
+        Merchant.objects.filter(rating_stale=False).update(rating_stale=True, updated_at=timezone.now())
         audit_log(
             actor=actor,
             action=AuditAction.RATING_POLICY_ACTIVATE,

@@ -89,7 +89,7 @@ def appeal_file(*, merchant: Merchant, grounds: str, actor: User | None) -> Rati
                 filed_at=timezone.now(),
                 decide_by=today + timedelta(days=APPEAL_DECISION_DAYS),
             )
-            Merchant.objects.filter(pk=merchant.pk).update(rating_under_appeal=True)
+            Merchant.objects.filter(pk=merchant.pk).update(rating_under_appeal=True, updated_at=timezone.now())
             audit_log(actor=actor, action=AuditAction.APPEAL_FILE, target=appeal, to_status=AppealStatus.OPEN)
             # The profile and the open data show "under appeal" at once, before any recompute.
             transaction.on_commit(public_pages_changed)
@@ -130,7 +130,7 @@ def appeal_decide(*, appeal: RatingAppeal, upheld: bool, reason: str, actor: Use
             note=reason,
             fields={"decided_by": acting_user(actor), "decided_at": timezone.now(), "decision_reason": reason},
         )
-        Merchant.objects.filter(pk=appeal.merchant_id).update(rating_under_appeal=False)
+        Merchant.objects.filter(pk=appeal.merchant_id).update(rating_under_appeal=False, updated_at=timezone.now())
         merchant_mark_rating_stale(merchant_ids=[appeal.merchant_id], reason="appeal")
         # The notice goes at once, not only once a worker has run the queued recompute.
         transaction.on_commit(public_pages_changed)

@@ -122,7 +122,8 @@ def merchant_mark_rating_stale(*, merchant_ids, reason: str) -> int:
     ids = sorted({int(i) for i in merchant_ids if i is not None})
     if not ids:
         return 0
-    count = Merchant.objects.filter(pk__in=ids, rating_stale=False).update(rating_stale=True)
+    # updated_at: the open data shows the flag ("new rating pending"), so incremental sync must see it.
+    count = Merchant.objects.filter(pk__in=ids, rating_stale=False).update(rating_stale=True, updated_at=timezone.now())
     from integrity_portal.core.tasks import send_after_commit
 
     from .. import tasks
