@@ -114,3 +114,22 @@ def test_every_rating_says_when_it_was_made_and_whether_it_is_pending_or_under_a
     assert fresh["rated_at"] is None and fresh["new_rating_pending"] is False and fresh["rating_under_appeal"] is False
     listed = {r["merchant_id"]: r for r in api.get(LIST).json()["results"]}
     assert listed[rated.pk]["rated_at"] == "2026-11-20T10:30:00+08:00" and listed[rated.pk]["new_rating_pending"]
+
+
+def test_updated_since_sees_the_pending_flag_set_and_cleared(api, regions):
+    from merchants.services.rating import ratings_recompute
+    from merchants.services.register import merchant_mark_rating_stale
+
+    shop = MerchantFactory(name="待评店", region_id="410802")
+    Merchant.objects.filter(pk=shop.pk).update(updated_at=timezone.make_aware(datetime(2026, 1, 5, 9, 0)))
+    since = timezone.localtime().isoformat()
+    merchant_mark_rating_stale(merchant_ids=[shop.pk], reason="test")  # eager Celery: recomputed at once
+    rows = api.get(LIST, {"updated_since": since}).json()["results"]
+    assert [row["name"] for row in rows] == ["待评店"]
+    Merchant.objects.filter(pk=shop.pk).update(
+        rating_stale=True, updated_at=timezone.make_aware(datetime(2026, 1, 5, 9, 0))
+    )
+    since = timezone.localtime().isoformat()
+    ratings_recompute(merchant_ids=[shop.pk])  # clears the flag
+    assert not Merchant.objects.get(pk=shop.pk).rating_stale
+    assert [row["name"] for row in api.get(LIST, {"updated_since": since}).json()["results"]] == ["待评店"]
