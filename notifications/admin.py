@@ -4,14 +4,15 @@ sent by the outbox, never by hand)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
 from integrity_portal.core.phones import mask_phone
-from integrity_portal.core.scoping import scope_to_user_region
 
 from .models import Notice
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    region_field = "region_code"
     list_display = ("key", "channel", "masked_address", "status", "attempts", "created_at", "sent_at", "last_error")
     list_filter = ("status", "channel")
     search_fields = ("key",)
@@ -25,9 +26,6 @@ class NoticeAdmin(admin.ModelAdmin):
     @admin.display(description=_("地址"))
     def masked_address(self, obj: Notice) -> str:
         return mask_phone(obj.address)
-
-    def get_queryset(self, request):
-        return scope_to_user_region(super().get_queryset(request), request.user, field="region_code")
 
     def has_add_permission(self, request):
         return False
