@@ -16,7 +16,7 @@ from complaints.services import (
 )
 from integrity_portal.core.audit import audit_entries_for
 from notifications.models import Notice
-from tests.complaints.conftest import JIEFANG, city_staff, file_complaint, merchant, member  # noqa: F401
+from tests.complaints.conftest import JIEFANG, city_staff, file_complaint, member, merchant  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -27,19 +27,17 @@ def _enqueue(about, *, key="test:1:accepted", channel="sms", address=PHONE, body
 
 
 def test_a_notice_enqueued_in_a_transaction_that_rolls_back_leaves_no_row(about, sms_file, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            _enqueue(about)
-            raise RuntimeError("the event failed")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        _enqueue(about)
+        raise RuntimeError("the event failed")
     assert Notice.objects.count() == 0
     assert sms_file.lines() == []
 
 
 def test_a_notice_is_sent_after_commit_and_marked_sent(about, sms_file, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            notice = _enqueue(about)
-            assert sms_file.lines() == []  # nothing goes out before the event commits
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        notice = _enqueue(about)
+        assert sms_file.lines() == []  # nothing goes out before the event commits
     notice.refresh_from_db()
     assert (notice.status, notice.attempts, notice.last_error) == ("sent", 1, "")
     assert notice.sent_at is not None
@@ -50,9 +48,8 @@ def test_a_notice_is_sent_after_commit_and_marked_sent(about, sms_file, django_c
 def test_broker_down_at_commit_leaves_the_notice_queued_and_the_sweep_sends_it(
     about, sms_file, broker_down, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            notice = _enqueue(about)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        notice = _enqueue(about)
     assert len(broker_down.publishes) == 1  # it was tried, it failed, the request did not
     notice.refresh_from_db()
     assert notice.status == "queued" and sms_file.lines() == []
