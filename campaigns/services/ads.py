@@ -21,6 +21,7 @@ from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, Val
 from integrity_portal.core.uploads import IMAGE_TYPES, CheckedUpload, check_upload
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..models import (
     MAX_ADS_PER_PLACEMENT,
     MAX_PLACEMENTS,
@@ -132,7 +133,7 @@ def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[
             placement.save()
         audit_log(
             actor=actor,
-            action="ad_report.submit",
+            action=AuditAction.AD_REPORT_SUBMIT,
             target=report,
             to_status=report.status,
             data={"total": total, "psa": psa, "entrance": entrance},
@@ -255,7 +256,7 @@ def ad_reminders_send(*, today: date | None = None) -> int:
                         quota=quota, merchant_id=merchant_id, days_before=threshold, recipients=len(emails)
                     )
                     audit_log(
-                        actor=None, action="ad_quota.reminder", target=log, data={"days_left": days_left}
+                        actor=None, action=AuditAction.AD_QUOTA_REMINDER, target=log, data={"days_left": days_left}
                     )
                     if emails:
                         transaction.on_commit(

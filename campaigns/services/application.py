@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import TransitionNotAllowed, ValidationFailed
 
+from ..audit_actions import AuditAction
 from ..models import (
     AdReportStatus,
     Application,
@@ -174,7 +175,7 @@ def application_submit(
             )
             audit_log(
                 actor=actor,
-                action="application.submit",
+                action=AuditAction.APPLICATION_SUBMIT,
                 target=application,
                 to_status=application.status,
                 data={"eligibility": checks},
@@ -207,6 +208,12 @@ def _check_decision(decision: str, reason: str) -> str:
     return reason
 
 
+_REVIEW_ACTIONS = {
+    ReviewLevel.DISTRICT: AuditAction.APPLICATION_REVIEW_DISTRICT,
+    ReviewLevel.CITY: AuditAction.APPLICATION_REVIEW_CITY,
+}
+
+
 def _record(
     application: Application,
     *,
@@ -224,7 +231,7 @@ def _record(
             target,
             actor=actor,
             note=reason,
-            action=f"application.review_{level}",
+            action=_REVIEW_ACTIONS[level],
             fields=fields,
             data={"decision": decision, **{k: str(v) for k, v in (scores or {}).items() if v is not None}},
         )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import TransitionNotAllowed, ValidationFailed
 
+from ..audit_actions import AuditAction
 from ..models import (
     MIN_PUBLICITY_DAYS,
     Application,
@@ -84,7 +85,7 @@ def campaign_create(
             CampaignCategory.objects.bulk_create(
                 [CampaignCategory(campaign=campaign, category=c, quota=q) for c, q in categories.items()]
             )
-            audit_log(actor=actor, action="campaign.create", target=campaign, to_status=campaign.status)
+            audit_log(actor=actor, action=AuditAction.CAMPAIGN_CREATE, target=campaign, to_status=campaign.status)
     except IntegrityError:
         raise ValidationFailed(
             _("%(year)d年度该范围已有创建活动，每年每个范围只能有一个。") % {"year": year}
@@ -105,7 +106,7 @@ def campaign_save(*, campaign: Campaign, changed_fields: list[str], actor) -> Ca
         campaign.save()
         audit_log(
             actor=actor,
-            action="campaign.create" if is_new else "campaign.edit",
+            action=AuditAction.CAMPAIGN_CREATE if is_new else AuditAction.CAMPAIGN_EDIT,
             target=campaign,
             data={"fields": sorted(changed_fields)},
         )

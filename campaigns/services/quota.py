@@ -15,6 +15,7 @@ from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, ValidationFailed
 from integrity_portal.core.scoping import is_unrestricted
 
+from ..audit_actions import AuditAction
 from ..models import AdQuota
 from ._access import require_campaign_manager
 
@@ -115,7 +116,7 @@ def ad_quota_save(*, quota: AdQuota, actor, changed_fields: list[str] | None = N
             raise ValidationFailed(_("该辖区本年度已有公益广告刊播任务。")) from None
         audit_log(
             actor=actor,
-            action="ad_quota.create" if is_new else "ad_quota.change",
+            action=AuditAction.AD_QUOTA_CREATE if is_new else AuditAction.AD_QUOTA_CHANGE,
             target=quota,
             data={
                 "region": quota.region_id,
@@ -139,7 +140,7 @@ def ad_quota_delete(*, quota: AdQuota, actor) -> None:
             raise ValidationFailed(_("已有场所按此任务报告刊播情况，不能删除。"))
         audit_log(
             actor=actor,
-            action="ad_quota.delete",
+            action=AuditAction.AD_QUOTA_DELETE,
             target=stored,
             data={"region": stored.region_id, "year": stored.year},
         )

@@ -11,6 +11,7 @@ from integrity_portal.core.audit import audit_log
 from integrity_portal.core.retention import ANONYMISED, retention_cutoff
 from integrity_portal.core.scoping import scope_to_user_region
 
+from ..audit_actions import AuditAction
 from ..models import Objection, ObjectionStatus
 
 
@@ -24,7 +25,7 @@ def objection_anonymise(*, objection: Objection, actor, reason: str = "", cause:
         o.anonymised_at = timezone.now()
         o.save(update_fields=["objector_name", "objector_phone", "anonymised_at"])
         audit_log(
-            actor=actor, action="objection.personal_data_anonymised", target=o, note=reason, data={"cause": cause}
+            actor=actor, action=AuditAction.OBJECTION_PERSONAL_DATA_ANONYMISED, target=o, note=reason, data={"cause": cause}
         )
     objection.refresh_from_db()
     return True

@@ -11,6 +11,7 @@ from django.db.models import Q
 from integrity_portal.core import workdays
 from integrity_portal.core.audit import audit_log
 
+from ..audit_actions import DEADLINE_RECOMPUTE_BY_KIND, ESCALATE_BY_KIND, AuditAction
 from ..models import Complaint, ComplaintKind, DeadlineKind, Escalation, Status
 from .common import deadlines, locked, mark_rating_stale, today
 from .merchant import complaint_odr_expire
@@ -44,7 +45,7 @@ def _escalate(c: Complaint, kind: str, due_on) -> bool:
         if created:
             audit_log(
                 actor=None,
-                action=f"{c.kind}.escalate",
+                action=ESCALATE_BY_KIND[c.kind],
                 target=c,
                 note=f"{DeadlineKind(kind).label} {due_on}",
                 data={"deadline": kind, "due_on": str(due_on), "to_region": esc.escalated_to_id},
@@ -99,7 +100,7 @@ def complaint_deadlines_recompute(*, year: int | None = None, actor=None) -> int
             c.save(update_fields=[*fields, "updated_at"])
             audit_log(
                 actor=actor,
-                action=f"{c.kind}.deadline_recompute",
+                action=DEADLINE_RECOMPUTE_BY_KIND[c.kind],
                 target=c,
                 note=" ".join(f"{name} {v['from']}→{v['to']}" for name, v in changes.items()),
                 data={"year": year, "changes": changes, "provisional": fields["deadline_provisional"]},
@@ -130,7 +131,7 @@ def complaints_escalate_overdue() -> SweepResult:
             if Complaint.objects.filter(pk=c.pk, merchant_unanswered=False).update(merchant_unanswered=True):
                 audit_log(
                     actor=None,
-                    action="complaint.merchant_unanswered",
+                    action=AuditAction.COMPLAINT_MERCHANT_UNANSWERED,
                     target=c,
                     data={"due": str(c.merchant_reply_due_on)},
                 )

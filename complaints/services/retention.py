@@ -20,6 +20,7 @@ from integrity_portal.core.retention import ANONYMISED, retention_cutoff
 from integrity_portal.core.scoping import scope_to_user_region
 from notifications.services import notices_anonymise_about
 
+from ..audit_actions import PERSONAL_DATA_ANONYMISED_BY_KIND
 from ..models import CLOSED_STATUSES, Attachment, Complaint
 from .common import locked
 
@@ -65,7 +66,7 @@ def complaint_anonymise(*, complaint: Complaint, actor, reason: str = "", cause:
         notices_anonymise_about(about=c, actor=actor)
         audit_log(
             actor=actor,
-            action=f"{c.kind}.personal_data_anonymised",
+            action=PERSONAL_DATA_ANONYMISED_BY_KIND[c.kind],
             target=c,
             note=reason,
             data={"cause": cause, "attachments_deleted": len(files)},

@@ -31,6 +31,7 @@ from integrity_portal.core.audit import audit_log
 from integrity_portal.core.client import address_key
 from integrity_portal.core.errors import DomainError, ValidationFailed
 
+from ..audit_actions import AuditAction
 from ..models import EmailConfirmation
 from ..selectors.accounts import email_is_confirmed
 
@@ -108,7 +109,7 @@ def user_signup(*, email: str, password: str, ip: str | None = None) -> None:
                 EmailConfirmation.objects.create(user=user, email=email, sent_at=timezone.now())
                 audit_log(
                     actor=user,
-                    action="account.signup",
+                    action=AuditAction.ACCOUNT_SIGNUP,
                     target=user,
                     data={"consent": "用户协议与个人信息保护说明"},
                 )
@@ -120,7 +121,7 @@ def user_signup(*, email: str, password: str, ip: str | None = None) -> None:
     existing = User.objects.filter(taken).order_by("pk").first()
     with transaction.atomic():
         if existing is not None:
-            audit_log(actor=None, action="account.signup_existing", target=existing)
+            audit_log(actor=None, action=AuditAction.ACCOUNT_SIGNUP_EXISTING, target=existing)
         transaction.on_commit(lambda: _send_already_registered(email))
 
 
@@ -147,7 +148,7 @@ def email_confirm(*, token: str):
             row.save(update_fields=["confirmed_at"])
             audit_log(
                 actor=row.user,
-                action="account.email_confirm",
+                action=AuditAction.ACCOUNT_EMAIL_CONFIRM,
                 target=row.user,
                 from_status="unconfirmed",
                 to_status="confirmed",
@@ -165,6 +166,6 @@ def email_confirmation_resend(*, user, actor) -> None:
             raise ValidationFailed(_("您的邮箱已经确认，无需再次发送。"), code="already_confirmed")
         row.sent_at = timezone.now()
         row.save(update_fields=["sent_at"])
-        audit_log(actor=actor, action="account.email_confirm_resend", target=user)
+        audit_log(actor=actor, action=AuditAction.ACCOUNT_EMAIL_CONFIRM_RESEND, target=user)
         user_id, email = row.user_id, row.email
         transaction.on_commit(lambda: _send_confirmation(user_id, email))

@@ -19,6 +19,7 @@ from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, Val
 from integrity_portal.core.scoping import user_covers_region
 from integrity_portal.core.workdays import add_working_days_ex
 
+from ..audit_actions import AuditAction
 from ..models import (
     BLACK_KINDS,
     INSPECTION_ITEMS,
@@ -82,7 +83,7 @@ def commitment_sign(*, merchant: Merchant, kind: str, actor, valid_until: date |
             signed_at=timezone.now(),
             valid_until=valid_until,
         )
-        audit_log(actor=actor, action="commitment.sign", target=commitment, to_status="signed")
+        audit_log(actor=actor, action=AuditAction.COMMITMENT_SIGN, target=commitment, to_status="signed")
         merchant_mark_rating_stale(merchant_ids=[merchant.pk], reason="commitment")
     return commitment
 
@@ -99,7 +100,7 @@ def commitment_revoke(*, commitment: Commitment, reason: str, actor) -> Commitme
             raise TransitionNotAllowed(_("该承诺书已被撤销。"))
         commitment.refresh_from_db()
         audit_log(
-            actor=actor, action="commitment.revoke", target=commitment, to_status="revoked", note=reason
+            actor=actor, action=AuditAction.COMMITMENT_REVOKE, target=commitment, to_status="revoked", note=reason
         )
         merchant_mark_rating_stale(merchant_ids=[commitment.merchant_id], reason="commitment")
     return commitment
@@ -195,7 +196,7 @@ def inspection_record(
         )
         audit_log(
             actor=actor,
-            action="inspection.record",
+            action=AuditAction.INSPECTION_RECORD,
             target=inspection,
             to_status=outcome,
             data={"inspectors": [first.certificate_number, second.certificate_number]},
@@ -232,7 +233,7 @@ def inspection_correct(*, inspection: Inspection, changes: dict, reason: str, ac
         locked.save(update_fields=changed)
         audit_log(
             actor=actor,
-            action="inspection.correct",
+            action=AuditAction.INSPECTION_CORRECT,
             target=locked,
             note=reason,
             data={k: [str(before[k]), str(changes[k])] for k in changed},
@@ -334,7 +335,7 @@ def penalty_record(
             )
             audit_log(
                 actor=actor,
-                action="penalty.record",
+                action=AuditAction.PENALTY_RECORD,
                 target=penalty,
                 to_status=tier,
                 data={"publicity_months": window["publicity_months"]},
@@ -356,12 +357,15 @@ def penalty_revoke(*, penalty: Penalty, reason: str, actor) -> Penalty:
         ):
             raise TransitionNotAllowed(_("该处罚决定已撤销。"))
         penalty.refresh_from_db()
-        audit_log(actor=actor, action="penalty.revoke", target=penalty, to_status="revoked", note=reason)
+        audit_log(actor=actor, action=AuditAction.PENALTY_REVOKE, target=penalty, to_status="revoked", note=reason)
         merchant_mark_rating_stale(merchant_ids=[penalty.merchant_id], reason="penalty")
     return penalty
 
 
 # --- list entries --------------------------------------------------------------------------
+
+
+_LIST_ADD_ACTIONS = {ListName.RED: AuditAction.LIST_ENTRY_ADD_RED, ListName.BLACK: AuditAction.LIST_ENTRY_ADD_BLACK}
 
 
 def _list_entry_add(
@@ -400,7 +404,7 @@ def _list_entry_add(
             valid_until=valid_until,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        audit_log(actor=actor, action=f"list_entry.add_{list_name}", target=entry, to_status=kind)
+        audit_log(actor=actor, action=_LIST_ADD_ACTIONS[list_name], target=entry, to_status=kind)
         merchant_mark_rating_stale(merchant_ids=[merchant.pk], reason="list_entry")
     return entry
 
@@ -478,7 +482,7 @@ def list_entry_remove(*, entry: ListEntry, reason: str, actor) -> ListEntry:
         ):
             raise TransitionNotAllowed(_("该名单记录已移出。"))
         entry.refresh_from_db()
-        audit_log(actor=actor, action="list_entry.remove", target=entry, to_status="ended", note=reason)
+        audit_log(actor=actor, action=AuditAction.LIST_ENTRY_REMOVE, target=entry, to_status="ended", note=reason)
         merchant_mark_rating_stale(merchant_ids=[entry.merchant_id], reason="list_entry")
     return entry
 
@@ -503,7 +507,7 @@ def list_entries_expire(*, as_of: date | None = None, actor=None) -> dict:
         )
         for entry in due:
             ListEntry.objects.filter(pk=entry.pk).update(ended_at=now, end_reason=_("期限届满，自动移出"))
-            audit_log(actor=actor, action="list_entry.expire", target=entry, to_status="ended")
+            audit_log(actor=actor, action=AuditAction.LIST_ENTRY_EXPIRE, target=entry, to_status="ended")
         merchant_mark_rating_stale(merchant_ids=[e.merchant_id for e in due], reason="list_entry_expiry")
     limit = as_of - relativedelta(years=ABNORMAL_ESCALATION_YEARS)
     stale_abnormal = ListEntry.objects.filter(

@@ -15,13 +15,14 @@ from django.utils import timezone
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.workdays import add_working_days_ex
 
+from ..audit_actions import AuditAction
 from ..models import OPEN_REPAIR_STATUSES, CreditRepairRequest, Penalty
 
 PENALTY_PUBLISH_DAYS = 20
 REPAIR_DECIDE_DAYS = 7
 
 
-def _recount(model, pk: int, *, field: str, flag: str, start_of, days: int, action: str, actor, year) -> bool:
+def _recount(model, pk: int, *, field: str, flag: str, start_of, days: int, action: AuditAction, actor, year) -> bool:
     """Recount one row's deadline under a row lock; audit old → new. False when nothing changed."""
     with transaction.atomic():
         row = model.objects.select_for_update().filter(pk=pk).first()
@@ -58,7 +59,7 @@ def register_deadlines_recompute(*, year: int | None = None, actor=None) -> int:
             flag="publish_by_provisional",
             start_of=lambda p: p.decided_on,
             days=PENALTY_PUBLISH_DAYS,
-            action="penalty.deadline_recompute",
+            action=AuditAction.PENALTY_DEADLINE_RECOMPUTE,
             actor=actor,
             year=year,
         )
@@ -71,7 +72,7 @@ def register_deadlines_recompute(*, year: int | None = None, actor=None) -> int:
             flag="decide_by_provisional",
             start_of=lambda r: timezone.localtime(r.submitted_at).date(),
             days=REPAIR_DECIDE_DAYS,
-            action="repair.deadline_recompute",
+            action=AuditAction.REPAIR_DEADLINE_RECOMPUTE,
             actor=actor,
             year=year,
         )

@@ -30,6 +30,7 @@ from django.utils import timezone
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.public_cache import public_pages_changed
 
+from ..audit_actions import AuditAction
 from ..models import Merchant, Rating
 from .rating_facts import N, fact_sources, fact_vectors, stream_rows
 from .rating_policy import FACT_COLUMNS, Scored, Scorer, rating_policy_active
@@ -384,7 +385,7 @@ def ratings_recompute(
         if result.changed and (actor is not None or merchant_ids is None):
             audit_log(
                 actor=actor,
-                action="rating.recompute",
+                action=AuditAction.RATING_RECOMPUTE,
                 target=policy,
                 note=f"region={region_code or '*'} stale_only={stale_only}",
                 data={"considered": result.considered, "changed": result.changed},

@@ -22,6 +22,7 @@ from integrity_portal.core.roles import ROLE_GROUP_NAMES, StaffRole, sync_role_g
 from integrity_portal.core.scoping import user_covers_region
 from integrity_portal.core.services import model_update
 
+from ..audit_actions import AuditAction
 from ..models import (
     ClaimCode,
     Membership,
@@ -102,7 +103,7 @@ def staff_assign_role(
         user.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[role]))
         audit_log(
             actor=actor,
-            action="staff.assign_role",
+            action=AuditAction.STAFF_ASSIGN_ROLE,
             target=profile,
             to_status=role,
             data={"region": region.code, "certificate_number": profile.certificate_number},
@@ -190,7 +191,7 @@ def claim_code_issue(*, merchant, actor) -> tuple[ClaimCode, str]:
         )
         audit_log(
             actor=actor,
-            action="claim_code.issue",
+            action=AuditAction.CLAIM_CODE_ISSUE,
             target=merchant,
             data={"claim_code_id": claim.pk, "expires_at": claim.expires_at.isoformat(), "revoked": revoked},
         )
@@ -233,7 +234,7 @@ def merchant_claim(*, user, registration_number: str, code: str, ip: str | None 
                     membership.save(update_fields=["role"])
                 audit_log(
                     actor=user,
-                    action="merchant.claim",
+                    action=AuditAction.MERCHANT_CLAIM,
                     target=merchant,
                     to_status=MembershipRole.OWNER,
                     data={"membership_id": membership.pk, "user": user.get_username()},
@@ -266,7 +267,7 @@ def membership_grant(*, user, merchant, role: str, actor) -> Membership:
             membership.save(update_fields=["role", "approved_by"])
         audit_log(
             actor=actor,
-            action="membership.grant",
+            action=AuditAction.MEMBERSHIP_GRANT,
             target=merchant,
             from_status=before,
             to_status=role,
@@ -331,7 +332,7 @@ def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None
             wanted = [*wanted, "former_names"] if "former_names" not in wanted else wanted
         changed = model_update(instance=locked, fields=wanted, data=data)
         if changed:
-            audit_log(actor=actor, action="merchant.update", target=locked, data={"fields": sorted(changed)})
+            audit_log(actor=actor, action=AuditAction.MERCHANT_UPDATE, target=locked, data={"fields": sorted(changed)})
             # Profiles, directory, lists and open data show register facts (a stall's profile its market's
             # name): drop every cached copy once committed. Register edits are rare, so a global bump is cheap.
             transaction.on_commit(public_pages_changed)
@@ -345,7 +346,7 @@ def _merchant_create(*, merchant: Merchant, actor) -> Merchant:
         merchant._history_user = actor
     with transaction.atomic():
         merchant.save()
-        audit_log(actor=actor, action="merchant.create", target=merchant, data={"region": merchant.region_id})
+        audit_log(actor=actor, action=AuditAction.MERCHANT_CREATE, target=merchant, data={"region": merchant.region_id})
         transaction.on_commit(public_pages_changed)
     return merchant
 
@@ -368,7 +369,7 @@ def merchant_delete(*, merchant: Merchant, actor) -> None:
             return
         audit_log(
             actor=actor,
-            action="merchant.delete",
+            action=AuditAction.MERCHANT_DELETE,
             target=locked,
             data={"name": locked.name, "region": locked.region_id},
         )
