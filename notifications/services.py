@@ -67,12 +67,13 @@ def notice_enqueue(
     if channel not in NoticeChannel.values:
         raise ValueError(f"unknown notice channel {channel!r}")
     address = (address or "").strip()
+    key = key[:120]
     existing = Notice.objects.filter(key=key, channel=channel, address=address, anonymised_at__isnull=True).first()
     if existing is not None:
         return existing
     now = timezone.now()
     fields = {
-        "key": key[:120],
+        "key": key,
         "channel": channel,
         "address": address,
         "subject": subject[:200],
