@@ -133,3 +133,8 @@ def test_updated_since_sees_the_pending_flag_set_and_cleared(api, regions):
     ratings_recompute(merchant_ids=[shop.pk])  # clears the flag
     assert not Merchant.objects.get(pk=shop.pk).rating_stale
     assert [row["name"] for row in api.get(LIST, {"updated_since": since}).json()["results"]] == ["待评店"]
+
+
+def test_updated_since_refusal_speaks_english_when_asked(api, regions):
+    response = api.get(LIST, {"updated_since": "soon"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json()["errors"][0]["detail"].startswith("Invalid time: use an ISO 8601 date")
