@@ -204,14 +204,11 @@ class Merchant(models.Model):
                 fields=["region"], condition=Q(is_large_venue=True), name="merchant_large_venue_idx"
             ),
             models.Index(fields=["id"], condition=Q(rating_stale=True), name="merchant_stale_idx"),
-            # Search (docs/SEARCH.md): exact and prefix name matches, USCC and licence number prefixes
-            # (``LIKE 'x%'`` needs the pattern operator class under a non-C collation). The GIN index over the
-            # grams of ``search_text`` is PostgreSQL-only SQL: ``merchants.search.install_search_index``.
+            # Search (docs/SEARCH.md): exact and prefix name matches (``LIKE 'x%'`` needs the pattern operator
+            # class under a non-C collation; USCC and licence prefixes use the ``*_like`` indexes Django creates
+            # beside their unique constraints). The GIN index over the grams of ``search_text`` is
+            # PostgreSQL-only SQL: ``merchants.search.install_search_index``.
             models.Index(fields=["search_name"], opclasses=["varchar_pattern_ops"], name="merchant_search_name_idx"),
-            models.Index(fields=["uscc"], opclasses=["varchar_pattern_ops"], name="merchant_uscc_prefix_idx"),
-            models.Index(
-                fields=["licence_number"], opclasses=["varchar_pattern_ops"], name="merchant_licence_prefix_idx"
-            ),
         ]
 
     def __str__(self) -> str:
