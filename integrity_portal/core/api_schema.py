@@ -44,15 +44,22 @@ class PortalAutoSchema(StandardizedAutoSchema):
         return checks.get(status_code, lambda: False)()
 
 
+def query_parameters(result):
+    """Every query parameter object of a generated schema (for post-processing hooks)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query":
+                    yield parameter
+
+
 def no_nul_in_query_strings(result, generator, request, public):
     """``POSTPROCESSING_HOOKS``: free-text query parameters say they take no NUL character.
 
     Every request with a NUL byte anywhere is refused with a 400 before any view (core/request_guard.py); the
     schema states it as a pattern, so it promises nothing the portal refuses."""
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                schema = parameter.get("schema", {})
-                if schema.get("type") == "string" and not ({"enum", "pattern", "format"} & set(schema)):
-                    schema["pattern"] = r"^[^\x00]*$"
+    for parameter in query_parameters(result):
+        schema = parameter.setdefault("schema", {})
+        if schema.get("type") == "string" and not ({"enum", "pattern", "format"} & set(schema)):
+            schema["pattern"] = r"^[^\x00]*$"
     return result

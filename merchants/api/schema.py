@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.db import DatabaseError
 
+from integrity_portal.core.api_schema import query_parameters
+
 from .. import regions
 
 REGION_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "regions.json"
@@ -34,9 +36,7 @@ def _region_codes() -> list[str]:
 
 def region_code_enum(result, generator, request, public):
     codes = _region_codes()
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                if parameter.get("name") == "region_code" and parameter.get("in") == "query":
-                    parameter["schema"] = {**parameter.get("schema", {}), "type": "string", "enum": codes}
+    for parameter in query_parameters(result):
+        if parameter.get("name") == "region_code":
+            parameter["schema"] = {**parameter.get("schema", {}), "type": "string", "enum": codes}
     return result
