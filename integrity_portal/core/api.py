@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -28,6 +29,8 @@ class DefaultCursorPagination(CursorPagination):
 # Values of ``DomainError.details`` that are a reason code for the field named by their key
 # (``details={"region": "required"}``), not a message or a datum (a date, a status).
 _FIELD_CODES = frozenset({"required", "missing", "range", "invalid"})
+# A code or a datum ("required", "2026-12-01", "open"); anything else (spaces, Chinese) is a message.
+_NOT_A_MESSAGE = re.compile(r"[\w.:+-]*", re.ASCII)
 
 
 def domain_error_items(exc: DomainError) -> list[Error]:
@@ -43,7 +46,7 @@ def domain_error_items(exc: DomainError) -> list[Error]:
     per_field = [
         Error(exc.code, str(value), str(key))
         for key, value in details.items()
-        if isinstance(value, str) and value not in _FIELD_CODES and not value.isascii()
+        if isinstance(value, str) and not _NOT_A_MESSAGE.fullmatch(value)
     ]
     if per_field:
         return per_field

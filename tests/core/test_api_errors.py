@@ -56,6 +56,10 @@ def test_domain_error_items_name_the_field():
     assert [e.attr for e in domain_error_items(ValidationFailed("x", details={"field": "grounds"}))] == ["grounds"]
     items = domain_error_items(ValidationFailed("第一条", details={"region": "第一条", "kind": "第二条"}))
     assert [(e.attr, e.detail) for e in items] == [("region", "第一条"), ("kind", "第二条")]
+    english = domain_error_items(ValidationFailed("Unknown region code.", details={"region": "Unknown region code."}))
+    assert [(e.attr, e.detail) for e in english] == [("region", "Unknown region code.")]
+    dated = domain_error_items(ValidationFailed("已有申诉", details={"earliest": "2026-12-20"}))
+    assert [(e.attr, e.detail) for e in dated] == [(None, "已有申诉")]
     assert domain_error_items(ValidationFailed("请选择", details={"reason": "required"}))[0].attr == "reason"
     moved = domain_error_items(TransitionNotAllowed("不能", details={"from": "open", "to": "draft"}))
     assert [(e.code, e.detail, e.attr) for e in moved] == [("transition_not_allowed", "不能", None)]
