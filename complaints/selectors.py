@@ -42,7 +42,8 @@ MERCHANT_OPEN_STATUSES = [Status.ODR, Status.ASSIGNED, Status.MEDIATING]
 
 def complaint_for_tracking(*, tracking_code: str, phone: str) -> Complaint:
     """The complaint matching both code and phone; any mismatch is the same NotFound (no enumeration)."""
-    from .services.common import normalize_phone
+    from integrity_portal.core.phones import normalize_phone
+
     from .services.intake import normalize_tracking_code
 
     not_found = NotFound(_("未找到与该查询码和手机号码匹配的记录，请核对后重试。"))

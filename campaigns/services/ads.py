@@ -10,12 +10,14 @@ import logging
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.uploads import IMAGE_TYPES, CheckedUpload, check_upload
@@ -95,7 +97,7 @@ def _clean_placement(raw: dict, index: int) -> dict:
     }
 
 
-def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[dict], actor) -> AdReport:
+def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[dict], actor: User | None) -> AdReport:
     """Record a venue's report; totals are summed from the placements in the same transaction."""
     if not merchant.is_large_venue:
         raise NotPermitted(_("%(name)s 不是大型场所，无须报告公益广告刊播。") % {"name": merchant.name})
@@ -123,7 +125,7 @@ def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[
             total_ads=total,
             psa_ads=psa,
             psa_at_entrance=entrance,
-            submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+            submitted_by=acting_user(actor),
         )
         for row in rows:
             photo = row.pop("photo")
@@ -141,7 +143,7 @@ def ad_report_submit(*, quota: AdQuota, merchant, period: str, placements: list[
     return report
 
 
-def ad_report_verify(*, report: AdReport, confirmed: bool, note: str, actor) -> AdReport:
+def ad_report_verify(*, report: AdReport, confirmed: bool, note: str, actor: User | None) -> AdReport:
     """Staff verification (核查): confirmed reports get their compliance computed; refuted ones need a note."""
     require_region_staff(actor, report.merchant.region_id)
     note = (note or "").strip()

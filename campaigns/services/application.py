@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import TransitionNotAllowed, ValidationFailed
 
@@ -111,7 +113,7 @@ def application_submit(
     *,
     campaign: Campaign,
     merchant,
-    actor,
+    actor: User | None,
     statement: str = "",
     category: str | None = None,
     today: date | None = None,
@@ -171,7 +173,7 @@ def application_submit(
                 category=own_category,
                 statement=statement.strip(),
                 eligibility=checks,
-                submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+                submitted_by=acting_user(actor),
             )
             audit_log(
                 actor=actor,
@@ -220,7 +222,7 @@ def _record(
     level: str,
     decision: str,
     reason: str,
-    actor,
+    actor: User | None,
     target: str,
     fields: dict | None = None,
     scores: dict | None = None,
@@ -242,7 +244,7 @@ def _record(
                     level=level,
                     decision=decision,
                     reason=reason,
-                    reviewer=actor if getattr(actor, "is_authenticated", False) else None,
+                    reviewer=acting_user(actor),
                     **(scores or {}),
                 )
         except IntegrityError:
@@ -251,7 +253,7 @@ def _record(
 
 
 def application_review_district(
-    *, application: Application, decision: str, reason: str, actor
+    *, application: Application, decision: str, reason: str, actor: User | None
 ) -> Application:
     """District review (初审) by the branch of the merchant's district."""
     require_district_reviewer(actor, application.merchant.region_id)
@@ -283,7 +285,7 @@ def weighted_total(campaign: Campaign, inspection: Decimal, survey: Decimal) -> 
 
 
 def application_review_city(
-    *, application: Application, decision: str, reason: str, actor, inspection_score=None, survey_score=None
+    *, application: Application, decision: str, reason: str, actor: User | None, inspection_score=None, survey_score=None
 ) -> Application:
     """City review (复审): a passing decision needs both scores; the weighted total ranks candidates."""
     campaign = application.campaign

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import TransitionNotAllowed, ValidationFailed
 
@@ -56,7 +58,7 @@ def campaign_create(
     publicity_start: date,
     publicity_end: date,
     categories: dict[str, int | None],
-    actor,
+    actor: User | None,
     scheme_text: str = "",
     **options,
 ) -> Campaign:
@@ -75,7 +77,7 @@ def campaign_create(
         review_deadline=review_deadline,
         publicity_start=publicity_start,
         publicity_end=publicity_end,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
         **options,
     )
     _validate(campaign)
@@ -93,7 +95,7 @@ def campaign_create(
     return campaign
 
 
-def campaign_save(*, campaign: Campaign, changed_fields: list[str], actor) -> Campaign:
+def campaign_save(*, campaign: Campaign, changed_fields: list[str], actor: User | None) -> Campaign:
     """Save edits from the admin form: anything while a draft, only texts afterwards."""
     require_campaign_manager(actor, campaign.region_id)
     if campaign.pk and campaign.status != CampaignStatus.DRAFT:
@@ -176,7 +178,7 @@ def check_campaign_move(campaign: Campaign, target: str) -> None:
 
 
 def _move(
-    campaign: Campaign, target: str, *, actor, today: date | None, note: str = "", fields=None
+    campaign: Campaign, target: str, *, actor: User | None, today: date | None, note: str = "", fields=None
 ) -> Campaign:
     require_campaign_manager(actor, campaign.region_id)
     check_campaign_move(campaign, target)
@@ -190,11 +192,11 @@ def _move(
     return CAMPAIGN_WORKFLOW.transition(campaign, target, actor=actor, note=note, fields=fields)
 
 
-def campaign_open(*, campaign: Campaign, actor, today: date | None = None, note: str = "") -> Campaign:
+def campaign_open(*, campaign: Campaign, actor: User | None, today: date | None = None, note: str = "") -> Campaign:
     return _move(campaign, CampaignStatus.OPEN, actor=actor, today=today, note=note)
 
 
-def campaign_start_review(*, campaign: Campaign, actor, today: date | None = None, note: str = "") -> Campaign:
+def campaign_start_review(*, campaign: Campaign, actor: User | None, today: date | None = None, note: str = "") -> Campaign:
     return _move(campaign, CampaignStatus.REVIEWING, actor=actor, today=today, note=note)
 
 
@@ -209,7 +211,7 @@ def _default_notice_text(campaign: Campaign, candidates: int) -> str:
 
 
 def campaign_start_publicity(
-    *, campaign: Campaign, actor, today: date | None = None, note: str = ""
+    *, campaign: Campaign, actor: User | None, today: date | None = None, note: str = ""
 ) -> Campaign:
     """Rank the city-passed applications per category; those within the quota become candidates."""
     with transaction.atomic():
@@ -264,7 +266,7 @@ def campaign_start_publicity(
     return campaign
 
 
-def campaign_archive(*, campaign: Campaign, actor, note: str = "") -> Campaign:
+def campaign_archive(*, campaign: Campaign, actor: User | None, note: str = "") -> Campaign:
     return _move(campaign, CampaignStatus.ARCHIVED, actor=actor, today=None, note=note)
 
 

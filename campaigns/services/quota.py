@@ -8,6 +8,7 @@ any row above a city only a superuser or the system (``actor=None``) (issue #11)
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,7 @@ from ._access import require_campaign_manager
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
-def _require_writer(actor, region_code: str | None) -> None:
+def _require_writer(actor: User | None, region_code: str | None) -> None:
     if region_code is None:
         if actor is not None and not is_unrestricted(actor):
             raise NotPermitted(_("全国默认的公益广告刊播任务仅系统管理员可以设置。"))
@@ -50,7 +51,7 @@ def _check_themes(themes) -> None:
 
 
 def ad_quota_check(
-    *, actor, region, year: int | None, campaign=None, themes=None, quota: AdQuota | None = None
+    *, actor: User | None, region, year: int | None, campaign=None, themes=None, quota: AdQuota | None = None
 ) -> None:
     """Every refusal ``ad_quota_save`` would raise for these values (the admin form shows them).
 
@@ -94,7 +95,7 @@ def ad_quota_check(
             )
 
 
-def ad_quota_save(*, quota: AdQuota, actor, changed_fields: list[str] | None = None) -> AdQuota:
+def ad_quota_save(*, quota: AdQuota, actor: User | None, changed_fields: list[str] | None = None) -> AdQuota:
     """Create or edit a quota row after the checks above; audited with the fields that changed."""
     is_new = quota.pk is None
     with transaction.atomic():
@@ -129,7 +130,7 @@ def ad_quota_save(*, quota: AdQuota, actor, changed_fields: list[str] | None = N
     return quota
 
 
-def ad_quota_delete(*, quota: AdQuota, actor) -> None:
+def ad_quota_delete(*, quota: AdQuota, actor: User | None) -> None:
     """Delete a quota no venue has reported against (reports keep the row they were filed on)."""
     with transaction.atomic():
         stored = AdQuota.objects.select_for_update().filter(pk=quota.pk).first()

@@ -4,6 +4,7 @@ The objection, its content and its outcome stay: they are part of the commendati
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from ..audit_actions import AuditAction
 from ..models import Objection, ObjectionStatus
 
 
-def objection_anonymise(*, objection: Objection, actor, reason: str = "", cause: str = "retention") -> bool:
+def objection_anonymise(*, objection: Objection, actor: User | None, reason: str = "", cause: str = "retention") -> bool:
     """Replace the objector's name and phone, once; False if already done. Audited without them."""
     with transaction.atomic():
         o = Objection.objects.select_for_update().get(pk=objection.pk)
@@ -31,7 +32,7 @@ def objection_anonymise(*, objection: Objection, actor, reason: str = "", cause:
     return True
 
 
-def objections_anonymise_expired(*, as_of, actor=None) -> int:
+def objections_anonymise_expired(*, as_of, actor: User | None = None) -> int:
     """Decided objections whose decision is older than the retention period; each commits alone."""
     ids = list(
         Objection.objects.exclude(status=ObjectionStatus.OPEN)
@@ -58,5 +59,5 @@ def objection_export(objection: Objection) -> dict:
     }
 
 
-def objection_erase(*, item: Objection, actor, reason: str) -> bool:
+def objection_erase(*, item: Objection, actor: User | None, reason: str) -> bool:
     return objection_anonymise(objection=item, actor=actor, reason=reason, cause="request")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 
@@ -65,7 +66,7 @@ def _recountable(complaint: Complaint) -> dict[str, tuple[date, int]]:
     return counts
 
 
-def complaint_deadlines_recompute(*, year: int | None = None, actor=None) -> int:
+def complaint_deadlines_recompute(*, year: int | None = None, actor: User | None = None) -> int:
     """Recount the provisional deadlines once the official schedule of a year they reach is entered.
 
     Runs after a schedule is entered (``core.holidays`` listener) and in the daily sweep (a

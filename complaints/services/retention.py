@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,7 +47,7 @@ def _delete_files(names: list[str], storage) -> None:
             logger.warning("attachment file %s could not be deleted after anonymisation", name)
 
 
-def complaint_anonymise(*, complaint: Complaint, actor, reason: str = "", cause: str = "retention") -> bool:
+def complaint_anonymise(*, complaint: Complaint, actor: User | None, reason: str = "", cause: str = "retention") -> bool:
     """Remove the personal data of one complaint, once. Returns False if it was already anonymised.
     The audit entry says why (retention or a request, with the staff's reason), never what was removed."""
     with transaction.atomic():
@@ -76,7 +77,7 @@ def complaint_anonymise(*, complaint: Complaint, actor, reason: str = "", cause:
     return True
 
 
-def complaints_anonymise_expired(*, as_of, actor=None) -> int:
+def complaints_anonymise_expired(*, as_of, actor: User | None = None) -> int:
     """Every closed complaint/report closed longer than the retention period ago and not yet anonymised.
     Each one commits on its own, so an interrupted run continues tomorrow."""
     cutoff = retention_cutoff(as_of)
@@ -116,5 +117,5 @@ def complaint_export(complaint: Complaint) -> dict:
     }
 
 
-def complaint_erase(*, item: Complaint, actor, reason: str) -> bool:
+def complaint_erase(*, item: Complaint, actor: User | None, reason: str) -> bool:
     return complaint_anonymise(complaint=item, actor=actor, reason=reason, cause="request")

@@ -17,6 +17,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -104,7 +105,10 @@ def user_signup(*, email: str, password: str, ip: str | None = None) -> None:
     taken = Q(email__iexact=email) | Q(username__iexact=email)
     if not User.objects.filter(taken).exists():
         try:
-            with transaction.atomic():
+            # Outermost (durable): the account is committed when this returns and its confirmation mail
+            # (on_commit) goes out then; a racing signup of the same address waits on the unique key
+            # only as long as this block, not as long as a caller's transaction.
+            with transaction.atomic(durable=True):
                 user = User.objects.create_user(username=email, email=email, password=password)
                 EmailConfirmation.objects.create(user=user, email=email, sent_at=timezone.now())
                 audit_log(
@@ -156,7 +160,7 @@ def email_confirm(*, token: str):
     return row.user
 
 
-def email_confirmation_resend(*, user, actor) -> None:
+def email_confirmation_resend(*, user, actor: User | None) -> None:
     """Mail the account a fresh confirmation link (its own address only), a few times per hour."""
     if not ratelimit.hit("confirm_resend", [f"user:{user.pk}"]).allowed:
         raise TooManySignups(_("确认邮件发送过于频繁，请稍后再试。"))

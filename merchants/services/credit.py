@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.scoping import user_covers_region
@@ -66,7 +68,7 @@ def commitment_text(kind: str) -> str:
     ) % {"kind": label}
 
 
-def commitment_sign(*, merchant: Merchant, kind: str, actor, valid_until: date | None = None) -> Commitment:
+def commitment_sign(*, merchant: Merchant, kind: str, actor: User | None, valid_until: date | None = None) -> Commitment:
     if kind not in CommitmentKind.values:
         raise ValidationFailed(_("未知的承诺类型。"))
     today = timezone.localdate()
@@ -79,7 +81,7 @@ def commitment_sign(*, merchant: Merchant, kind: str, actor, valid_until: date |
             kind=kind,
             text_version=COMMITMENT_TEXT_VERSION,
             text=commitment_text(kind),
-            signed_by=actor if getattr(actor, "is_authenticated", False) else None,
+            signed_by=acting_user(actor),
             signed_at=timezone.now(),
             valid_until=valid_until,
         )
@@ -88,12 +90,12 @@ def commitment_sign(*, merchant: Merchant, kind: str, actor, valid_until: date |
     return commitment
 
 
-def commitment_revoke(*, commitment: Commitment, reason: str, actor) -> Commitment:
+def commitment_revoke(*, commitment: Commitment, reason: str, actor: User | None) -> Commitment:
     reason = _required(reason, _("撤销原因"))
     with transaction.atomic():
         updated = Commitment.objects.filter(pk=commitment.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(),
-            revoked_by=actor if getattr(actor, "is_authenticated", False) else None,
+            revoked_by=acting_user(actor),
             revoke_reason=reason,
         )
         if not updated:
@@ -149,7 +151,7 @@ def inspection_record(
     inspected_on: date,
     findings: dict[str, str],
     outcome: str,
-    actor,
+    actor: User | None,
     inspector_1,
     inspector_2,
     plan: str = "",
@@ -191,7 +193,7 @@ def inspection_record(
             outcome=outcome,
             notes=notes or "",
             published=published,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=acting_user(actor),
             **values,
         )
         audit_log(
@@ -209,7 +211,7 @@ def inspection_record(
 INSPECTION_CORRECTABLE = ("notes", "published", "plan")
 
 
-def inspection_correct(*, inspection: Inspection, changes: dict, reason: str, actor) -> Inspection:
+def inspection_correct(*, inspection: Inspection, changes: dict, reason: str, actor: User | None) -> Inspection:
     """Correct a recorded inspection's notes, plan or publication, with a reason, audited.
 
     Findings, date and inspectors are not edited after the fact: a wrong record is withdrawn
@@ -294,7 +296,7 @@ def penalty_record(
     legal_basis: str,
     kind: str,
     tier: str,
-    actor,
+    actor: User | None,
     fine_yuan=0,
     facts: str = "",
     publicity_months: int | None = None,
@@ -330,7 +332,7 @@ def penalty_record(
                 tier=tier,
                 fine_yuan=fine_yuan or 0,
                 facts=facts,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=acting_user(actor),
                 **window,
             )
             audit_log(
@@ -348,7 +350,7 @@ def penalty_record(
     return penalty
 
 
-def penalty_revoke(*, penalty: Penalty, reason: str, actor) -> Penalty:
+def penalty_revoke(*, penalty: Penalty, reason: str, actor: User | None) -> Penalty:
     """A revoked decision leaves publicity at once."""
     reason = _required(reason, _("撤销原因"))
     with transaction.atomic():
@@ -379,7 +381,7 @@ def _list_entry_add(
     decided_by,
     valid_from,
     valid_until,
-    actor,
+    actor: User | None,
 ) -> ListEntry:
     reason = _required(reason, _("列入事由"))
     legal_basis = _required(legal_basis, _("列入依据"))
@@ -402,7 +404,7 @@ def _list_entry_add(
             decided_by=decided_by or "",
             valid_from=valid_from,
             valid_until=valid_until,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=acting_user(actor),
         )
         audit_log(actor=actor, action=_LIST_ADD_ACTIONS[list_name], target=entry, to_status=kind)
         merchant_mark_rating_stale(merchant_ids=[merchant.pk], reason="list_entry")
@@ -418,7 +420,7 @@ def list_entry_add_red(
     decision_number: str,
     valid_from: date,
     valid_until: date | None,
-    actor,
+    actor: User | None,
     decided_by: str = "",
 ) -> ListEntry:
     """Idempotent per (merchant, decision number): many merchants share one commendation notice."""
@@ -447,7 +449,7 @@ def list_entry_add_black(
     decision_number: str,
     decided_by: str,
     valid_from: date,
-    actor,
+    actor: User | None,
     valid_until: date | None = None,
 ) -> ListEntry:
     """Serious dishonesty ends by itself after 3 years; the other kinds run until removed."""
@@ -474,7 +476,7 @@ def list_entry_add_black(
     )
 
 
-def list_entry_remove(*, entry: ListEntry, reason: str, actor) -> ListEntry:
+def list_entry_remove(*, entry: ListEntry, reason: str, actor: User | None) -> ListEntry:
     reason = _required(reason, _("移出原因"))
     with transaction.atomic():
         if not ListEntry.objects.filter(pk=entry.pk, ended_at__isnull=True).update(
@@ -487,7 +489,7 @@ def list_entry_remove(*, entry: ListEntry, reason: str, actor) -> ListEntry:
     return entry
 
 
-def list_entries_expire(*, as_of: date | None = None, actor=None) -> dict:
+def list_entries_expire(*, as_of: date | None = None, actor: User | None = None) -> dict:
     """End entries whose term is over, and open a listing proposal for each abnormal-operation
     entry still in force after 3 years.
 

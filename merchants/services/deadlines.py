@@ -9,6 +9,7 @@ that schedule calls ``register_deadlines_recompute`` (a ``core.holidays`` listen
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ PENALTY_PUBLISH_DAYS = 20
 REPAIR_DECIDE_DAYS = 7
 
 
-def _recount(model, pk: int, *, field: str, flag: str, start_of, days: int, action: AuditAction, actor, year) -> bool:
+def _recount(model, pk: int, *, field: str, flag: str, start_of, days: int, action: AuditAction, actor: User | None, year) -> bool:
     """Recount one row's deadline under a row lock; audit old → new. False when nothing changed."""
     with transaction.atomic():
         row = model.objects.select_for_update().filter(pk=pk).first()
@@ -45,7 +46,7 @@ def _recount(model, pk: int, *, field: str, flag: str, start_of, days: int, acti
         return True
 
 
-def register_deadlines_recompute(*, year: int | None = None, actor=None) -> int:
+def register_deadlines_recompute(*, year: int | None = None, actor: User | None = None) -> int:
     """Recount provisional penalty publication and credit-repair decision deadlines; returns how many
     changed. Published penalties' dates are history and closed repair requests are decided: both are
     left alone."""

@@ -23,6 +23,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -318,7 +319,7 @@ def _tune_transaction(*, outermost: bool) -> None:
 
 
 def ratings_recompute(
-    *, region_code=None, stale_only=False, merchant_ids=None, actor=None, as_of: date | None = None
+    *, region_code=None, stale_only=False, merchant_ids=None, actor: User | None = None, as_of: date | None = None
 ) -> RecomputeResult:
     """Recompute all merchants, a region, the given ids, or only stale ones. Idempotent."""
     from ..regions import region_and_descendant_codes
@@ -399,6 +400,6 @@ def ratings_recompute(
     return result
 
 
-def ratings_sweep_stale(*, actor=None) -> RecomputeResult:
+def ratings_sweep_stale(*, actor: User | None = None) -> RecomputeResult:
     """The beat safety net: whatever is still flagged (a lost message, a dead worker) is recomputed."""
     return ratings_recompute(stale_only=True, actor=actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrity_portal.core import ratelimit
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.client import address_key
 from integrity_portal.core.errors import DomainError, NotPermitted, ValidationFailed
@@ -53,7 +54,7 @@ def staff_assign_role(
     user,
     region_code: str,
     role: str,
-    actor,
+    actor: User | None,
     unit: str = "",
     full_name: str | None = None,
     certificate_number: str | None = None,
@@ -166,7 +167,7 @@ def format_claim_code(code: str) -> str:
     return f"{code[:half]}-{code[half:]}"
 
 
-def claim_code_issue(*, merchant, actor) -> tuple[ClaimCode, str]:
+def claim_code_issue(*, merchant, actor: User | None) -> tuple[ClaimCode, str]:
     """Issue a one-time claim code for ``merchant``; return the row and the plain code (shown once).
 
     Earlier unused codes of the merchant stop working (their expiry is moved to now),
@@ -186,7 +187,7 @@ def claim_code_issue(*, merchant, actor) -> tuple[ClaimCode, str]:
         claim = ClaimCode.objects.create(
             merchant=merchant,
             code_hash=claim_code_hash(plain),
-            issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+            issued_by=acting_user(actor),
             expires_at=now + timedelta(days=settings.CLAIM_CODE_TTL_DAYS),
         )
         audit_log(
@@ -245,7 +246,7 @@ def merchant_claim(*, user, registration_number: str, code: str, ip: str | None 
     return membership
 
 
-def membership_grant(*, user, merchant, role: str, actor) -> Membership:
+def membership_grant(*, user, merchant, role: str, actor: User | None) -> Membership:
     """Staff approve ``user`` to act for ``merchant`` (or change their role); audited."""
     if role not in MembershipRole.values:
         raise ValidationFailed(_("未知的成员角色：%(role)s") % {"role": role})
@@ -256,7 +257,7 @@ def membership_grant(*, user, merchant, role: str, actor) -> Membership:
     with transaction.atomic():
         membership = Membership.objects.select_for_update().filter(user=user, merchant=merchant).first()
         before = membership.role if membership else ""
-        approver = actor if getattr(actor, "is_authenticated", False) else None
+        approver = acting_user(actor)
         if membership is None:
             membership = Membership.objects.create(
                 user=user, merchant=merchant, role=role, approved_by=approver
@@ -297,7 +298,7 @@ REGISTER_FIELDS = (
 )
 
 
-def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None = None) -> Merchant:
+def merchant_save(*, merchant: Merchant, actor: User | None, changed_fields: list[str] | None = None) -> Merchant:
     """Register a new merchant or save staff edits to one (admin form, import), within the actor's region.
 
     The form has already validated the field values; this checks the territory rules, records the
@@ -341,7 +342,7 @@ def merchant_save(*, merchant: Merchant, actor, changed_fields: list[str] | None
     return merchant
 
 
-def _merchant_create(*, merchant: Merchant, actor) -> Merchant:
+def _merchant_create(*, merchant: Merchant, actor: User | None) -> Merchant:
     if getattr(actor, "is_authenticated", False):
         merchant._history_user = actor
     with transaction.atomic():
@@ -351,7 +352,7 @@ def _merchant_create(*, merchant: Merchant, actor) -> Merchant:
     return merchant
 
 
-def merchant_delete(*, merchant: Merchant, actor) -> None:
+def merchant_delete(*, merchant: Merchant, actor: User | None) -> None:
     """Remove an entity from the register for good (system administrators only: staff roles hold no delete
     permission; a closed business is deregistered, not deleted).
 

@@ -140,11 +140,6 @@ def city_staff(regions):
     return make_staff(CITY, StaffRole.CITY_BUREAU)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def complaint_form_data(**overrides) -> dict:
     """A valid public complaint (投诉) as the browser posts it to ``/complaints/new/``."""
     from integrity_portal.core import workdays
