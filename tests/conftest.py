@@ -66,6 +66,19 @@ def _celery_eager():
 
 
 @pytest.fixture(autouse=True)
+def _default_language_and_timezone():
+    """A request through the test client leaves its language (LocaleMiddleware) active in the thread: a
+    test that asked for English must not make the next test's services speak English."""
+    from django.utils import timezone, translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _closed_circuit_breakers():
     """A test that simulates a Redis outage trips the in-process breakers; the next test starts with them closed."""
     from integrity_portal.core.cache import CircuitBreaker
