@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from django.conf import settings
@@ -25,9 +26,11 @@ class SMSError(Exception):
     """The provider refused or failed the message (its error code and text in the message)."""
 
 
-class BaseSMSBackend:
-    def send(self, phone: str, text: str) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+class BaseSMSBackend(ABC):
+    """What every SMS backend does: deliver one text to one phone, or raise SMSError."""
+
+    @abstractmethod
+    def send(self, phone: str, text: str) -> None: ...
 
 
 class ConsoleSMSBackend(BaseSMSBackend):
