@@ -110,7 +110,7 @@ def test_metrics_expose_the_length_of_every_celery_queue(require_redis, client):
 
 @pytest.mark.parametrize("outage", ["refused", "hung"])
 def test_metrics_answer_at_once_while_the_broker_is_down(client, outage):
-    """A hung Redis costs the first scrape one 0.5 s socket timeout; its breaker then answers the next ones."""
+    """A hung Redis costs the first scrape its socket timeouts (0.5 s each); its breaker then answers the next ones."""
     import time
     from contextlib import nullcontext
 
@@ -131,5 +131,8 @@ def test_metrics_answer_at_once_while_the_broker_is_down(client, outage):
                 assert "celery_broker_up 0.0" in response.content.decode()
         finally:
             REGISTRY.unregister(collector)
-    assert timings[0] < 1.0, timings
+    # The first scrape pays the socket timeouts of one connection attempt (the connect handshake and the
+    # read: at most 2 × 0.5 s; CI measured 1.22 s once); without timeouts a hung Redis never answers, and
+    # redis-py's default retries take seconds. The breaker then answers at once.
+    assert timings[0] < 1.6, timings
     assert max(timings[1:]) < 0.3, timings
