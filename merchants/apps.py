@@ -45,6 +45,17 @@ def role_grants() -> dict:
     }
 
 
+def merchant_notice_link(merchant, audience: str) -> str:
+    """The page a notice about a merchant links to: the member's portal page, or the staff record."""
+    from django.urls import reverse
+
+    if audience == "merchant":
+        return reverse("portal:merchant", args=[merchant.pk])
+    if audience == "staff":
+        return reverse("admin:merchants_merchant_change", args=[merchant.pk])
+    return ""
+
+
 class MerchantsConfig(AppConfig):
     name = "merchants"
     verbose_name = _("市场主体与信用")
@@ -107,6 +118,14 @@ class MerchantsConfig(AppConfig):
         from .workflow import register_workflows
 
         register_workflows()
+
+        from notifications.kinds import register_member_resolver, register_notice_link
+
+        from .selectors.register import merchant_member_users
+
+        # Who a merchant's notices go to, and where the inbox links for a notice about a merchant.
+        register_member_resolver(merchant_member_users)
+        register_notice_link(self.get_model("Merchant"), merchant_notice_link)
 
         from django.db.models.signals import post_migrate
 

@@ -8,6 +8,7 @@ picked up by two workers (the claim is a conditional update), is sent once.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -17,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 class NoticeChannel(models.TextChoices):
     SMS = "sms", _("短信")
     EMAIL = "email", _("电子邮件")
+    #: The in-portal inbox: a row addressed to a user (``recipient``), delivered when written.
+    INBOX = "inbox", _("站内信")
 
 
 class NoticeStatus(models.TextChoices):
@@ -41,6 +44,10 @@ class Notice(models.Model):
     language = models.CharField(_("语言"), max_length=10, blank=True)
     subject = models.CharField(_("标题"), max_length=200, blank=True)
     body = models.TextField(_("内容"))
+    # A template provider (Alibaba Cloud) sends an approved template, not ``body``: the portal's name of
+    # the template (SMS_TEMPLATE_CODES maps it to the provider's code) and its ${name} variables.
+    sms_template = models.CharField(_("短信模板"), max_length=64, blank=True)
+    sms_params = models.JSONField(_("短信模板参数"), default=dict, blank=True)
     status = models.CharField(
         _("状态"), max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.QUEUED, db_index=True
     )
@@ -55,23 +62,90 @@ class Notice(models.Model):
     about = GenericForeignKey("content_type", "object_id")
     region_code = models.CharField(_("辖区代码"), max_length=12, blank=True, db_index=True)
     anonymised_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True)
+    #: The user it is addressed to (merchant members, staff); None for citizens, known by address only.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("收件人"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notices",
+    )
+    #: The registered kind of notice (notifications.kinds), "" for the complainants' notices.
+    kind = models.CharField(_("通知类型"), max_length=60, blank=True)
+    #: The page the notice is about, for its recipient's audience ("" when there is none).
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at", "-id"]
+        permissions = [("resend_notice", _("可以重新发送发送失败的通知"))]
         constraints = [
             # Anonymised rows (address blanked) leave the constraint: they are never sent again.
             models.UniqueConstraint(
                 fields=["key", "channel", "address"],
-                condition=models.Q(anonymised_at__isnull=True),
+                condition=models.Q(anonymised_at__isnull=True, recipient__isnull=True),
                 name="notice_once_per_address",
+            ),
+            # A user's notices: once per event, user and channel (two members may share no address).
+            models.UniqueConstraint(
+                fields=["key", "channel", "recipient"],
+                condition=models.Q(anonymised_at__isnull=True, recipient__isnull=False),
+                name="notice_once_per_recipient",
             ),
         ]
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="notice_about"),
             models.Index(fields=["status", "next_attempt_at"], name="notice_due"),
+            # The inbox list (newest first) and the header's unread count: one index range each.
+            models.Index(fields=["recipient", "channel", "-created_at"], name="notice_inbox"),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(channel="inbox", read_at__isnull=True),
+                name="notice_inbox_unread",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.key} {self.channel}"
+
+
+class NoticeProfile(models.Model):
+    """Where and how a user is told: the language notices are written in, and a mobile number for SMS
+    (personal data, set by the user on the preferences page)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="notice_profile"
+    )
+    language = models.CharField(_("通知语言"), max_length=10, blank=True)
+    phone = models.CharField(_("接收短信的手机号码"), max_length=20, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("通知设置")
+        verbose_name_plural = _("通知设置")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class NoticePreference(models.Model):
+    """A user's channels for one kind of notice (a row exists only once they chose; until then the
+    kind's default channels apply). Legal kinds ignore it: they always use their default channels."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="notice_preferences"
+    )
+    kind = models.CharField(_("通知类型"), max_length=60)
+    channels = models.JSONField(_("渠道"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("通知偏好")
+        verbose_name_plural = _("通知偏好")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notice_preference_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind}"

@@ -8,6 +8,7 @@ speeds it up, and ``notices_dispatch_due`` (beat, every minute) sends whatever i
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrity_portal.core.audit import audit_log
+from integrity_portal.core.errors import ValidationFailed
 from integrity_portal.core.logging import redact
 from integrity_portal.core.phones import mask_phone
 from integrity_portal.core.retention import retention_cutoff
@@ -26,7 +28,7 @@ from integrity_portal.core.retention import retention_cutoff
 from .audit_actions import AuditAction
 from .models import FINAL_STATUSES, Notice, NoticeChannel, NoticeStatus
 from .signals import notice_sent
-from .sms import get_sms_backend
+from .sms import SMSMessage, SMSPermanentError, check_sms_limits, get_sms_backend
 from .workflow import NOTICE_WORKFLOW
 
 logger = logging.getLogger("notifications")
@@ -58,17 +60,32 @@ def notice_enqueue(
     about: models.Model,
     region_code: str = "",
     actor: User | None = None,
+    recipient: User | None = None,
+    kind: str = "",
+    link: str = "",
+    sms_template: str = "",
+    sms_params: Mapping[str, object] | None = None,
 ) -> Notice:
     """Record one notice in the caller's transaction (rolled back with it) and send it after commit.
 
     ``body`` is rendered by the caller in the recipient's language. An existing row of the same
-    (key, channel, address) is returned as it is: the event was enqueued already, nothing is sent
-    twice. No address: the row is stored undeliverable (audited on ``about``), never sent."""
+    (key, channel, address) — or (key, channel, recipient) for a notice to a user — is returned as it
+    is: the event was enqueued already, nothing is sent twice. No address: the row is stored
+    undeliverable (audited on ``about``), never sent. The ``inbox`` channel is addressed by
+    ``recipient`` alone: the row is the delivery (status sent at once, no task); without a recipient
+    (a merchant with no account) it is undeliverable."""
     if channel not in NoticeChannel.values:
         raise ValueError(f"unknown notice channel {channel!r}")
+    sms_params = {str(k): str(v) for k, v in (sms_params or {}).items()}
+    if channel == NoticeChannel.SMS:
+        try:  # a provider's limit is a programming error of the caller's template: refused here, never cut
+            check_sms_limits(body, sms_params)
+        except ValueError as exc:
+            raise ValidationFailed(_("短信超出服务商限制：%(error)s") % {"error": exc}) from None
     address = (address or "").strip()
     key = key[:120]
-    existing = Notice.objects.filter(key=key, channel=channel, address=address, anonymised_at__isnull=True).first()
+    once = {"recipient": recipient} if recipient is not None else {"address": address, "recipient__isnull": True}
+    existing = Notice.objects.filter(key=key, channel=channel, anonymised_at__isnull=True, **once).first()
     if existing is not None:
         return existing
     now = timezone.now()
@@ -82,8 +99,19 @@ def notice_enqueue(
         "content_type": ContentType.objects.get_for_model(about, for_concrete_model=True),
         "object_id": str(about.pk),
         "region_code": region_code or "",
+        "recipient": recipient,
+        "kind": kind,
+        "link": link[:300],
+        "sms_template": sms_template if channel == NoticeChannel.SMS else "",
+        "sms_params": sms_params if channel == NoticeChannel.SMS else {},
     }
     with transaction.atomic():
+        if channel == NoticeChannel.INBOX and recipient is not None:
+            try:
+                with transaction.atomic():
+                    return Notice.objects.create(**fields, status=NoticeStatus.SENT, sent_at=now)
+            except IntegrityError:
+                return Notice.objects.get(key=key, channel=channel, recipient=recipient, anonymised_at__isnull=True)
         if not address:
             notice = Notice.objects.create(**fields, status=NoticeStatus.UNDELIVERABLE)
             audit_log(
@@ -98,7 +126,7 @@ def notice_enqueue(
             with transaction.atomic():  # a concurrent enqueue of the same notice: keep theirs
                 notice = Notice.objects.create(**fields, status=NoticeStatus.QUEUED, next_attempt_at=now)
         except IntegrityError:
-            return Notice.objects.get(key=fields["key"], channel=channel, address=address, anonymised_at__isnull=True)
+            return Notice.objects.get(key=key, channel=channel, anonymised_at__isnull=True, **once)
     pk = notice.pk
     transaction.on_commit(lambda: _dispatch(pk))
     return notice
@@ -113,7 +141,13 @@ def _move(notice_id: int, source: str, target: str, **fields) -> bool:
 def _send(notice: Notice) -> None:
     """Through the channel's backend; raises on a provider error (retried by the caller)."""
     if notice.channel == NoticeChannel.SMS:
-        get_sms_backend().send(notice.address, notice.body)
+        backend = get_sms_backend()
+        message = SMSMessage(notice.address, notice.body, notice.sms_template, notice.sms_params or {})
+        send_message = getattr(backend, "send_message", None)  # a plain send(phone, text) backend has none
+        if send_message is not None:
+            send_message(message)
+        else:
+            backend.send(notice.address, notice.body)
     elif notice.channel == NoticeChannel.EMAIL:
         EmailMessage(notice.subject, notice.body, None, [notice.address]).send(fail_silently=False)
     else:
@@ -239,3 +273,8 @@ def notices_anonymise_expired(*, as_of, actor: User | None = None) -> int:
     return Notice.objects.filter(
         status__in=FINAL_STATUSES, created_at__lt=cutoff, anonymised_at__isnull=True
     ).update(**_anonymised_fields(timezone.now()))
+
+
+# The fan-out API (kinds of notice, preferences, languages) lives in fanout.py; imported here so the apps
+# call ``notifications.services.notify_merchant`` / ``notify_users`` like every other service.
+from .fanout import notify_merchant, notify_users  # noqa: E402, F401

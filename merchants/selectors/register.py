@@ -30,6 +30,13 @@ def member_merchant_or_404(user, pk: int) -> Merchant:
         raise Http404 from None
 
 
+def merchant_member_users(merchant: Merchant):
+    """The active accounts that act for ``merchant`` (its notices' recipients, notifications.kinds)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(memberships__merchant=merchant, is_active=True).order_by("pk")
+
+
 PUBLIC_HEADLINE_CACHE_KEY = "public:headline_counts:v1"
 PUBLIC_HEADLINE_TTL = 300
 

@@ -1,0 +1,104 @@
+"""The registry of kinds of notice, and the hooks the apps that own recipients and records plug in.
+
+notifications names no app (docs/NOTIFICATIONS.md, "Why a separate app"): an app declares its kinds of
+notice (``register_notice_kind``) in its ``AppConfig.ready()`` or in a ``<app>/notices.py`` imported
+there; the app that knows a merchant's members registers ``register_member_resolver``; an app whose
+records notices are about registers ``register_notice_link`` so the inbox can link to their pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import models
+
+AUDIENCES = ("merchant", "staff", "citizen")
+CHANNELS = ("inbox", "sms", "email")
+
+
+@dataclass(frozen=True)
+class NoticeKind:
+    """One kind of notice: who it is for, whether it may be switched off, its channels and texts.
+
+    ``subject``, ``body`` and ``sms`` are lazy gettext templates with ``{placeholders}`` filled with
+    ``str.format`` from the event's ``params`` (localised in the recipient's language)."""
+
+    code: str
+    label: str
+    audience: str
+    legal: bool
+    default_channels: tuple[str, ...]
+    subject: str
+    body: str
+    sms: str = ""
+
+    def __post_init__(self) -> None:
+        if self.audience not in AUDIENCES:
+            raise ValueError(f"notice kind {self.code!r}: unknown audience {self.audience!r}")
+        unknown = set(self.default_channels) - set(CHANNELS)
+        if unknown:
+            raise ValueError(f"notice kind {self.code!r}: unknown channel(s) {sorted(unknown)}")
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels this kind can use at all (no SMS text: no SMS)."""
+        return tuple(c for c in CHANNELS if c != "sms" or self.sms)
+
+
+_kinds: dict[str, NoticeKind] = {}
+
+
+def register_notice_kind(kind: NoticeKind) -> None:
+    """Declare a kind of notice once (a second registration of the same code is a programming error)."""
+    if kind.code in _kinds:
+        raise ValueError(f"notice kind {kind.code!r} is already registered")
+    _kinds[kind.code] = kind
+
+
+def notice_kind(code: str) -> NoticeKind:
+    try:
+        return _kinds[code]
+    except KeyError:
+        raise LookupError(f"unknown notice kind {code!r}") from None
+
+
+def notice_kinds(audience: str | None = None) -> list[NoticeKind]:
+    """Every registered kind (of one audience), in registration order."""
+    return [k for k in _kinds.values() if audience is None or k.audience == audience]
+
+
+# --- who a merchant's members are (registered by the app that owns merchants) ---
+
+_member_resolver: Callable[[models.Model], Iterable] | None = None
+
+
+def register_member_resolver(fn: Callable[[models.Model], Iterable]) -> None:
+    """``fn(merchant)`` → the users who act for it (active accounts only)."""
+    global _member_resolver
+    _member_resolver = fn
+
+
+def merchant_members(merchant: models.Model) -> list:
+    if _member_resolver is None:  # pragma: no cover - the merchants app registers one in ready()
+        raise RuntimeError(
+            "No member resolver registered (the app owning merchants registers one in ready())."
+        )
+    return list(_member_resolver(merchant))
+
+
+# --- where the inbox links to (registered by the apps that own the records) ---
+
+_link_resolvers: dict[str, Callable[[models.Model, str], str]] = {}
+
+
+def register_notice_link(model: type[models.Model], fn: Callable[[models.Model, str], str]) -> None:
+    """``fn(record, audience)`` → the URL of the page about ``record`` for that audience, or ""."""
+    _link_resolvers[model._meta.label_lower] = fn
+
+
+def notice_link(about: models.Model | None, audience: str) -> str:
+    if about is None:
+        return ""
+    fn = _link_resolvers.get(about._meta.concrete_model._meta.label_lower)
+    return (fn(about, audience) or "") if fn else ""
