@@ -7,11 +7,12 @@ from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.http import Http404
 
 from integrity_portal.core.phones import mask_phone
 from integrity_portal.core.scoping import scope_to_user_region
 
-from .models import Notice
+from .models import Notice, NoticeChannel, NoticeProfile
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,61 @@ def notices_about(about: models.Model, *, viewer) -> list[NoticeLine]:
         )
         for n in qs.order_by("-created_at", "-pk")[:100]
     ]
+
+
+# --- a user's own inbox and preferences (portal and admin pages): only ever the viewer's own rows ---
+
+
+def inbox_notices(*, viewer):
+    """The viewer's inbox, newest first (the ``notice_inbox`` index); nothing for the anonymous."""
+    if not getattr(viewer, "is_authenticated", False):
+        return Notice.objects.none()
+    return Notice.objects.filter(recipient=viewer, channel=NoticeChannel.INBOX, anonymised_at__isnull=True).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def inbox_unread_count(*, viewer) -> int:
+    """One indexed count (``notice_inbox_unread``) for the header badge."""
+    if not getattr(viewer, "is_authenticated", False):
+        return 0
+    return Notice.objects.filter(recipient=viewer, channel=NoticeChannel.INBOX, read_at__isnull=True).count()
+
+
+def inbox_notice_or_404(*, viewer, pk: int) -> Notice:
+    """One of the viewer's own inbox notices; another user's is a 404 (never a 403 that confirms it)."""
+    try:
+        return inbox_notices(viewer=viewer).get(pk=pk)
+    except (Notice.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+@dataclass(frozen=True)
+class KindChoice:
+    """One kind of notice on the preferences page: its channels, those the user gets, locked or not."""
+
+    code: str
+    label: str
+    channels: tuple[tuple[str, str], ...]  # (code, label) the kind can use
+    chosen: frozenset[str]
+    legal: bool
+
+
+def notice_settings(*, viewer, audience: str = "merchant") -> tuple[NoticeProfile | None, list[KindChoice]]:
+    """The viewer's language/phone row (None until saved) and their channels per kind of ``audience``."""
+    from .fanout import user_channels
+    from .kinds import notice_kinds
+
+    labels = dict(NoticeChannel.choices)
+    profile = NoticeProfile.objects.filter(user=viewer).first()
+    rows = [
+        KindChoice(
+            code=kind.code,
+            label=str(kind.label),
+            channels=tuple((c, labels[c]) for c in kind.channels),
+            chosen=frozenset(user_channels(viewer, kind)),
+            legal=kind.legal,
+        )
+        for kind in notice_kinds(audience)
+    ]
+    return profile, rows

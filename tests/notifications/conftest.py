@@ -6,6 +6,8 @@ import pytest
 from kombu.exceptions import OperationalError
 
 from integrity_portal.core.cache import CircuitBreaker
+from notifications import kinds
+from notifications.kinds import NoticeKind, register_notice_kind
 
 
 @pytest.fixture
@@ -38,3 +40,32 @@ def broker_down(monkeypatch):
             CircuitBreaker.reset_all()
 
     return Broker
+
+
+@pytest.fixture
+def test_kinds(monkeypatch):
+    """Two kinds for the tests alone (the registry is restored afterwards)."""
+    monkeypatch.setattr(kinds, "_kinds", dict(kinds._kinds))
+    optional = NoticeKind(
+        code="test.optional",
+        label="测试通知",
+        audience="merchant",
+        legal=False,
+        default_channels=("inbox", "email"),
+        subject="测试通知 {name}",
+        body="{name}：金额 {amount} 元，期限 {due}。",
+        sms="短信 {name}",
+    )
+    legal = NoticeKind(
+        code="test.legal",
+        label="法定测试通知",
+        audience="merchant",
+        legal=True,
+        default_channels=("inbox", "sms"),
+        subject="法定 {name}",
+        body="法定通知 {name}",
+        sms="法定短信 {name}",
+    )
+    register_notice_kind(optional)
+    register_notice_kind(legal)
+    return {"optional": optional, "legal": legal}

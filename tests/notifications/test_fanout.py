@@ -11,42 +11,12 @@ import pytest
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.audit import audit_entries_for
-from notifications import kinds
 from notifications.kinds import NoticeKind, notice_kind, notice_kinds, register_notice_kind
 from notifications.models import Notice, NoticePreference, NoticeProfile, NoticeStatus
 from notifications.services import notify_merchant, notify_users
 from tests.factories import MembershipFactory, MerchantFactory, UserFactory, make_staff
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def test_kinds(monkeypatch):
-    """Two kinds for the tests alone (the registry is restored afterwards)."""
-    monkeypatch.setattr(kinds, "_kinds", dict(kinds._kinds))
-    optional = NoticeKind(
-        code="test.optional",
-        label="测试通知",
-        audience="merchant",
-        legal=False,
-        default_channels=("inbox", "email"),
-        subject="测试通知 {name}",
-        body="{name}：金额 {amount} 元，期限 {due}。",
-        sms="短信 {name}",
-    )
-    legal = NoticeKind(
-        code="test.legal",
-        label="法定测试通知",
-        audience="merchant",
-        legal=True,
-        default_channels=("inbox", "sms"),
-        subject="法定 {name}",
-        body="法定通知 {name}",
-        sms="法定短信 {name}",
-    )
-    register_notice_kind(optional)
-    register_notice_kind(legal)
-    return {"optional": optional, "legal": legal}
 
 
 def _notify(merchant, kind="test.optional", key="test:1", **params):
