@@ -180,6 +180,25 @@ def working_days_between(start: date | datetime, end: date | datetime) -> int:
     return count
 
 
+def working_days_from(start: date | datetime, ends) -> dict[date, int]:
+    """``working_days_between(start, end)`` for each of many ``ends``, with one override query for the
+    whole span (a list of deadlines shown at once, e.g. the staff workbench)."""
+    start = _as_date(start)
+    ends = {_as_date(e) for e in ends if e is not None}
+    if not ends:
+        return {}
+    low, high = min(start, *ends), max(start, *ends)
+    overrides = _overrides(low, high)
+    cumulative, count, current = {low: 0}, 0, low
+    while current < high:
+        current += timedelta(days=1)
+        flag = overrides.get(current)
+        if _official_is_workday(current) if flag is None else flag:
+            count += 1
+        cumulative[current] = count
+    return {end: cumulative[end] - cumulative[start] for end in ends}
+
+
 def today() -> date:
     return timezone.localdate()
 
