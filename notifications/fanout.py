@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 import decimal
 from collections.abc import Iterable
+from dataclasses import dataclass
+from string import Formatter
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -18,6 +20,7 @@ from django.utils import formats, translation
 
 from .kinds import NoticeKind, merchant_members, notice_kind, notice_link
 from .models import Notice, NoticeChannel, NoticePreference, NoticeProfile
+from .sms import SMS_MAX_PARAM
 
 
 def user_language(user: User) -> str:
@@ -55,14 +58,34 @@ def _localise(value):
     return str(value)  # lazy strings (labels, reasons) translate here
 
 
-def render_notice(kind: NoticeKind, params: dict, language: str) -> tuple[str, str, str]:
-    """(subject, body, sms) of ``kind`` in ``language``."""
+@dataclass(frozen=True)
+class Rendered:
+    """One kind's texts in one language; ``sms_params`` are the SMS text's variables for a template
+    provider (the kind's code names the template, SMS_TEMPLATE_CODES maps it)."""
+
+    subject: str
+    body: str
+    sms: str
+    sms_params: dict[str, str]
+
+
+def render_notice(kind: NoticeKind, params: dict, language: str) -> Rendered:
+    """``kind``'s subject, body and SMS text in ``language``, its parameters localised there."""
     with translation.override(language):
         values = {name: _localise(value) for name, value in params.items()}
-        return (
-            str(kind.subject).format(**values),
-            str(kind.body).format(**values),
-            str(kind.sms).format(**values) if kind.sms else "",
+        sms = str(kind.sms).format(**values) if kind.sms else ""
+        names = (
+            {field for _text, field, _spec, _conv in Formatter().parse(str(kind.sms)) if field}
+            if sms
+            else set()
+        )
+        return Rendered(
+            subject=str(kind.subject).format(**values),
+            body=str(kind.body).format(**values),
+            sms=sms,
+            # A provider's variable holds at most SMS_MAX_PARAM characters: cut, never refused (the event
+            # must not fail because a merchant's name is long; the inbox and e-mail carry the full text).
+            sms_params={name: str(values[name])[:SMS_MAX_PARAM] for name in sorted(names)},
         )
 
 
@@ -86,15 +109,18 @@ def _fan_out(
         if not channels:
             continue
         language = user_language(user)
-        subject, body, sms = render_notice(kind, params, language)
+        text = render_notice(kind, params, language)
         for channel in channels:
+            sms = channel == NoticeChannel.SMS
             notices.append(
                 notice_enqueue(
                     key=event_key,
                     channel=channel,
                     address=_address(user, channel),
-                    subject=subject,
-                    body=sms if channel == NoticeChannel.SMS else body,
+                    subject=text.subject,
+                    body=text.sms if sms else text.body,
+                    sms_template=kind.code if sms else "",
+                    sms_params=text.sms_params if sms else None,
                     language=language,
                     about=about,
                     region_code=region_code,
@@ -158,7 +184,7 @@ def notify_merchant(
             actor=actor,
         )
     language = settings.LANGUAGE_CODE
-    subject, body, _sms = render_notice(notice, params, language)
+    text = render_notice(notice, params, language)
     return [
         notice_enqueue(
             key=event_key,
@@ -166,8 +192,8 @@ def notify_merchant(
             if NoticeChannel.INBOX in notice.default_channels
             else notice.default_channels[0],
             address="",
-            subject=subject,
-            body=body,
+            subject=text.subject,
+            body=text.body,
             language=language,
             about=about,
             region_code=region_code,

@@ -95,6 +95,18 @@ def test_preferences_choose_the_channels_of_an_optional_kind(regions, test_kinds
     assert [(n.channel, n.address, n.body) for n in notices] == [
         ("sms", "13912345678", f"短信 {merchant.name}")
     ]
+    # A template provider gets the kind's code as the template and the SMS text's variables only.
+    assert (notices[0].sms_template, notices[0].sms_params) == ("test.optional", {"name": merchant.name})
+
+
+def test_a_long_parameter_is_cut_for_the_sms_template_but_not_in_the_inbox(regions, test_kinds):
+    merchant = MerchantFactory(name="很长的名称" * 10)
+    user = MembershipFactory(merchant=merchant).user
+    NoticePreference.objects.create(user=user, kind="test.optional", channels=["sms", "inbox"])
+    NoticeProfile.objects.create(user=user, phone="13912345678")
+    _notify(merchant)
+    assert len(Notice.objects.get(channel="sms").sms_params["name"]) == 35
+    assert merchant.name in Notice.objects.get(channel="inbox").body
 
 
 def test_preferences_switched_all_off_send_nothing_for_an_optional_kind(regions, test_kinds):
