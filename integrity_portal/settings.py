@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     # The outbox (docs/NOTIFICATIONS.md): needs only core, and the apps below enqueue notices through it.
     "notifications",
     "merchants",
+    # 双随机、一公开 (docs/SPOT_CHECKS.md): plans, the verifiable draw, tasks; needs merchants.
+    "spotchecks",
     "complaints",
     "campaigns",
 ]
@@ -512,6 +514,11 @@ BEAT_DEFAULT_SCHEDULE = {
     "nightly-full-recompute": {"task": "merchants.tasks.recompute_all_ratings", "schedule": crontab(hour=2, minute=30)},
     "expire-list-entries": {"task": "merchants.tasks.expire_list_entries", "schedule": crontab(hour=1, minute=0)},
     "escalate-overdue-complaints": {"task": "complaints.tasks.escalate_overdue", "schedule": crontab(hour=8, minute=0)},
+    # Open 双随机 spot-check tasks past their due date are escalated once, like complaints (docs/SPOT_CHECKS.md).
+    "escalate-overdue-spot-checks": {
+        "task": "spotchecks.tasks.escalate_overdue_tasks",
+        "schedule": crontab(hour=8, minute=10),
+    },
     "publish-due-commendations": {"task": "campaigns.tasks.publish_due_commendations", "schedule": timedelta(minutes=15)},
     "ad-quota-reminders": {"task": "campaigns.tasks.send_ad_quota_reminders", "schedule": crontab(hour=9, minute=0)},
     "anonymise-expired-personal-data": {

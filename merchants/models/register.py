@@ -311,6 +311,11 @@ class StaffProfile(models.Model):
         blank=True,
         help_text=_("行政执法证件号码；检查员须有执法证号才列入检查人员名册。"),
     )
+    roster_active = models.BooleanField(
+        _("在册（可被抽取）"),
+        default=True,
+        help_text=_("取消勾选后，该检查员暂不列入检查人员名册（如休假、借调），不参与双随机抽取。"),
+    )
 
     class Meta:
         verbose_name = _("工作人员信息")

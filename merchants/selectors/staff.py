@@ -17,7 +17,8 @@ from ..regions import region_and_ancestor_codes
 
 def inspector_roster(*, region: str | None, within: bool = False) -> QuerySet[StaffProfile]:
     """Inspectors who may inspect in ``region`` (a GB/T 2260 code): staff with the inspector role,
-    an active staff account, a law-enforcement certificate number and no merchant membership,
+    an active staff account, on the roster (``roster_active``), a law-enforcement certificate number
+    and no merchant membership,
     posted in ``region`` or a region above it (a city's inspectors work in all its districts).
 
     ``within=True`` also admits inspectors posted below ``region`` — the choices offered to a
@@ -26,7 +27,7 @@ def inspector_roster(*, region: str | None, within: bool = False) -> QuerySet[St
     """
     qs = (
         StaffProfile.objects.filter(
-            role=StaffRole.INSPECTOR, user__is_active=True, user__is_staff=True
+            role=StaffRole.INSPECTOR, roster_active=True, user__is_active=True, user__is_staff=True
         )
         .exclude(certificate_number="")
         .exclude(user__memberships__isnull=False)

@@ -101,6 +101,22 @@ STATUTORY = {
         ("open", "listed"),
         ("open", "dismissed"),
     },
+    # A 双随机 spot-check plan: strictly linear (docs/SPOT_CHECKS.md).
+    "spot_check_plan": {
+        ("draft", "approved"),
+        ("approved", "drawn"),
+        ("drawn", "in_progress"),
+        ("in_progress", "completed"),
+        ("completed", "published"),
+    },
+    # A drawn visit: done, or the merchant closed (never replaced); an overdue one is escalated once first.
+    "spot_check_task": {
+        ("open", "done"),
+        ("open", "merchant_closed"),
+        ("open", "escalated"),
+        ("escalated", "done"),
+        ("escalated", "merchant_closed"),
+    },
     # An outbox notice: claimed by one worker, then sent, retried (back to queued) or failed; a queued
     # one whose address was erased is undeliverable (one without an address is created so).
     "notice": {
@@ -126,6 +142,8 @@ REGISTERED = {
     ("merchants.creditrepairrequest", "status"): {"repair"},
     ("merchants.listproposal", "status"): {"list_proposal"},
     ("notifications.notice", "status"): {"notice"},
+    ("spotchecks.spotcheckplan", "status"): {"spot_check_plan"},
+    ("spotchecks.spotchecktask", "status"): {"spot_check_task"},
 }
 
 #: Status fields that are deliberately not a pipeline of this system, each with the reason.
