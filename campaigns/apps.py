@@ -29,6 +29,9 @@ class CampaignsConfig(AppConfig):
         from .audit_actions import AuditAction
 
         register_audit_actions(AuditAction)  # this app's audit actions, named once (core.audit)
+        from . import dashboard
+
+        dashboard.register()  # this app's figures on the district dashboard (core.dashboard)
         from integrity_portal.core.demo import register_demo_seeder
         from integrity_portal.core.ratingfacts import register_fact_provider
 

@@ -9,6 +9,7 @@ from integrity_portal.core import views as core_views
 from integrity_portal.core.api_docs import RedocDocsView, SwaggerDocsView
 from integrity_portal.core.api_root import ApiRootView
 from integrity_portal.core.metrics import metrics_view
+from integrity_portal.core.views_dashboard import dashboard_view
 from integrity_portal.core.views_personal_data import personal_data_request
 
 api_v1 = [
@@ -25,6 +26,7 @@ urlpatterns = [
         admin.site.admin_view(personal_data_request),
         name="personal-data-request",
     ),
+    path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/two-factor/", include("integrity_portal.core.urls_two_factor")),

@@ -73,6 +73,10 @@ class MerchantsConfig(AppConfig):
         register_region_resolver(regions.region_and_descendant_codes, model=self.get_model("Region"))
         regions.connect_cache_invalidation()
 
+        from .selectors import dashboard as dashboard_figures
+
+        dashboard_figures.register()  # the region directory and the register's figures (core.dashboard)
+
         from integrity_portal.core.demo import register_demo_seeder
 
         from . import demo

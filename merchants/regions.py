@@ -57,3 +57,14 @@ def region_and_ancestor_codes(code: str) -> list[str]:
     while out[-1] in parent_of and len(out) < 10:
         out.append(parent_of[out[-1]])
     return out
+
+
+def region_name(code: str) -> str | None:
+    """The region's name; None for an unknown code."""
+    return _tree()[1].get(code)
+
+
+def child_regions(code: str) -> list[tuple[str, str]]:
+    """``(code, name)`` of the regions directly below ``code``, by code."""
+    children, names = _tree()
+    return [(c, names[c]) for c in sorted(children.get(code, ()))]
