@@ -22,6 +22,7 @@ from integrity_portal.core.errors import DomainError, ValidationFailed
 from integrity_portal.core.exports import table_response
 from integrity_portal.core.phones import mask_phone
 from integrity_portal.core.scoping import visible_region_codes
+from integrity_portal.core.workbench import due_ordering
 from notifications.selectors import notices_about
 
 from . import selectors, services
@@ -86,14 +87,14 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     region_field = "region"
     list_display = (
         "tracking_code",
+        "due",
         "kind",
         "status",
-        "category",
         "target",
+        "category",
         "complainant",
         "phone_masked",
         "region",
-        "due",
     )
     list_filter = (DueDateFilter, EscalatedFilter, "status", "kind", "channel", "category", "closed_late")
     search_fields = (
@@ -103,7 +104,8 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         "=merchant__uscc",
         "=complainant_phone",
     )
-    ordering = ("due_on", "-received_at")
+    # Due first, empty dates (closed cases) last on SQLite and PostgreSQL alike.
+    ordering = (due_ordering("due_on"), "-received_at")
     list_select_related = ("region", "merchant")
     list_per_page = 50
     show_full_result_count = False
@@ -129,7 +131,7 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     def phone_masked(self, obj):
         return mask_phone(obj.complainant_phone)
 
-    @admin.display(description=gettext_lazy("办理期限（工作日）"), ordering="due_on")
+    @admin.display(description=gettext_lazy("办理期限（工作日）"), ordering=due_ordering("due_on"))
     def due(self, obj):
         left = selectors.days_left(obj)
         if left is None:

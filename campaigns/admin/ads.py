@@ -18,6 +18,7 @@ from integrity_portal.core.errors import DomainError
 from integrity_portal.core.exports import table_response
 from integrity_portal.core.scoping import user_covers_region
 from integrity_portal.core.uploads import private_file_response
+from integrity_portal.core.workbench import due_ordering
 
 from .. import selectors, services
 from ..forms import VerifyForm
@@ -212,6 +213,7 @@ class AdReportAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAdm
     step = "verify"
     list_display = (
         "merchant",
+        "deadline",
         "quota",
         "period",
         "total_ads",
@@ -225,6 +227,13 @@ class AdReportAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAdm
     list_filter = ("status", "is_compliant", ("quota", admin.RelatedOnlyFieldListFilter))
     search_fields = ("merchant__name",)
     list_select_related = ("merchant", "quota")
+    # Reports still to verify by the quota's deadline first; verified ones after them.
+    ordering = (due_ordering("quota__deadline", waiting=[AdReportStatus.SUBMITTED]), "-submitted_at")
+
+    @admin.display(description=gettext_lazy("完成期限"), ordering=due_ordering("quota__deadline"))
+    def deadline(self, obj):
+        return obj.quota.deadline
+
     inlines = [PlacementInline]
 
     def get_urls(self):
@@ -310,9 +319,73 @@ class AdReportAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAdm
         )
 
 
+def _reminder_notices(*statuses: str):
+    """How many notices of a reminder log row have one of ``statuses`` (a subquery, no query per row)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import CharField, Count, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Cast, Coalesce
+
+    from notifications.models import Notice
+
+    counted = (
+        Notice.objects.filter(
+            content_type=ContentType.objects.get_for_model(ReminderLog),
+            object_id=Cast(OuterRef("pk"), CharField()),
+            status__in=statuses,
+        )
+        .order_by()
+        .values("content_type")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+class ReminderDeliveryFilter(admin.SimpleListFilter):
+    """Reminders that reached someone, and those that could not (a venue with no account)."""
+
+    title = gettext_lazy("送达情况")
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return (("told", gettext_lazy("已通知")), ("undeliverable", gettext_lazy("无法送达")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "told":
+            return queryset.filter(recipients__gt=0)
+        if self.value() == "undeliverable":
+            return queryset.filter(recipients=0)
+        return queryset
+
+
 @admin.register(ReminderLog)
 class ReminderLogAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     region_field = "merchant__region"
-    list_display = ("merchant", "quota", "days_before", "recipients", "sent_at")
-    list_filter = (("quota", admin.RelatedOnlyFieldListFilter), "days_before")
+    list_display = ("merchant", "quota", "days_before", "recipients", "delivery", "sent_at")
+    list_filter = (("quota", admin.RelatedOnlyFieldListFilter), "days_before", ReminderDeliveryFilter)
     search_fields = ("merchant__name",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("merchant", "quota")
+            .annotate(
+                n_sent=_reminder_notices("sent"),
+                n_queued=_reminder_notices("queued", "sending"),
+                n_failed=_reminder_notices("failed"),
+                n_undeliverable=_reminder_notices("undeliverable"),
+            )
+        )
+
+    @admin.display(description=gettext_lazy("送达情况"))
+    def delivery(self, obj) -> str:
+        """The truth from the outbox: a venue without an account is undeliverable, never "sent"."""
+        if not obj.recipients:
+            return _("无法送达（无账户或成员均无法联系）")
+        return _("已送达 %(s)d · 待发送 %(q)d · 失败 %(f)d · 无法送达 %(u)d") % {
+            "s": obj.n_sent,
+            "q": obj.n_queued,
+            "f": obj.n_failed,
+            "u": obj.n_undeliverable,
+        }

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
+from integrity_portal.core.workbench import due_ordering
 
 from .. import services
 from ..forms import ReviewForm
@@ -27,6 +28,7 @@ class ApplicationAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.Model
     step = "review"
     list_display = (
         "merchant",
+        "review_deadline",
         "campaign",
         "category",
         "status",
@@ -39,6 +41,16 @@ class ApplicationAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.Model
     list_filter = ("status", "category", ("campaign", admin.RelatedOnlyFieldListFilter))
     search_fields = ("merchant__name", "merchant__uscc")
     list_select_related = ("merchant", "campaign")
+    # Applications still under review by the campaign's review deadline first; decided ones after them.
+    ordering = (
+        due_ordering(
+            "campaign__review_deadline",
+            waiting=[ApplicationStatus.SUBMITTED, ApplicationStatus.DISTRICT_PASSED],
+        ),
+        "campaign",
+        "category",
+        "rank",
+    )
     inlines = [ReviewInline]
     readonly_fields = (
         "campaign",
@@ -57,6 +69,10 @@ class ApplicationAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.Model
         "review_link",
     )
     fields = readonly_fields
+
+    @admin.display(description=gettext_lazy("评审截止"), ordering=due_ordering("campaign__review_deadline"))
+    def review_deadline(self, obj):
+        return obj.campaign.review_deadline
 
     @admin.display(boolean=True, description=gettext_lazy("资格审核"))
     def eligible(self, obj):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
+from integrity_portal.core.workbench import due_ordering
 
 from .. import services
 from ..forms import ObjectionResolveForm
@@ -20,6 +21,7 @@ class ObjectionAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAd
     step = "resolve"
     list_display = (
         "reference",
+        "publicity_end",
         "candidate",
         "campaign",
         "status",
@@ -30,6 +32,11 @@ class ObjectionAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAd
     list_filter = ("status", ("application__campaign", admin.RelatedOnlyFieldListFilter))
     search_fields = ("reference", "application__merchant__name")
     list_select_related = ("application__merchant", "application__campaign")
+    # Open objections must be resolved before publicity ends: by that date first, resolved ones after.
+    ordering = (
+        due_ordering("application__campaign__publicity_end", waiting=[ObjectionStatus.OPEN]),
+        "-created_at",
+    )
     readonly_fields = (
         "reference",
         "application",
@@ -44,6 +51,13 @@ class ObjectionAdmin(ObjectStepAdminMixin, RegionScopedAdminMixin, admin.ModelAd
         "resolve_link",
     )
     fields = readonly_fields
+
+    @admin.display(
+        description=gettext_lazy("处理期限（公示截止）"),
+        ordering=due_ordering("application__campaign__publicity_end"),
+    )
+    def publicity_end(self, obj):
+        return obj.application.campaign.publicity_end
 
     @admin.display(description=gettext_lazy("候选对象"))
     def candidate(self, obj):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, DateField, F, OrderBy, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -156,6 +156,23 @@ def register_work_source(source: WorkSource) -> None:
 
 def work_sources() -> list[WorkSource]:
     return sorted(_sources.values(), key=lambda s: (s.order, s.name))
+
+
+# --- change lists ------------------------------------------------------------------------------------
+
+
+def due_ordering(due: str, *, waiting=None, status: str = "status") -> OrderBy:
+    """A change list's ordering by due date, empty dates last on SQLite and PostgreSQL alike (SQLite puts
+    NULL first, PostgreSQL last). With ``waiting`` (statuses), a row in any other status counts as having
+    no due date: a decided appeal keeps its old date but waits for nobody, so it sorts after the open ones."""
+    expr = F(due)
+    if waiting is not None:
+        expr = Case(
+            When(**{f"{status}__in": list(waiting)}, then=F(due)),
+            default=Value(None),
+            output_field=DateField(),
+        )
+    return expr.asc(nulls_last=True)
 
 
 # --- due dates in words ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from integrity_portal.core.admin_decisions import DecisionAdminMixin
 from integrity_portal.core.errors import DomainError
 from integrity_portal.core.uploads import private_file_response
+from integrity_portal.core.workbench import due_ordering
 
 from ..models import (
     INSPECTION_ITEMS,
@@ -23,6 +24,7 @@ from ..models import (
     RatingAppeal,
     RatingReply,
     ReinspectionRequest,
+    ReinspectionStatus,
     RepairEvidence,
     RepairStatus,
 )
@@ -63,7 +65,9 @@ class MerchantRequestAdmin(CreditAdmin):
 
 @admin.register(CreditRepairRequest)
 class CreditRepairRequestAdmin(DecisionAdminMixin, MerchantRequestAdmin):
-    list_display = ("merchant", "list_entry", "penalty", "status", "submitted_at", "decide_by", "decide_by_provisional")
+    list_display = ("merchant", "decide_by", "status", "list_entry", "penalty", "submitted_at", "decide_by_provisional")
+    # Open requests by due date first; decided ones (their date no longer binds anyone) after them.
+    ordering = (due_ordering("decide_by", waiting=[RepairStatus.SUBMITTED]), "-submitted_at")
     readonly_fields = [f.name for f in CreditRepairRequest._meta.fields]
     inlines = [RepairEvidenceInline]
     actions = ["approve", "refuse"]
@@ -110,7 +114,8 @@ class CreditRepairRequestAdmin(DecisionAdminMixin, MerchantRequestAdmin):
 
 @admin.register(RatingAppeal)
 class RatingAppealAdmin(DecisionAdminMixin, MerchantRequestAdmin):
-    list_display = ("merchant", "status", "filed_at", "decide_by", "decided_by")
+    list_display = ("merchant", "decide_by", "status", "filed_at", "decided_by")
+    ordering = (due_ordering("decide_by", waiting=[AppealStatus.OPEN]), "-filed_at")
     readonly_fields = [f.name for f in RatingAppeal._meta.fields]
     actions = ["uphold", "dismiss"]
 
@@ -184,7 +189,11 @@ class ReinspectionForm(forms.ModelForm):
 @admin.register(ReinspectionRequest)
 class ReinspectionRequestAdmin(MerchantRequestAdmin):
     form = ReinspectionForm
-    list_display = ("merchant", "status", "requested_at", "visit_by", "scheduled_for", "inspection")
+    list_display = ("merchant", "visit_by", "status", "requested_at", "scheduled_for", "inspection")
+    ordering = (
+        due_ordering("visit_by", waiting=[ReinspectionStatus.REQUESTED, ReinspectionStatus.SCHEDULED]),
+        "-requested_at",
+    )
     readonly_fields = (
         "merchant",
         "improvements",
