@@ -6,11 +6,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from integrity_portal.core import views as core_views
+from integrity_portal.core import views_staff as staff_views
 from integrity_portal.core.api_docs import RedocDocsView, SwaggerDocsView
 from integrity_portal.core.api_root import ApiRootView
 from integrity_portal.core.metrics import metrics_view
 from integrity_portal.core.views_dashboard import dashboard_view
 from integrity_portal.core.views_personal_data import personal_data_request
+from notifications.views_admin import staff_inbox
 
 api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
@@ -26,6 +28,12 @@ urlpatterns = [
         admin.site.admin_view(personal_data_request),
         name="personal-data-request",
     ),
+    # The staff inbox (notifications/views_admin.py): before admin.site.urls, which would 404 it.
+    path("admin/inbox/", admin.site.admin_view(staff_inbox), name="admin-inbox"),
+    # The staff home is the workbench (core/workbench.py); Django's model list moved one click away.
+    path("admin/", admin.site.admin_view(staff_views.workbench), name="workbench"),
+    path("admin/models/", admin.site.admin_view(staff_views.model_index), name="admin-models"),
+    path("admin/audit-log/", admin.site.admin_view(staff_views.audit_log), name="staff-audit-log"),
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -34,6 +42,7 @@ urlpatterns = [
     path("portal/complaints/", include("complaints.urls_portal")),
     path("portal/campaigns/", include("campaigns.urls_portal")),
     path("portal/credit/", include("merchants.urls_portal_credit")),
+    path("portal/inbox/", include("notifications.urls_portal")),
     path("portal/", include("merchants.urls_portal")),
     path("complaints/", include("complaints.urls")),
     path("notices/", include("campaigns.urls")),
