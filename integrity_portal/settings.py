@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "spotchecks",
     "complaints",
     "campaigns",
+    "analysis",
 ]
 
 MIDDLEWARE = [
@@ -514,6 +515,8 @@ BEAT_DEFAULT_SCHEDULE = {
     "nightly-full-recompute": {"task": "merchants.tasks.recompute_all_ratings", "schedule": crontab(hour=2, minute=30)},
     "expire-list-entries": {"task": "merchants.tasks.expire_list_entries", "schedule": crontab(hour=1, minute=0)},
     "escalate-overdue-complaints": {"task": "complaints.tasks.escalate_overdue", "schedule": crontab(hour=8, minute=0)},
+    # Monthly analysis reports: drafted on/after the 20th (once), escalated after the 25th (docs/ANALYSIS.md).
+    "monthly-analysis-reports": {"task": "analysis.tasks.monthly_reports_daily", "schedule": crontab(hour=6, minute=30)},
     # Open 双随机 spot-check tasks past their due date are escalated once, like complaints (docs/SPOT_CHECKS.md).
     "escalate-overdue-spot-checks": {
         "task": "spotchecks.tasks.escalate_overdue_tasks",

@@ -117,6 +117,18 @@ STATUTORY = {
         ("escalated", "done"),
         ("escalated", "merchant_closed"),
     },
+    # A monthly analysis report (月研判): submitted by the head; a district's is compiled into the city's,
+    # the city's accepted by the work group; a submitted one may be returned to draft (docs/ANALYSIS.md).
+    "monthly_report": {
+        ("draft", "submitted"),
+        ("submitted", "draft"),
+        ("submitted", "compiled"),
+        ("submitted", "accepted"),
+    },
+    # A quarterly meeting's action item: open until its owner reports it done.
+    "action_item": {
+        ("open", "done"),
+    },
     # An outbox notice: claimed by one worker, then sent, retried (back to queued) or failed; a queued
     # one whose address was erased is undeliverable (one without an address is created so).
     "notice": {
@@ -144,6 +156,8 @@ REGISTERED = {
     ("notifications.notice", "status"): {"notice"},
     ("spotchecks.spotcheckplan", "status"): {"spot_check_plan"},
     ("spotchecks.spotchecktask", "status"): {"spot_check_task"},
+    ("analysis.monthlyreport", "status"): {"monthly_report"},
+    ("analysis.actionitem", "status"): {"action_item"},
 }
 
 #: Status fields that are deliberately not a pipeline of this system, each with the reason.

@@ -1,0 +1,39 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+def role_grants() -> dict:
+    """Staff roles' permissions on the analysis app (core.roles). Submitting a report (the unit's
+    head) and receiving the city's report (the work group) are granted to named users, never to a
+    whole role: ``analysis.submit_monthlyreport`` and ``analysis.accept_monthlyreport``."""
+    from integrity_portal.core.roles import StaffRole
+
+    bureau = [
+        "analysis.view_*",
+        "analysis.change_monthlyreport",
+        "analysis.add_quarterlymeeting",
+        "analysis.change_quarterlymeeting",
+        "analysis.add_actionitem",
+        "analysis.change_actionitem",
+    ]
+    return {
+        StaffRole.CITY_BUREAU: bureau,
+        StaffRole.DISTRICT_BRANCH: bureau,
+        StaffRole.CIVILITY_OFFICE: ["analysis.view_*", "analysis.change_actionitem"],
+    }
+
+
+class AnalysisConfig(AppConfig):
+    name = "analysis"
+    verbose_name = _("月研判与季会商")
+
+    def ready(self) -> None:
+        from integrity_portal.core.audit import register_audit_actions
+        from integrity_portal.core.roles import register_role_permissions
+
+        from .audit_actions import AuditAction
+        from .workflow import register_workflows
+
+        register_audit_actions(AuditAction)
+        register_role_permissions("analysis", role_grants())
+        register_workflows()
