@@ -73,6 +73,10 @@ def enqueue_notice(*, complaint: Complaint, event: str, key: str = "", actor=Non
 
 FEEDBACK_EVENTS = (Status.CASE_OPENED, Status.NOT_OPENED)
 
+            # A template provider (Alibaba Cloud) sends the approved template "complaint.<event>"
+            # (SMS_TEMPLATE_CODES) with the tracking code as ${code}; the portal's URL is in the template.
+            sms_template=f"complaint.{event}",
+            sms_params={"code": complaint.tracking_code},
 
 def record_feedback_when_sent(sender, *, notice, **kwargs) -> None:
     """``notifications.signals.notice_sent``: a real-name reporter's decision counts as told (the

@@ -315,6 +315,19 @@ if env.str("EMAIL_URL", default=""):
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSMSBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.jsonl"))
 NOTICE_MAX_ATTEMPTS = max(env.int("NOTICE_MAX_ATTEMPTS", default=5), 1)
+# Alibaba Cloud SMS (SMS_BACKEND=notifications.sms.AliyunSMSBackend; docs/NOTIFICATIONS.md): the RAM
+# user's AccessKey, the approved signature, and SMS_TEMPLATE_CODES mapping each notice's template name to
+# its approved template code ("complaint.accepted=SMS_123456,complaint.rejected=SMS_123457").
+SMS_ALIYUN_ACCESS_KEY_ID = env.str("SMS_ALIYUN_ACCESS_KEY_ID", default="")
+SMS_ALIYUN_ACCESS_KEY_SECRET = env.str("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
+SMS_ALIYUN_SIGN_NAME = env.str("SMS_ALIYUN_SIGN_NAME", default="")
+SMS_ALIYUN_ENDPOINT = env.str("SMS_ALIYUN_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+SMS_ALIYUN_REGION_ID = env.str("SMS_ALIYUN_REGION_ID", default="cn-hangzhou")
+SMS_TEMPLATE_CODES = env.dict("SMS_TEMPLATE_CODES", default={})
+# Seconds a provider may take to connect or answer before the attempt counts as failed (and is retried).
+SMS_TIMEOUT = env.float("SMS_TIMEOUT", default=10.0)
+# At most this many SMS per phone number per local day (0: no limit); the next one waits for tomorrow.
+SMS_DAILY_LIMIT_PER_PHONE = max(env.int("SMS_DAILY_LIMIT_PER_PHONE", default=10), 0)
 
 # Security: strict by default when DEBUG is off; `manage.py check --deploy` must be clean.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -2,6 +2,18 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def role_grants() -> dict:
+    """Staff roles' permissions on the outbox (core.roles): the city bureau and the district branches,
+    who handle complaints, see their region's notices' delivery status and re-send a failed one; no
+    role adds, edits or deletes a notice (the outbox writes them)."""
+    from integrity_portal.core.roles import StaffRole
+
+    return {
+        StaffRole.CITY_BUREAU: ["notifications.view_notice", "notifications.resend_notice"],
+        StaffRole.DISTRICT_BRANCH: ["notifications.view_notice", "notifications.resend_notice"],
+    }
+
+
 class NotificationsConfig(AppConfig):
     """The outbox (docs/NOTIFICATIONS.md). Depends on integrity_portal.core only; the apps whose
     events send notices import it, never the other way round."""
@@ -20,3 +32,7 @@ class NotificationsConfig(AppConfig):
         register_audit_actions(AuditAction)
         register_workflows()
         register_anonymiser("notifications", notices_anonymise_expired)
+
+        from integrity_portal.core.roles import register_role_permissions
+
+        register_role_permissions("notifications", role_grants())

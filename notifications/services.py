@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db.models import F, Q
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from integrity_portal.core.audit import audit_log
-from integrity_portal.core.errors import ValidationFailed
+from integrity_portal.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.logging import redact
 from integrity_portal.core.phones import mask_phone
 from integrity_portal.core.retention import retention_cutoff
+from integrity_portal.core.scoping import user_covers_region
 
 from .audit_actions import AuditAction
 from .models import FINAL_STATUSES, Notice, NoticeChannel, NoticeStatus
@@ -38,6 +40,9 @@ RETRY_BASE = timedelta(minutes=1)
 RETRY_MAX = timedelta(hours=1)
 #: A claim older than this was left by a worker that died while sending: the sweep queues it again.
 STUCK_AFTER = timedelta(minutes=10)
+#: An SMS held by the per-phone daily limit is due again at this local time the next day (not at
+#: midnight: nobody is woken by a complaint notice).
+LIMIT_RESUME_AT = time(8, 0)
 
 
 def _dispatch(notice_id: int) -> bool:
@@ -169,18 +174,32 @@ def notice_deliver(*, notice_id: int) -> str:
 
     The claim (queued → sending) is a conditional update committed before the send: of two workers
     given the same notice only one sends. A provider error goes back to queued with exponential
-    back-off; after ``NOTICE_MAX_ATTEMPTS`` attempts the notice is failed, with the error, audited."""
+    back-off; after ``NOTICE_MAX_ATTEMPTS`` attempts the notice is failed, with the error, audited; a
+    permanent refusal (``SMSPermanentError``: invalid number, template…) is failed at once.
+
+    An SMS over the per-phone daily limit (``SMS_DAILY_LIMIT_PER_PHONE``) is not claimed: it stays
+    queued until the next day (``_hold_over_limit``). The count and the claim run under a lock on the
+    phone's notices, so two workers cannot both take the last message of the day."""
     now = timezone.now()
-    claimed = Notice.objects.filter(pk=notice_id, status=NoticeStatus.QUEUED, next_attempt_at__lte=now)
     NOTICE_WORKFLOW.check(NoticeStatus.QUEUED, NoticeStatus.SENDING)
-    if claimed.update(status=NoticeStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1) != 1:
-        return ""  # sent, being sent, not due yet, or gone
+    due = Notice.objects.filter(pk=notice_id, status=NoticeStatus.QUEUED, next_attempt_at__lte=now)
+    with transaction.atomic():
+        head = due.values("channel", "address").first()
+        if head is None:
+            return ""  # sent, being sent, not due yet, or gone
+        limit = settings.SMS_DAILY_LIMIT_PER_PHONE
+        if head["channel"] == NoticeChannel.SMS and limit:
+            sent_today = _sms_count_today(head["address"], now)  # locks the phone's notices until commit
+            if sent_today >= limit:
+                return _hold_over_limit(notice_id, now, sent_today, limit)
+        if due.update(status=NoticeStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1) != 1:
+            return ""  # another worker claimed it first
     notice = Notice.objects.get(pk=notice_id)
     try:
         _send(notice)
     except Exception as exc:  # any provider error, including an unreachable gateway (OSError)
         error = redact(f"{type(exc).__name__}: {exc}")[:500]
-        return _failed_attempt(notice, error)
+        return _failed_attempt(notice, error, permanent=isinstance(exc, SMSPermanentError))
     _move(notice.pk, NoticeStatus.SENDING, NoticeStatus.SENT, sent_at=timezone.now(), last_error="")
     notice.refresh_from_db()
     logger.info("notice %s (%s) sent to %s", notice.key, notice.channel, mask_phone(notice.address))
@@ -190,8 +209,55 @@ def notice_deliver(*, notice_id: int) -> str:
     return NoticeStatus.SENT
 
 
-def _failed_attempt(notice: Notice, error: str) -> str:
-    if notice.attempts >= settings.NOTICE_MAX_ATTEMPTS:
+def _local_midnight(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _sms_count_today(phone: str, now) -> int:
+    """SMS to ``phone`` sent, or being sent, since local midnight. Locks every notice to that phone
+    first (``SELECT … FOR UPDATE`` in id order): a second worker counting for the same phone waits
+    until the first has committed its claim, then counts it. The notice being delivered is one of the
+    locked rows, so two claims for one phone always contend for the same lock."""
+    to_phone = Notice.objects.filter(channel=NoticeChannel.SMS, address=phone, anonymised_at__isnull=True)
+    list(to_phone.select_for_update().order_by("pk").values_list("pk", flat=True))
+    since = _local_midnight(timezone.localdate(now))
+    return to_phone.filter(
+        Q(status=NoticeStatus.SENT, sent_at__gte=since) | Q(status=NoticeStatus.SENDING, claimed_at__gte=since)
+    ).count()
+
+
+def _hold_over_limit(notice_id: int, now, sent_today: int, limit: int) -> str:
+    """Keep the notice queued until ``LIMIT_RESUME_AT`` tomorrow (a legal notice is delayed, never
+    dropped), with the reason in ``last_error``, a warning in the log and a ``notice.limited`` entry
+    on the record it is about (one a day per held notice: it is not due again before tomorrow)."""
+    resume = timezone.make_aware(datetime.combine(timezone.localdate(now) + timedelta(days=1), LIMIT_RESUME_AT))
+    reason = _("本号码今日已发送 %(sent)d 条短信（每日上限 %(limit)d 条），顺延至 %(at)s 发送。") % {
+        "sent": sent_today,
+        "limit": limit,
+        "at": formats.date_format(timezone.localtime(resume), "SHORT_DATETIME_FORMAT"),
+    }
+    if not Notice.objects.filter(pk=notice_id, status=NoticeStatus.QUEUED).update(
+        next_attempt_at=resume, last_error=reason
+    ):
+        return ""
+    notice = Notice.objects.get(pk=notice_id)
+    audit_log(
+        actor=None,
+        action=AuditAction.NOTICE_LIMITED,
+        target=_audit_target(notice),
+        note=reason,
+        data={"notice": notice.pk, "key": notice.key, "channel": notice.channel, "sent_today": sent_today,
+              "limit": limit, "resume_at": resume.isoformat()},
+    )  # fmt: skip
+    logger.warning(
+        "notice %s (sms) to %s held by the daily limit (%d sent today, limit %d): queued until %s",
+        notice.key, mask_phone(notice.address), sent_today, limit, resume.isoformat(),
+    )  # fmt: skip
+    return NoticeStatus.QUEUED
+
+
+def _failed_attempt(notice: Notice, error: str, *, permanent: bool = False) -> str:
+    if permanent or notice.attempts >= settings.NOTICE_MAX_ATTEMPTS:
         with transaction.atomic():
             if _move(notice.pk, NoticeStatus.SENDING, NoticeStatus.FAILED, last_error=error, next_attempt_at=None):
                 audit_log(
@@ -201,9 +267,18 @@ def _failed_attempt(notice: Notice, error: str) -> str:
                     from_status=NoticeStatus.SENDING,
                     to_status=NoticeStatus.FAILED,
                     note=error,
-                    data={"notice": notice.pk, "key": notice.key, "channel": notice.channel, "attempts": notice.attempts},
+                    data={
+                        "notice": notice.pk,
+                        "key": notice.key,
+                        "channel": notice.channel,
+                        "attempts": notice.attempts,
+                        "permanent": permanent,
+                    },
                 )
-        logger.error("notice %s (%s) failed after %d attempts: %s", notice.key, notice.channel, notice.attempts, error)
+        logger.error(
+            "notice %s (%s) failed after %d attempt(s)%s: %s",
+            notice.key, notice.channel, notice.attempts, " (permanent refusal)" if permanent else "", error,
+        )  # fmt: skip
         return NoticeStatus.FAILED
     retry_at = timezone.now() + _backoff(notice.attempts)
     _move(notice.pk, NoticeStatus.SENDING, NoticeStatus.QUEUED, last_error=error, next_attempt_at=retry_at)
@@ -211,6 +286,39 @@ def _failed_attempt(notice: Notice, error: str) -> str:
         "notice %s (%s) attempt %d failed, retry at %s: %s", notice.key, notice.channel, notice.attempts, retry_at, error
     )
     return NoticeStatus.QUEUED
+
+
+def notice_resend(*, notice_id: int, actor: User | None) -> Notice:
+    """A staff member queues a ``failed`` notice again (failed → queued, audited ``notice.resent`` on
+    the record it is about): attempts start from zero and it is sent after commit. Refused, with the
+    reason: a notice outside the actor's region (as if it did not exist), one that is not failed, or
+    one whose address was erased."""
+    with transaction.atomic():
+        notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+        if notice is None or (actor is not None and not user_covers_region(actor, notice.region_code or None)):
+            raise NotFound(_("您的辖区内没有该通知。"))
+        if actor is not None and not actor.has_perm("notifications.resend_notice"):
+            raise NotPermitted(_("您没有重新发送通知的权限。"))
+        if notice.status != NoticeStatus.FAILED:
+            raise TransitionNotAllowed(
+                _("只能重新发送“发送失败”的通知，该通知当前为“%(status)s”。") % {"status": notice.get_status_display()}
+            )
+        if notice.anonymised_at is not None or not notice.address:
+            raise ValidationFailed(_("该通知的地址已按个人信息保护要求删除，无法重新发送。"))
+        NOTICE_WORKFLOW.transition(
+            notice,
+            NoticeStatus.QUEUED,
+            actor=actor,
+            action=AuditAction.NOTICE_RESENT,
+            note=notice.last_error,
+            fields={"attempts": 0, "next_attempt_at": timezone.now(), "claimed_at": None},
+            data={"notice": notice.pk, "key": notice.key, "channel": notice.channel},
+            audit_target=_audit_target(notice),
+        )
+    logger.info("notice %s (%s) queued again by %s", notice.key, notice.channel, getattr(actor, "pk", None))
+    pk = notice.pk
+    transaction.on_commit(lambda: _dispatch(pk))
+    return notice
 
 
 def notices_dispatch_due(*, limit: int = 1000) -> dict[str, int]:

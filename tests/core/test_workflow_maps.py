@@ -130,13 +130,15 @@ STATUTORY = {
         ("open", "done"),
     },
     # An outbox notice: claimed by one worker, then sent, retried (back to queued) or failed; a queued
-    # one whose address was erased is undeliverable (one without an address is created so).
+    # one whose address was erased is undeliverable (one without an address is created so); staff
+    # queue a failed one again (re-send).
     "notice": {
         ("queued", "sending"),
         ("queued", "undeliverable"),
         ("sending", "sent"),
         ("sending", "queued"),
         ("sending", "failed"),
+        ("failed", "queued"),
     },
 }
 
