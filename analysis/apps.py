@@ -37,3 +37,7 @@ class AnalysisConfig(AppConfig):
         register_audit_actions(AuditAction)
         register_role_permissions("analysis", role_grants())
         register_workflows()
+
+        from .workbench import register_work_sources
+
+        register_work_sources()  # drafts due by the 25th and open action items (core.workbench)
