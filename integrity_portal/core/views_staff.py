@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
 
 from .audit import describe_entry, registered_audit_enums
 from .scoping import is_unrestricted, visible_region_codes
@@ -20,6 +21,7 @@ from .workbench import workbench_for
 AUDIT_PAGE_SIZE = 50
 
 
+@require_safe
 def workbench(request):
     """The staff home: everything waiting for this user or their region, overdue first."""
     board = workbench_for(request.user)
@@ -87,6 +89,7 @@ def _object_link(entry) -> str:
         return ""
 
 
+@require_safe
 def audit_log(request):
     """The audit log in words, region-scoped (core.staff_audit), newest first, 50 a page."""
     if not request.user.is_superuser and visible_region_codes(request.user) == []:
