@@ -30,7 +30,7 @@ class NoticeStatus(models.TextChoices):
     UNDELIVERABLE = "undeliverable", _("无法送达")
 
 
-#: The statuses a notice ends in: nothing sends it again.
+#: The statuses a notice ends in: nothing sends it again (a failed one only if staff re-send it).
 FINAL_STATUSES = (NoticeStatus.SENT, NoticeStatus.FAILED, NoticeStatus.UNDELIVERABLE)
 
 
@@ -106,6 +106,8 @@ class Notice(models.Model):
                 condition=models.Q(channel="inbox", read_at__isnull=True),
                 name="notice_inbox_unread",
             ),
+            # The per-phone daily SMS limit: that number's notices, counted (and locked) per delivery.
+            models.Index(fields=["address", "sent_at"], condition=models.Q(channel="sms"), name="notice_sms_per_phone"),
         ]
 
     def __str__(self) -> str:

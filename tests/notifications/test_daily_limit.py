@@ -33,7 +33,9 @@ def _tomorrow_at_eight() -> datetime:
 
 
 @pytest.mark.django_db
-def test_the_sms_over_the_daily_limit_is_held_until_tomorrow_logged_and_audited(about, sms_file, settings, caplog):
+def test_the_sms_over_the_daily_limit_is_held_until_tomorrow_logged_and_audited(
+    about, sms_file, settings, caplog
+):
     settings.SMS_DAILY_LIMIT_PER_PHONE = 2
     notices = [_enqueue(about, n) for n in (1, 2, 3)]
     with caplog.at_level(logging.WARNING, logger="notifications"):
@@ -61,7 +63,9 @@ def test_the_limit_counts_per_phone_and_per_local_day_and_not_email(about, sms_f
     first = _enqueue(about, 1)
     assert notice_deliver(notice_id=first.pk) == "sent"
     assert notice_deliver(notice_id=_enqueue(about, 2, address=OTHER_PHONE).pk) == "sent"  # another number
-    assert notice_deliver(notice_id=_enqueue(about, 3, channel="email", address="wang@example.com").pk) == "sent"
+    assert (
+        notice_deliver(notice_id=_enqueue(about, 3, channel="email", address="wang@example.com").pk) == "sent"
+    )
     second = _enqueue(about, 4)
     assert notice_deliver(notice_id=second.pk) == "queued"
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the staff fixtures are imported from tests.complaints.conftest)
 """Staff re-send a failed notice (failed → queued, ``notice_resend``): from the Notice admin's list or
 its page, only within their region, only a failed one, audited; district clerks see their region's
 notices through the role grants (core.roles)."""
@@ -13,7 +14,14 @@ from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
 from notifications.models import Notice
 from notifications.services import notice_enqueue, notice_resend
-from tests.complaints.conftest import JIEFANG, ZHONGZHAN, city_staff, district_staff, inspector, other_district_staff  # noqa: F401
+from tests.complaints.conftest import (  # noqa: F401
+    JIEFANG,
+    ZHONGZHAN,
+    city_staff,
+    district_staff,
+    inspector,
+    other_district_staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +34,18 @@ def _notice(about, *, status="failed", region=JIEFANG, key="complaint:7:accepted
         key=key, channel="sms", address=PHONE, subject="", body="您的投诉已受理。", language="zh-hans",
         about=about, region_code=region,
     )  # fmt: skip
-    Notice.objects.filter(pk=notice.pk).update(status=status, attempts=5, last_error=ERROR, next_attempt_at=None)
+    Notice.objects.filter(pk=notice.pk).update(
+        status=status, attempts=5, last_error=ERROR, next_attempt_at=None
+    )
     notice.refresh_from_db()
     return notice
 
 
 def test_a_failed_notice_is_queued_again_audited_and_sent_after_commit(
-    about, district_staff, sms_file, django_capture_on_commit_callbacks  # noqa: F811
+    about,
+    district_staff,
+    sms_file,
+    django_capture_on_commit_callbacks,
 ):
     notice = _notice(about)
     with django_capture_on_commit_callbacks(execute=True):
@@ -45,7 +58,7 @@ def test_a_failed_notice_is_queued_again_audited_and_sent_after_commit(
     assert entry.note == ERROR and entry.data["notice"] == notice.pk
 
 
-def test_the_resent_notice_starts_its_attempts_from_zero(about, district_staff):  # noqa: F811
+def test_the_resent_notice_starts_its_attempts_from_zero(about, district_staff):
     notice = _notice(about)
     notice_resend(notice_id=notice.pk, actor=district_staff)  # on-commit dispatch not run here
     notice.refresh_from_db()
@@ -54,7 +67,7 @@ def test_the_resent_notice_starts_its_attempts_from_zero(about, district_staff):
 
 
 @pytest.mark.parametrize("status", ["queued", "sending", "sent", "undeliverable"])
-def test_only_a_failed_notice_can_be_resent(about, district_staff, status):  # noqa: F811
+def test_only_a_failed_notice_can_be_resent(about, district_staff, status):
     notice = _notice(about, status=status)
     with pytest.raises(TransitionNotAllowed) as refused:
         notice_resend(notice_id=notice.pk, actor=district_staff)
@@ -65,7 +78,10 @@ def test_only_a_failed_notice_can_be_resent(about, district_staff, status):  # n
 
 
 def test_another_regions_notice_is_not_found_and_a_role_without_the_grant_is_refused(
-    about, other_district_staff, inspector, city_staff  # noqa: F811
+    about,
+    other_district_staff,
+    inspector,
+    city_staff,
 ):
     notice = _notice(about)
     with pytest.raises(NotFound):
@@ -76,7 +92,7 @@ def test_another_regions_notice_is_not_found_and_a_role_without_the_grant_is_ref
     assert Notice.objects.get(pk=notice.pk).status == "queued"
 
 
-def test_an_anonymised_notice_cannot_be_resent(about, district_staff):  # noqa: F811
+def test_an_anonymised_notice_cannot_be_resent(about, district_staff):
     notice = _notice(about)
     Notice.objects.filter(pk=notice.pk).update(address="", body="", anonymised_at=timezone.now())
     with pytest.raises(ValidationFailed):
@@ -87,7 +103,7 @@ def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def test_district_clerks_see_their_regions_notices_in_the_admin(client, about, district_staff):  # noqa: F811
+def test_district_clerks_see_their_regions_notices_in_the_admin(client, about, district_staff):
     mine, theirs = _notice(about), _notice(about, region=ZHONGZHAN, key="complaint:8:accepted")
     client.force_login(district_staff)
     page = client.get(reverse("admin:notifications_notice_changelist"))
@@ -98,7 +114,7 @@ def test_district_clerks_see_their_regions_notices_in_the_admin(client, about, d
     assert client.get(reverse("admin:notifications_notice_change", args=[theirs.pk])).status_code == 404
 
 
-def test_the_resend_button_on_the_notice_page(client, about, district_staff, other_district_staff):  # noqa: F811
+def test_the_resend_button_on_the_notice_page(client, about, district_staff, other_district_staff):
     notice = _notice(about)
     change = reverse("admin:notifications_notice_change", args=[notice.pk])
     decide = reverse("admin:notifications_notice_decide", args=[notice.pk, "resend"])
@@ -117,7 +133,7 @@ def test_the_resend_button_on_the_notice_page(client, about, district_staff, oth
     assert audit_entries_for(about).filter(action="notice.resent").count() == 1
 
 
-def test_the_list_action_resends_the_failed_and_explains_the_others(client, about, district_staff):  # noqa: F811
+def test_the_list_action_resends_the_failed_and_explains_the_others(client, about, district_staff):
     failed, sent = _notice(about), _notice(about, status="sent", key="complaint:9:accepted")
     client.force_login(district_staff)
     response = client.post(
@@ -128,12 +144,17 @@ def test_the_list_action_resends_the_failed_and_explains_the_others(client, abou
     messages = _messages(response)
     assert "已重新排队发送 1 条通知。" in messages
     assert any("只能重新发送“发送失败”的通知" in m for m in messages)
-    assert Notice.objects.get(pk=failed.pk).status == "queued" and Notice.objects.get(pk=sent.pk).status == "sent"
+    assert (
+        Notice.objects.get(pk=failed.pk).status == "queued"
+        and Notice.objects.get(pk=sent.pk).status == "sent"
+    )
 
 
-def test_an_inspector_neither_lists_notices_nor_resends(client, about, inspector):  # noqa: F811
+def test_an_inspector_neither_lists_notices_nor_resends(client, about, inspector):
     notice = _notice(about)
     client.force_login(inspector)
     assert client.get(reverse("admin:notifications_notice_changelist")).status_code == 403
-    assert client.post(reverse("admin:notifications_notice_decide", args=[notice.pk, "resend"])).status_code in (403, 404)
+    assert client.post(
+        reverse("admin:notifications_notice_decide", args=[notice.pk, "resend"])
+    ).status_code in (403, 404)
     assert Notice.objects.get(pk=notice.pk).status == "failed"

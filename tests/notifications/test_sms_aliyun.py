@@ -66,7 +66,9 @@ def _expected_signature(params: dict, secret: str) -> str:
     """The fake server's own check, written from the documentation (not from notifications.sms)."""
     pairs = [f"{_doc_encode(k)}={_doc_encode(params[k])}" for k in sorted(params) if k != "Signature"]
     to_sign = "GET&" + _doc_encode("/") + "&" + _doc_encode("&".join(pairs))
-    return base64.b64encode(hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
+    return base64.b64encode(
+        hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()
+    ).decode()
 
 
 def test_the_verifier_reproduces_alibabas_published_example():
@@ -108,7 +110,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.server.answer == "hang":
             self.server.release.wait(5)
             return
-        status, body = (400, {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched"})
+        status, body = (
+            400,
+            {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched"},
+        )
         if signed:
             status, body = ANSWERS[self.server.answer]
         raw = json.dumps(body, ensure_ascii=False).encode()
@@ -193,7 +198,10 @@ def test_throttling_and_server_errors_are_retried_with_back_off(about, dysms, an
     notice.refresh_from_db()
     assert notice.status == "queued" and notice.attempts == 1
     assert notice.next_attempt_at > notice.claimed_at
-    expected = {"throttled": "isv.BUSINESS_LIMIT_CONTROL: 触发小时级流控", "http500": "HTTP 500: InternalError"}[answer]
+    expected = {
+        "throttled": "isv.BUSINESS_LIMIT_CONTROL: 触发小时级流控",
+        "http500": "HTTP 500: InternalError",
+    }[answer]
     assert expected in notice.last_error
     assert not audit_entries_for(about).exists()  # a retry is not audited
 
@@ -210,7 +218,9 @@ def test_throttling_and_server_errors_are_retried_with_back_off(about, dysms, an
         ("unknown_isv", "isv.SOMETHING_NEW", "新规则"),
     ],
 )
-def test_a_permanent_refusal_fails_at_once_with_the_providers_code_and_message(about, dysms, answer, code, message):
+def test_a_permanent_refusal_fails_at_once_with_the_providers_code_and_message(
+    about, dysms, answer, code, message
+):
     dysms.answer = answer
     notice = _notice(about)
     assert notice_deliver(notice_id=notice.pk) == "failed"
@@ -260,7 +270,9 @@ def test_missing_credentials_are_a_retried_configuration_error(about, dysms, set
 
 def test_the_other_backends_still_send_the_text(about, sms_file):
     notice_deliver(notice_id=_notice(about).pk)
-    assert [(line["to"], line["text"]) for line in sms_file.lines()] == [(PHONE, "您的投诉（查询码 A1B2C3）已受理。")]
+    assert [(line["to"], line["text"]) for line in sms_file.lines()] == [
+        (PHONE, "您的投诉（查询码 A1B2C3）已受理。")
+    ]
 
 
 def test_a_template_variable_over_35_characters_is_refused_at_enqueue(about):
@@ -274,12 +286,26 @@ def test_a_template_variable_over_35_characters_is_refused_at_enqueue(about):
 def test_a_text_over_500_characters_is_refused_at_enqueue(about):
     with pytest.raises(ValidationFailed) as refused:
         notice_enqueue(
-            key="k", channel="sms", address=PHONE, subject="", body="字" * 501, language="zh-hans", about=about
+            key="k",
+            channel="sms",
+            address=PHONE,
+            subject="",
+            body="字" * 501,
+            language="zh-hans",
+            about=about,
         )
     assert "500" in refused.value.message
     assert not Notice.objects.exists()
     # E-mail has no such limit.
-    notice_enqueue(key="k", channel="email", address="a@example.com", subject="s", body="字" * 501, language="", about=about)
+    notice_enqueue(
+        key="k",
+        channel="email",
+        address="a@example.com",
+        subject="s",
+        body="字" * 501,
+        language="",
+        about=about,
+    )
 
 
 def test_error_codes_are_classified_as_documented():
