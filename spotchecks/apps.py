@@ -40,3 +40,7 @@ class SpotChecksConfig(AppConfig):
         register_audit_actions(AuditAction)
         register_role_permissions("spotchecks", role_grants())
         register_workflows()
+
+        from . import dashboard
+
+        dashboard.register()  # spot-check progress on the district dashboard (core.dashboard)

@@ -370,8 +370,8 @@ class ClaimCodeAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmi
 class StaffProfileAdmin(SuperuserEditsAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     """City staff may look; only system administrators appoint staff (through ``staff_assign_role``)."""
 
-    list_display = ("user", "region", "role", "unit")
-    list_filter = ("role",)
+    list_display = ("user", "region", "role", "unit", "roster_active")
+    list_filter = ("role", "roster_active")
     search_fields = ("user__username", "unit")
     list_select_related = ("user", "region")
     raw_id_fields = ("user",)
@@ -379,7 +379,12 @@ class StaffProfileAdmin(SuperuserEditsAdminMixin, RegionScopedAdminMixin, admin.
     def save_model(self, request, obj, form, change):
         try:
             profile = staff_assign_role(
-                user=obj.user, region_code=obj.region_id, role=obj.role, actor=request.user, unit=obj.unit
+                user=obj.user,
+                region_code=obj.region_id,
+                role=obj.role,
+                actor=request.user,
+                unit=obj.unit,
+                roster_active=obj.roster_active,
             )
         except DomainError as exc:
             raise PermissionDenied(exc.message) from exc

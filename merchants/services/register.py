@@ -58,12 +58,14 @@ def staff_assign_role(
     unit: str = "",
     full_name: str | None = None,
     certificate_number: str | None = None,
+    roster_active: bool | None = None,
 ) -> StaffProfile:
     """Make ``user`` a staff member of ``region_code`` with ``role`` (and only that role's group).
 
     ``full_name`` and ``certificate_number`` (执法证号) are kept when None; an inspector is on the
     roster (``merchants.selectors.staff.inspector_roster``) only with a certificate number, and a
-    certificate number belongs to one person.
+    certificate number belongs to one person. ``roster_active`` (在册) takes an inspector off the roster
+    (leave, secondment) or back on it; kept when None.
     """
     if role not in StaffRole.values:
         raise ValidationFailed(_("未知的工作人员角色：%(role)s") % {"role": role})
@@ -78,6 +80,8 @@ def staff_assign_role(
         defaults["full_name"] = full_name
     if certificate_number is not None:
         defaults["certificate_number"] = certificate_number
+    if roster_active is not None:
+        defaults["roster_active"] = bool(roster_active)
     with transaction.atomic():
         if certificate_number and (
             StaffProfile.objects.filter(certificate_number=certificate_number).exclude(user=user).exists()
@@ -107,7 +111,11 @@ def staff_assign_role(
             action=AuditAction.STAFF_ASSIGN_ROLE,
             target=profile,
             to_status=role,
-            data={"region": region.code, "certificate_number": profile.certificate_number},
+            data={
+                "region": region.code,
+                "certificate_number": profile.certificate_number,
+                "roster_active": profile.roster_active,
+            },
         )
     return profile
 
