@@ -73,3 +73,10 @@ class CampaignsConfig(AppConfig):
         from .workflow import register_workflows
 
         register_workflows()
+
+        from .workbench import register_work_sources
+
+        register_work_sources()  # what waits for staff on the workbench (core.workbench)
+        from .audit_scopes import register_audit_scopes
+
+        register_audit_scopes()  # where its audit entries belong, for the staff audit log (core.staff_audit)

@@ -58,6 +58,13 @@ class ComplaintsConfig(AppConfig):
 
         register_workflows()
 
+        from .workbench import register_work_sources
+
+        register_work_sources()  # what waits for staff on the workbench (core.workbench)
+        from .audit_scopes import register_audit_scopes
+
+        register_audit_scopes()  # where its audit entries belong, for the staff audit log (core.staff_audit)
+
         from notifications.signals import notice_sent
 
         from .notify import record_feedback_when_sent

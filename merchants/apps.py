@@ -123,6 +123,13 @@ class MerchantsConfig(AppConfig):
 
         register_workflows()
 
+        from .workbench import register_work_sources
+
+        register_work_sources()  # what waits for staff on the workbench (core.workbench)
+        from .audit_scopes import register_audit_scopes
+
+        register_audit_scopes()  # where its audit entries belong, for the staff audit log (core.staff_audit)
+
         from notifications.kinds import register_member_resolver, register_notice_link
 
         from .selectors.register import merchant_member_users
