@@ -249,7 +249,9 @@ def workbench_for(user, *, today: date | None = None, limit: int = PER_SOURCE_LI
         if not source.visible_to(user):
             continue
         count = source.counts(user=user, today=today)
-        rows = source.items(user=user, limit=limit) if count.total else []
+        if not count.total:  # nothing of this kind waits: no row, no column, no second query
+            continue
+        rows = source.items(user=user, limit=limit)
         items += rows
         counts.append(count)
         kinds.append(
