@@ -36,3 +36,9 @@ class NotificationsConfig(AppConfig):
         from integrity_portal.core.roles import register_role_permissions
 
         register_role_permissions("notifications", role_grants())
+
+        from django.core.checks import register
+
+        from .checks import sms_backend_check
+
+        register(sms_backend_check)

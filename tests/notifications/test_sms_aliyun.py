@@ -315,3 +315,30 @@ def test_error_codes_are_classified_as_documented():
     assert permanent("isv.MOBILE_NUMBER_ILLEGAL") and permanent("isv.TEMPLATE_MISSING_PARAMETERS")
     assert permanent("isv.SMS_SIGNATURE_ILLEGAL") and permanent("isv.SMS_TEMPLATE_ILLEGAL")
     assert permanent("InvalidAccessKeyId.NotFound") and permanent("isp.RAM_PERMISSION_DENY")
+
+
+def test_the_system_check_names_what_the_chosen_provider_lacks(settings):
+    from notifications.checks import sms_backend_check
+
+    settings.SMS_BACKEND = "notifications.sms.ConsoleSMSBackend"
+    assert sms_backend_check() == []
+    settings.SMS_BACKEND = "notifications.sms.NoSuchBackend"
+    assert [c.id for c in sms_backend_check()] == ["notifications.E001"]
+
+    settings.SMS_BACKEND = "notifications.sms.AliyunSMSBackend"
+    settings.SMS_ALIYUN_ACCESS_KEY_ID, settings.SMS_ALIYUN_ACCESS_KEY_SECRET = KEY_ID, ""
+    settings.SMS_ALIYUN_SIGN_NAME, settings.SMS_TEMPLATE_CODES = SIGN_NAME, {}
+    settings.SMS_ALIYUN_ENDPOINT = "http://127.0.0.1:9/"
+    checks = {c.id: c.msg for c in sms_backend_check()}
+    assert set(checks) == {"notifications.E002", "notifications.W001", "notifications.W002"}
+    assert (
+        "SMS_ALIYUN_ACCESS_KEY_SECRET" in checks["notifications.E002"]
+        and KEY_ID not in checks["notifications.E002"]
+    )
+
+    settings.SMS_ALIYUN_ACCESS_KEY_SECRET, settings.SMS_TEMPLATE_CODES = (
+        SECRET,
+        {"complaint.accepted": TEMPLATE_CODE},
+    )
+    settings.SMS_ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
+    assert sms_backend_check() == []
