@@ -30,13 +30,16 @@ WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 34, 46
 
 
-def _nice_max(value: float) -> float:
+def _nice_step(value: float, *, integers: bool) -> float:
+    """A round step (1, 2, 2.5 or 5 × 10ⁿ; a whole number for counts) so that four steps cover ``value``."""
     if value <= 0:
         return 1
-    exponent = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * exponent:
-            return step * exponent
+    raw = value / 4
+    exponent = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        step = factor * exponent
+        if step >= raw and (not integers or step == int(step)):
+            return step
     return 10 * exponent  # pragma: no cover
 
 
@@ -146,9 +149,8 @@ def _lines(categories, series, top_value: float) -> list[str]:
 def chart_svg(chart, *, title: str, described_by: str = "") -> SafeString:
     """The SVG of ``chart`` (``core.dashboard.Chart``: kind "bar" or "line", categories, series)."""
     numbers = _numbers(chart.series)
-    top_value = _nice_max(max(numbers, default=0))
-    if chart.unit == "%":
-        top_value = 100
+    integers = all(float(n).is_integer() for n in numbers)
+    top_value = 100 if chart.unit == "%" else 4 * _nice_step(max(numbers, default=0), integers=integers)
     slot = (WIDTH - LEFT - RIGHT) / max(1, len(chart.categories))
     described = f' aria-describedby="{escape(described_by)}"' if described_by else ""
     parts = [

@@ -82,10 +82,8 @@ def dashboard_view(request):
     region = request.GET.get("region") or default_region(request.user)
     if region not in {code for code, _name in regions}:
         raise Http404(_("您的辖区内没有该区划。"))
-    form = DashboardForm(
-        {"region": region, "month": request.GET.get("month", "")},
-        regions=regions,
-    )
+    month = request.GET.get("month") or month_label(workdays.today())
+    form = DashboardForm({"region": region, "month": month}, regions=regions)
     context = {**admin.site.each_context(request), "title": _("统计看板"), "form": form, "figures": None}
     if not form.is_valid():
         return TemplateResponse(request, "admin/dashboard.html", context, status=400)
@@ -124,6 +122,7 @@ def dashboard_view(request):
         figures=figures,
         sections=sections,
         subtitle=f"{figures.region_name} · {month_label(figures.month)}",
+        month_shown=month_label(figures.month),
         xlsx_all=f"?{query}&format=xlsx",
     )
     return TemplateResponse(request, "admin/dashboard.html", context)

@@ -37,7 +37,16 @@ def today(monkeypatch):
     return TODAY
 
 
-def complaint(*, region=JIEFANG, received, kind="report", status="received", category="price", channel="portal", **fields):
+def complaint(
+    *,
+    region=JIEFANG,
+    received,
+    kind="report",
+    status="received",
+    category="price",
+    channel="portal",
+    **fields,
+):
     from complaints.models import Complaint
 
     values = dict(
@@ -208,7 +217,11 @@ def test_star_distribution_and_change_since_last_month(regions, today, city_user
     assert row(stars, "5 星")[1:3] == [1, 0] and row(stars, "5 星")[-3:] == [1, 0, 1]
     assert row(stars, "4 星")[-3:] == [0, 1, -1]
     assert row(stars, "3 星")[1:3] == [1, 1] and row(stars, "3 星")[-3:] == [2, 1, 1]
-    assert row(stars, "未评级")[1:3] == [1, 0] and row(stars, "未评级")[-3:] == [1, 2, -1]  # c; c and d before
+    assert row(stars, "未评级")[1:3] == [1, 0] and row(stars, "未评级")[-3:] == [
+        1,
+        2,
+        -1,
+    ]  # c; c and d before
     assert stars.data["change"] == {5: 1, 4: -1, 3: 1, 2: 0, 1: 0, 0: 0, "unrated": -1}
     october = dashboard_figures(viewer=city_user, month=OCTOBER).table("stars")
     assert october.data["end"][4] == 1 and october.data["end"][3] == 1
@@ -274,21 +287,39 @@ def test_penalties_and_black_list(regions, today, city_user):
 
 def test_a_registered_provider_adds_its_section_and_an_absent_one_changes_nothing(facts, city_user):
     keys = core_dashboard.dashboard_providers()
-    assert {"complaints", "merchants.stars", "merchants.penalties", "campaigns.psa", "campaigns.campaign"} <= set(keys)
+    assert {
+        "complaints",
+        "merchants.stars",
+        "merchants.penalties",
+        "campaigns.psa",
+        "campaigns.campaign",
+    } <= set(keys)
 
-    def spot_checks(scope):
+    def extra(scope):
         return core_dashboard.Section(
-            key="spotchecks",
-            title="双随机抽查",
+            key="extra",
+            title="另一项",
             tables=[core_dashboard.FigureTable(key="plans", title="抽查计划", header=["辖区"], rows=[["x"]])],
         )
 
-    core_dashboard.register_dashboard_provider("test.spotchecks", figures=spot_checks, order=60)
+    core_dashboard.register_dashboard_provider("test.extra", figures=extra, order=70)
     try:
-        assert dashboard_figures(viewer=city_user).section("spotchecks").table("plans").rows == [["x"]]
+        figures = dashboard_figures(viewer=city_user)
+        assert figures.section("extra").table("plans").rows == [["x"]]
+        assert figures.sections[-1].key == "extra"  # in provider order
     finally:
-        core_dashboard.unregister_dashboard_provider("test.spotchecks")
-    assert dashboard_figures(viewer=city_user).section("spotchecks") is None
+        core_dashboard.unregister_dashboard_provider("test.extra")
+    assert dashboard_figures(viewer=city_user).section("extra") is None
+    # without the spot-check app's provider the rest of the dashboard is unchanged
+    spotchecks = next(p for p in core_dashboard._providers.values() if p.key == "spotchecks")
+    core_dashboard.unregister_dashboard_provider("spotchecks")
+    try:
+        figures = dashboard_figures(viewer=city_user)
+        assert figures.section("spotchecks") is None and figures.table("complaints_monthly") is not None
+    finally:
+        core_dashboard.register_dashboard_provider(
+            "spotchecks", figures=spotchecks.figures, order=spotchecks.order
+        )
 
 
 # --- the page and the download ----------------------------------------------------------------------
@@ -308,7 +339,7 @@ def test_the_page_shows_charts_with_their_tables(facts, city_user, client):
 
 def test_the_page_is_linked_from_the_admin_header(city_user, client):
     client.force_login(city_user)
-    html = client.get("/admin/password_change/").content.decode()
+    html = client.get("/admin/complaints/complaint/").content.decode()
     assert 'href="/admin/dashboard/"' in html
 
 
@@ -381,3 +412,64 @@ def test_query_count_is_bounded_whatever_the_number_of_districts_and_merchants(f
         assert client.get("/admin/dashboard/").status_code == 200
     figures_queries = [q for q in queries.captured_queries if "django_session" not in q["sql"]]
     assert len(figures_queries) <= 30, "\n".join(q["sql"][:120] for q in figures_queries)
+
+
+def test_spot_check_progress_per_district(regions, today, city_user):
+    from spotchecks.models import SpotCheckPlan, SpotCheckTask
+    from tests.factories import make_inspector
+
+    one, two = make_inspector(JIEFANG), make_inspector(JIEFANG)
+    plan = SpotCheckPlan.objects.create(
+        region_id=CITY,
+        title="2026年第一批",
+        year=2026,
+        due_on=dt.date(2026, 12, 31),
+        items=["metrology"],
+        status="drawn",
+    )
+    SpotCheckPlan.objects.create(
+        region_id=CITY, title="草稿", year=2026, due_on=dt.date(2026, 12, 31), items=[]
+    )
+    merchants = MerchantFactory.create_batch(4) + [MerchantFactory(region_id=ZHONGZHAN)]
+    statuses = [
+        ("done", dt.date(2026, 11, 30)),
+        ("merchant_closed", dt.date(2026, 11, 30)),
+        ("open", dt.date(2026, 11, 17)),  # overdue (today is 18 November)
+        ("open", dt.date(2026, 11, 18)),  # due today: not overdue
+        ("escalated", dt.date(2026, 10, 1)),  # Zhongzhan, overdue
+    ]
+    for rank, (merchant, (status, due)) in enumerate(zip(merchants, statuses, strict=True), start=1):
+        SpotCheckTask.objects.create(
+            plan=plan,
+            merchant=merchant,
+            region_id=merchant.region_id,
+            credit_class="B",
+            draw_rank=rank,
+            token=f"T{rank}",
+            salt="s",
+            inspector_1=one,
+            inspector_2=two,
+            due_on=due,
+            status=status,
+        )
+    table = dashboard_figures(viewer=city_user).table("spotchecks")
+    # district, drawn, inspected, closed, open, overdue, finished %
+    assert row(table, "解放区") == ["解放区", 4, 1, 1, 2, 1, 50.0]
+    assert row(table, "中站区") == ["中站区", 1, 0, 0, 1, 1, 0.0]
+    assert table.rows[-1] == ["合计", 5, 1, 1, 3, 2, 40.0]
+    assert table.data["plans"] == {"drawn": 1}  # the draft is not counted
+
+
+def test_charts_escape_text_and_skip_missing_values():
+    from integrity_portal.core.charts import chart_svg
+    from integrity_portal.core.dashboard import Chart
+
+    chart = Chart(kind="line", categories=["<b>一</b>", "二", "三"], series=[("率 & 量", [50.0, None, 100.0])], unit="%")
+    svg = str(chart_svg(chart, title='<script>alert("x")</script>', described_by="table-x"))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;一&lt;/b&gt;" in svg
+    assert 'role="img"' in svg and 'aria-describedby="table-x"' in svg
+    assert "率 &amp; 量" in svg
+    assert svg.count("<circle") == 2  # the missing value is not drawn
+    bars = str(chart_svg(Chart(kind="bar", categories=["a", "b"], series=[("n", [3, 5])]), title="t"))
+    assert bars.count("<rect") == 2 + 1  # two bars and the legend swatch
+    assert ">8</text>" in bars  # counts get whole-number ticks: 0, 2, 4, 6, 8
