@@ -65,6 +65,10 @@ class ComplaintsConfig(AppConfig):
 
         register_audit_scopes()  # where its audit entries belong, for the staff audit log (core.staff_audit)
 
+        from . import notices
+
+        notices.register()  # kinds of notice to merchant members and staff, links to a complaint (notices.py)
+
         from notifications.signals import notice_sent
 
         from .notify import record_feedback_when_sent

@@ -15,14 +15,17 @@ from .models import Complaint, Status
 # Lazy: each notice is rendered in its recipient's language when it is enqueued (a plain gettext here ran
 # once at import, so the first request's language was used for every later notice of the process).
 _EVENTS = {
+    "received": _("您的%(kind)s已登记，查询码 %(code)s，请凭查询码和手机号码在 %(url)s 查询办理进度。"),
     "tracking_code": _("您的投诉举报查询码为 %(code)s，请凭查询码和手机号码在 %(url)s 查询办理进度。"),
     "merchant_reply": _("经营者已答复您的投诉（查询码 %(code)s），请登录 %(url)s 查看。"),
+    "proposal": _("经营者对您的投诉（查询码 %(code)s）提出了和解方案，请到 %(url)s 查看并确认是否接受。"),
     Status.ACCEPTED: _("您的投诉（查询码 %(code)s）已受理。"),
-    Status.REJECTED: _("您的投诉（查询码 %(code)s）不予受理，理由请到 %(url)s 查看。"),
-    Status.MEDIATED: _("您的投诉（查询码 %(code)s）已调解成功，欢迎评价办理情况。"),
-    Status.SETTLED: _("您的投诉（查询码 %(code)s）已与经营者和解，欢迎评价办理情况。"),
-    Status.TERMINATED: _("您的投诉（查询码 %(code)s）已终止调解，详情请到 %(url)s 查看。"),
-    Status.TRANSFERRED: _("您的投诉（查询码 %(code)s）涉嫌违法，已转执法部门核查。"),
+    # Each closing notice invites the rating of the handling (the tracking page takes it, once).
+    Status.REJECTED: _("您的投诉（查询码 %(code)s）不予受理，理由请到 %(url)s 查看，并可评价办理情况。"),
+    Status.MEDIATED: _("您的投诉（查询码 %(code)s）已调解成功，请到 %(url)s 评价办理情况。"),
+    Status.SETTLED: _("您的投诉（查询码 %(code)s）已与经营者和解，请到 %(url)s 评价办理情况。"),
+    Status.TERMINATED: _("您的投诉（查询码 %(code)s）已终止调解，详情请到 %(url)s 查看，并可评价办理情况。"),
+    Status.TRANSFERRED: _("您的投诉（查询码 %(code)s）涉嫌违法，已转执法部门核查，欢迎到 %(url)s 评价办理情况。"),
     Status.CASE_OPENED: _("您的举报（查询码 %(code)s）经核查已立案。感谢您的监督。"),
     Status.NOT_OPENED: _("您的举报（查询码 %(code)s）经核查不予立案，详情请到 %(url)s 查看。"),
 }
@@ -49,7 +52,11 @@ def enqueue_notice(*, complaint: Complaint, event: str, key: str = "", actor=Non
         return []
     language = notice_language(complaint)
     with translation.override(language):
-        text = str(template) % {"code": complaint.tracking_code, "url": f"{settings.SITE_URL}/complaints/track/"}
+        text = str(template) % {
+            "code": complaint.tracking_code,
+            "url": f"{settings.SITE_URL}/complaints/track/",
+            "kind": complaint.get_kind_display(),
+        }
         subject = str(_("投诉举报办理通知"))
     occasion = notice_key(complaint.pk, key or event)
     addresses = [("sms", complaint.complainant_phone)]
@@ -66,6 +73,10 @@ def enqueue_notice(*, complaint: Complaint, event: str, key: str = "", actor=Non
             about=complaint,
             region_code=complaint.region_id or "",
             actor=actor,
+            # A template provider (Alibaba Cloud) sends the approved template "complaint.<event>"
+            # (SMS_TEMPLATE_CODES) with the tracking code as ${code}; the portal's URL is in the template.
+            sms_template=f"complaint.{event}",
+            sms_params={"code": complaint.tracking_code},
         )
         for channel, address in addresses
     ]
@@ -73,10 +84,6 @@ def enqueue_notice(*, complaint: Complaint, event: str, key: str = "", actor=Non
 
 FEEDBACK_EVENTS = (Status.CASE_OPENED, Status.NOT_OPENED)
 
-            # A template provider (Alibaba Cloud) sends the approved template "complaint.<event>"
-            # (SMS_TEMPLATE_CODES) with the tracking code as ${code}; the portal's URL is in the template.
-            sms_template=f"complaint.{event}",
-            sms_params={"code": complaint.tracking_code},
 
 def record_feedback_when_sent(sender, *, notice, **kwargs) -> None:
     """``notifications.signals.notice_sent``: a real-name reporter's decision counts as told (the

@@ -38,3 +38,19 @@ def notify_complainant(complaint_id: int, event: str, channels: list[str] | None
         if complaint is None:
             return False
         return bool(enqueue_notice(complaint=complaint, event=event, key=key))
+
+
+@shared_task(name="complaints.tasks.remind_merchant_replies")
+def remind_merchant_replies() -> int:
+    """Beat, daily: merchants whose answer is due in 2 working days (idempotent per deadline)."""
+    from .services.reminders import complaints_remind_merchant_replies
+
+    return complaints_remind_merchant_replies()
+
+
+@shared_task(name="complaints.tasks.digest_items_due")
+def digest_items_due() -> int:
+    """Beat, daily: each handling staff member's items due the next working day (one notice a day)."""
+    from .services.reminders import staff_digest_items_due
+
+    return staff_digest_items_due()

@@ -528,13 +528,17 @@ BEAT_DEFAULT_SCHEDULE = {
     "nightly-full-recompute": {"task": "merchants.tasks.recompute_all_ratings", "schedule": crontab(hour=2, minute=30)},
     "expire-list-entries": {"task": "merchants.tasks.expire_list_entries", "schedule": crontab(hour=1, minute=0)},
     "escalate-overdue-complaints": {"task": "complaints.tasks.escalate_overdue", "schedule": crontab(hour=8, minute=0)},
-    # Monthly analysis reports: drafted on/after the 20th (once), escalated after the 25th (docs/ANALYSIS.md).
-    "monthly-analysis-reports": {"task": "analysis.tasks.monthly_reports_daily", "schedule": crontab(hour=6, minute=30)},
+    # Notices (docs/NOTIFICATIONS.md): merchants 2 working days before their answer is due; staff's items
+    # due the next working day. Idempotent (event keys), so a re-run or a missed day sends nothing twice.
+    "remind-merchant-replies": {"task": "complaints.tasks.remind_merchant_replies", "schedule": crontab(hour=8, minute=30)},
+    "digest-items-due": {"task": "complaints.tasks.digest_items_due", "schedule": crontab(hour=8, minute=15)},
     # Open 双随机 spot-check tasks past their due date are escalated once, like complaints (docs/SPOT_CHECKS.md).
     "escalate-overdue-spot-checks": {
         "task": "spotchecks.tasks.escalate_overdue_tasks",
         "schedule": crontab(hour=8, minute=10),
     },
+    # Monthly analysis reports: drafted on/after the 20th (once), escalated after the 25th (docs/ANALYSIS.md).
+    "monthly-analysis-reports": {"task": "analysis.tasks.monthly_reports_daily", "schedule": crontab(hour=6, minute=30)},
     "publish-due-commendations": {"task": "campaigns.tasks.publish_due_commendations", "schedule": timedelta(minutes=15)},
     "ad-quota-reminders": {"task": "campaigns.tasks.send_ad_quota_reminders", "schedule": crontab(hour=9, minute=0)},
     "anonymise-expired-personal-data": {

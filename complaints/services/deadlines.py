@@ -51,6 +51,9 @@ def _escalate(c: Complaint, kind: str, due_on) -> bool:
                 note=f"{DeadlineKind(kind).label} {due_on}",
                 data={"deadline": kind, "due_on": str(due_on), "to_region": esc.escalated_to_id},
             )
+            from ..notices import notify_staff_escalation
+
+            notify_staff_escalation(escalation=esc)  # the unit it is escalated to, once per escalation
     return created
 
 

@@ -137,6 +137,12 @@ def complaint_assign(*, complaint: Complaint, actor: User | None, region_code: s
             fields=fields,
             data={"from_region": from_region, "to_region": region.code},
         )
+        from ..notices import notify_merchant_assigned, notify_staff_assigned
+
+        # In this transaction (the outbox): the unit's handlers, and the merchant when its clock starts now.
+        notify_staff_assigned(complaint=c, region=region, actor=actor)
+        if "merchant_reply_due_on" in fields:
+            notify_merchant_assigned(complaint=c, days=MERCHANT_REPLY_DAYS, actor=actor)
     return c
 
 

@@ -287,6 +287,13 @@ def _create(submission, kinds, keys, *, merchant, region, checked, actor: User |
                 to_status=complaint.status,
                 data={"channel": complaint.channel, "split": len(created) == 2},
             )
+            # The complainant is told the tracking code at once; a complaint sent straight to the
+            # merchant for direct settlement (ODR) tells its members, with their answer deadline.
+            notify_later(complaint.pk, "received")
+            if complaint.status == Status.ODR and complaint.merchant_id:
+                from ..notices import notify_merchant_assigned
+
+                notify_merchant_assigned(complaint=complaint, days=ODR_DAYS, actor=actor)
     return created
 
 

@@ -84,7 +84,9 @@ def complaint_merchant_reply(*, complaint: Complaint, actor: User | None, body: 
         )
         if c.status == Status.ASSIGNED:
             COMPLAINT_WORKFLOW.transition(c, Status.MEDIATING, actor=actor, note=_("经营者答复，进入调解"))
-        notify_later(c.pk, "merchant_reply", key=f"merchant_reply:{reply.pk}")
+        # A proposal asks the complainant to decide; a plain reply only tells them to read it.
+        event = "proposal" if proposal else "merchant_reply"
+        notify_later(c.pk, event, key=f"{event}:{reply.pk}")
     return reply
 
 

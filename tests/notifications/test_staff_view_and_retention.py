@@ -28,13 +28,21 @@ from tests.complaints.conftest import (  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
+def _filed(**kwargs):
+    """A complaint whose filing notice ("received", tested in test_complaint_notices.py) is set aside, so
+    each test here sees the notices of its own event only."""
+    c = file_complaint(**kwargs)
+    Notice.objects.filter(key=f"complaint:{c.pk}:received").delete()
+    return c
+
+
 class RefusingSMS:
     def send(self, phone, text):
         raise OSError("gateway unreachable")
 
 
 def test_the_handling_page_lists_the_notices_masked_with_status_and_error(client, district_staff, broker_down, settings):  # noqa: F811
-    c = file_complaint(email="wang@example.com")
+    c = _filed(email="wang@example.com")
     complaint_apply_action(complaint=c, actor=district_staff, action="accept")
     settings.SMS_BACKEND = f"{__name__}.RefusingSMS"
     sms = Notice.objects.get(object_id=str(c.pk), channel="sms")
@@ -50,7 +58,7 @@ def test_the_handling_page_lists_the_notices_masked_with_status_and_error(client
 
 
 def test_notices_are_listed_only_within_the_viewers_region(district_staff, other_district_staff, city_staff, broker_down):  # noqa: F811
-    c = file_complaint()
+    c = _filed()
     complaint_apply_action(complaint=c, actor=city_staff, action="accept")
     assert [n.address for n in notices_about(c, viewer=district_staff)] == ["139****5678"]
     assert [n.address for n in notices_about(c, viewer=city_staff)] == ["139****5678"]
@@ -58,7 +66,7 @@ def test_notices_are_listed_only_within_the_viewers_region(district_staff, other
 
 
 def test_anonymising_a_complaint_erases_its_notices_and_a_queued_one_is_never_sent(city_staff, broker_down, sms_file):  # noqa: F811
-    c = file_complaint(email="wang@example.com")
+    c = _filed(email="wang@example.com")
     complaint_apply_action(complaint=c, actor=city_staff, action="accept")
     email = Notice.objects.get(object_id=str(c.pk), channel="email")
     Notice.objects.filter(pk=email.pk).update(status="sent", sent_at=timezone.now())
@@ -75,11 +83,11 @@ def test_anonymising_a_complaint_erases_its_notices_and_a_queued_one_is_never_se
 
 def test_the_nightly_retention_run_anonymises_old_finished_notices(city_staff, broker_down, settings):  # noqa: F811
     settings.PERSONAL_DATA_RETENTION_DAYS = 30
-    c = file_complaint()
+    c = _filed()
     complaint_apply_action(complaint=c, actor=city_staff, action="accept")
     old = Notice.objects.get(object_id=str(c.pk))
     Notice.objects.filter(pk=old.pk).update(status="sent", created_at=timezone.now() - timedelta(days=31))
-    recent = file_complaint(phone="13800001111")
+    recent = _filed(phone="13800001111")
     complaint_apply_action(complaint=recent, actor=city_staff, action="accept")
     Complaint.objects.filter(pk=recent.pk).update(status="mediated")
 
