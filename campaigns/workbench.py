@@ -25,39 +25,52 @@ def applications_waiting(user):
     return Application.objects.filter(status__in=levels)
 
 
+def _source(name, label, model, queryset, *, page, due, via="", reference=None, order):
+    """Rows of ``model`` decided on its step page (``admin:campaigns_<model>_<page>``); ``via`` is the path
+    to the row's application (objections), whose merchant gives the region and the name."""
+    info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    return WorkSource(
+        name=name,
+        label=label,
+        queryset=queryset,
+        change_url=f"{info}_{page}",
+        list_url=f"{info}_changelist",
+        due=due,
+        region=f"{via}merchant__region",
+        merchant=(f"{via}merchant__name",),
+        reference=reference,
+        order=order,
+    )
+
+
 SOURCES = (
-    WorkSource(
-        name="application",
-        label=_("创建申报待审核"),
-        queryset=applications_waiting,
-        change_url="admin:campaigns_application_review",
-        list_url="admin:campaigns_application_changelist",
+    _source(
+        "application",
+        _("创建申报待审核"),
+        Application,
+        applications_waiting,
+        page="review",
         due="campaign__review_deadline",
-        region="merchant__region",
-        merchant=("merchant__name",),
         order=80,
     ),
-    WorkSource(
-        name="objection",
-        label=_("公示异议"),
-        queryset=lambda user: Objection.objects.filter(status=ObjectionStatus.OPEN),
-        change_url="admin:campaigns_objection_resolve",
-        list_url="admin:campaigns_objection_changelist",
+    _source(
+        "objection",
+        _("公示异议"),
+        Objection,
+        lambda user: Objection.objects.filter(status=ObjectionStatus.OPEN),
+        page="resolve",
         due="application__campaign__publicity_end",
-        region="application__merchant__region",
-        merchant=("application__merchant__name",),
+        via="application__",
         reference="reference",
         order=90,
     ),
-    WorkSource(
-        name="ad_report",
-        label=_("公益广告报告待核查"),
-        queryset=lambda user: AdReport.objects.filter(status=AdReportStatus.SUBMITTED),
-        change_url="admin:campaigns_adreport_verify",
-        list_url="admin:campaigns_adreport_changelist",
+    _source(
+        "ad_report",
+        _("公益广告报告待核查"),
+        AdReport,
+        lambda user: AdReport.objects.filter(status=AdReportStatus.SUBMITTED),
+        page="verify",
         due="quota__deadline",
-        region="merchant__region",
-        merchant=("merchant__name",),
         order=100,
     ),
 )

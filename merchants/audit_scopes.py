@@ -7,36 +7,22 @@ from django.db.models import Q
 
 from integrity_portal.core.staff_audit import register_audit_merchant_finder, register_audit_scope
 
-from .models import (
-    ClaimCode,
-    Commitment,
-    CreditRepairRequest,
-    Inspection,
-    ListEntry,
-    ListProposal,
-    Membership,
-    Merchant,
-    Penalty,
-    RatingAppeal,
-    RatingReply,
-    ReinspectionRequest,
-    StaffProfile,
-)
-from .models import Rating as RatingRow
+from . import models as m
 
+#: Audited models that belong to one merchant (and so to its region).
 MERCHANT_FACTS = (
-    ClaimCode,
-    Commitment,
-    CreditRepairRequest,
-    Inspection,
-    ListEntry,
-    ListProposal,
-    Membership,
-    Penalty,
-    RatingAppeal,
-    RatingReply,
-    RatingRow,
-    ReinspectionRequest,
+    m.ClaimCode,
+    m.Commitment,
+    m.CreditRepairRequest,
+    m.Inspection,
+    m.ListEntry,
+    m.ListProposal,
+    m.Membership,
+    m.Penalty,
+    m.RatingAppeal,
+    m.RatingReply,
+    m.Rating,
+    m.ReinspectionRequest,
 )
 
 
@@ -46,12 +32,12 @@ def find_merchants(text: str):
     q = Q(name__icontains=text) | Q(uscc=text.upper())
     if text.isdigit() and len(text) <= 12:
         q |= Q(pk=int(text))
-    return Merchant.objects.filter(q).order_by("pk").values_list("pk", flat=True)[:50]
+    return m.Merchant.objects.filter(q).order_by("pk").values_list("pk", flat=True)[:50]
 
 
 def register_audit_scopes() -> None:
-    register_audit_scope(Merchant, region="region", merchant="pk")
+    register_audit_scope(m.Merchant, region="region", merchant="pk")
     for model in MERCHANT_FACTS:
         register_audit_scope(model, region="merchant__region", merchant="merchant")
-    register_audit_scope(StaffProfile, region="region")
+    register_audit_scope(m.StaffProfile, region="region")
     register_audit_merchant_finder(find_merchants)
