@@ -37,27 +37,31 @@ def _label(choices, code) -> str:
     return str(dict(choices).get(code, code or _("未关联经营者")))
 
 
+def _stars_label(level: str) -> str:
+    return _("未评级") if level == "unrated" else _("%(n)s 星") % {"n": level}
+
+
 def risk_text(risk: dict) -> str:
     """One risk line in words (rules: analysis.figures.RISK_RULES, docs/ANALYSIS.md)."""
     from merchants.models import Industry
 
     rule = risk["rule"]
     if rule == "industry_spike":
-        return _("%(industry)s行业投诉举报 %(count)d 件，达到前三个月平均（%(average)s 件）的两倍以上。") % {
+        return _("%(industry)s行业本月投诉举报 %(count)d 件，达到前三个月月均（%(average)s 件）的两倍以上。") % {
             "industry": _label(Industry.choices, risk["industry"]),
             "count": risk["count"],
             "average": risk["average"],
         }
     if rule == "complaints_rise":
-        return _("投诉举报总量 %(count)d 件，较上期（%(previous)d 件）增长 50%% 以上。") % risk
+        return _("投诉举报总量 %(count)d 件，较上月（%(previous)d 件）增长 50%% 以上。") % risk
     if rule == "repeat_merchant":
-        return _("经营者“%(name)s”本期被投诉举报 %(count)d 次。") % risk
+        return _("经营者“%(name)s”本月被投诉举报 %(count)d 次。") % risk
     if rule == "overdue":
         return _("%(count)d 件投诉举报超期未办结。") % risk
     if rule == "rating_down":
         return _("%(count)d 户经营者诚信星级下降。") % risk
-    if rule == "psa_non_compliant":
-        return _("%(count)d 份公益广告刊播报告未达标。") % risk
+    if rule == "psa_unreported":
+        return _("%(count)d 家应刊播公益广告的场所尚未报告刊播情况。") % risk
     return rule
 
 
@@ -68,13 +72,15 @@ def report_sections(report) -> list[Section]:
     f = report.figures or {}
     vol, prev, last = f.get("volume", {}), f.get("previous", {}), f.get("last_year", {})
     change = f.get("change", {})
+    stars, moves, credit, psa = f.get("stars", {}), f.get("rating_moves", {}), f.get("credit", {}), f.get("psa")
     sections = [
         Section(
             _("基本情况"),
             [
                 (_("辖区"), report.region.full_name),
                 (_("月份"), date_format(report.month, "YEAR_MONTH_FORMAT")),
-                (_("统计周期"), f"{f.get('period', {}).get('start', '')} — {f.get('period', {}).get('end', '')}"),
+                (_("数据月份"), f"{f.get('period', {}).get('start', '')} — {f.get('period', {}).get('end', '')}"),
+                (_("超期事项统计日"), f.get("period", {}).get("as_of", "")),
                 (_("状态"), report.get_status_display()),
                 (_("报送期限"), date_format(report.deadline)),
                 (_("逾期"), _("是") if report.late else _("否")),
@@ -83,14 +89,14 @@ def report_sections(report) -> list[Section]:
         Section(
             _("投诉举报趋势"),
             [
-                (_("本期受理投诉举报"), str(vol.get("received", 0))),
+                (_("本月登记投诉举报"), str(vol.get("received", 0))),
                 (_("其中投诉"), str(vol.get("complaints", 0))),
                 (_("其中举报"), str(vol.get("reports", 0))),
-                (_("本期办结"), str(vol.get("closed", 0))),
+                (_("本月办结"), str(vol.get("closed", 0))),
                 (_("按期办结率"), _rate(vol.get("on_time_rate"))),
-                (_("上期受理"), str(prev.get("received", 0))),
+                (_("上月登记"), str(prev.get("received", 0))),
                 (_("环比"), _pct(change.get("previous"))),
-                (_("去年同期受理"), str(last.get("received", 0))),
+                (_("去年同月登记"), str(last.get("received", 0))),
                 (_("同比"), _pct(change.get("last_year"))),
             ],
         ),
@@ -99,7 +105,7 @@ def report_sections(report) -> list[Section]:
             [(_label(Category.choices, r["category"]), str(r["count"])) for r in f.get("by_category", [])],
         ),
         Section(
-            _("分行业情况（本期／前三月均值）"),
+            _("分行业情况（本月／前三个月月均）"),
             [
                 (_label(Industry.choices, r["industry"]), f"{r['count']} / {r['average']}")
                 for r in f.get("by_industry", [])
@@ -119,23 +125,29 @@ def report_sections(report) -> list[Section]:
             ],
         ),
         Section(
-            _("信用与评级"),
-            [(_("%(stars)s星") % {"stars": k}, str(v)) for k, v in f.get("ratings", {}).get("distribution", {}).items()]
+            _("信用与评级（月末户数／较上月末）"),
+            [
+                (_stars_label(level), f"{n} / {stars.get('change', {}).get(level, 0):+d}")
+                for level, n in stars.get("end", {}).items()
+            ]
             + [
-                (_("星级上升"), str(f.get("ratings", {}).get("up", 0))),
-                (_("星级下降"), str(f.get("ratings", {}).get("down", 0))),
-                (_("行政处罚"), str(f.get("credit", {}).get("penalties", 0))),
-                (_("列入黑名单"), str(f.get("credit", {}).get("black_listed", 0))),
+                (_("星级上升"), str(moves.get("up", 0))),
+                (_("星级下降"), str(moves.get("down", 0))),
+                (_("行政处罚"), str(credit.get("penalties", 0))),
+                (_("列入黑名单"), str(credit.get("black_added", 0))),
             ],
         ),
         Section(
-            _("公益广告刊播"),
+            _("公益广告刊播（年度任务完成情况）"),
             [
-                (_("报告份数"), str(f.get("psa", {}).get("reports", 0))),
-                (_("达标"), str(f.get("psa", {}).get("compliant", 0))),
-                (_("未达标"), str(f.get("psa", {}).get("non_compliant", 0))),
-                (_("核查属实"), str(f.get("psa", {}).get("verified", 0))),
-            ],
+                (_("应刊播场所"), str(psa["required"])),
+                (_("已报告"), str(psa["reported"])),
+                (_("已核查"), str(psa["verified"])),
+                (_("达标"), str(psa["compliant"])),
+                (_("达标率"), _rate(psa["rate"])),
+            ]
+            if psa
+            else [("—", _("本年度未下达公益广告刊播任务。"))],
         ),
         Section(
             _("风险提示"),

@@ -90,11 +90,12 @@ def file(*, day: dt.date, region: str = JIEFANG, merchant=None, category: str = 
 
 @pytest.fixture
 def drafted(regions, on_day):
-    """This month's drafts, made by the daily job on the 20th."""
-    from analysis.services import monthly_reports_daily
-
-    on_day(MONTH.replace(day=20))
-    monthly_reports_daily()
+    """This month's drafts of 焦作市 and its districts, as the daily job makes them on the 20th (the job
+    itself, over every region, is tested in test_monthly_draft.py)."""
     from analysis.models import MonthlyReport
+    from analysis.services import monthly_report_draft
 
+    day = on_day(MONTH.replace(day=20))
+    for code in sorted(r for r, region in regions.items() if r == CITY or region.parent_id == CITY):
+        monthly_report_draft(region=regions[code], month=MONTH, today=day)
     return {r.region_id: r for r in MonthlyReport.objects.filter(month=MONTH)}

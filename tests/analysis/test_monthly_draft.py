@@ -30,9 +30,9 @@ def test_the_20th_drafts_every_district_and_city_once(regions, on_day):
     assert not MonthlyReport.objects.filter(region__level=RegionLevel.PROVINCE).exists()
     report = MonthlyReport.objects.get(region_id=JIEFANG, month=MONTH)
     assert report.status == ReportStatus.DRAFT
-    assert (report.period_start, report.period_end) == (dt.date(2026, 10, 21), dt.date(2026, 11, 20))
+    assert (report.period_start, report.period_end) == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
     assert report.deadline == dt.date(2026, 11, 25)
-    assert report.figures["period"]["end"] == "2026-11-20"
+    assert report.figures["period"] == {"start": "2026-10-01", "end": "2026-10-31", "as_of": "2026-11-20"}
     drafts = AuditEntry.objects.filter(action=AuditAction.MONTHLY_REPORT_DRAFT)
     assert drafts.count() == expected
     assert drafts.filter(object_id=str(report.pk), actor__isnull=True).count() == 1

@@ -9,7 +9,7 @@ import pytest
 
 from analysis import services
 from analysis.audit_actions import AuditAction
-from analysis.models import ReportStatus
+from analysis.models import MonthlyReport, ReportStatus
 from integrity_portal.core.errors import NotPermitted, ValidationFailed
 from integrity_portal.core.models import AuditEntry
 
@@ -44,12 +44,12 @@ def test_after_the_25th_an_unsubmitted_report_is_escalated_once_and_its_submissi
     assert services.monthly_reports_daily()["escalated"] == 0  # the deadline day itself is on time
     on_day(MONTH.replace(day=26))
     first = services.monthly_reports_daily()["escalated"]
-    assert first == len(drafted)  # nobody submitted anything
+    assert first == MonthlyReport.objects.filter(month=MONTH).count()  # nobody submitted anything
     assert services.monthly_reports_daily()["escalated"] == 0  # once
     report.refresh_from_db()
     assert report.late and report.escalated_at is not None
     assert report.escalated_to_id == CITY  # the level above the district
-    assert drafted[CITY].__class__.objects.get(pk=drafted[CITY].pk).escalated_to_id == "410000"
+    assert MonthlyReport.objects.get(pk=drafted[CITY].pk).escalated_to_id == "410000"  # the city's: the province
     entries = AuditEntry.objects.filter(action=AuditAction.MONTHLY_REPORT_ESCALATED, object_id=str(report.pk))
     assert entries.count() == 1 and entries.get().data["to_region"] == CITY
 
