@@ -80,3 +80,7 @@ class CampaignsConfig(AppConfig):
         from .audit_scopes import register_audit_scopes
 
         register_audit_scopes()  # where its audit entries belong, for the staff audit log (core.staff_audit)
+
+        from .notices import register_kinds as register_notice_kinds
+
+        register_notice_kinds()  # application reviewed, PSA reminder (campaigns/notices.py)

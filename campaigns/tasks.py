@@ -23,12 +23,13 @@ def publish_due_commendations() -> list[int]:
 
 
 @shared_task(name="campaigns.tasks.send_ad_quota_reminders")
-def send_ad_quota_reminders() -> int:
-    """Remind large venues not yet compliant at 14, 7 and 1 days before the PSA deadline; once each."""
+def send_ad_quota_reminders() -> dict:
+    """Remind large venues not yet compliant at 14, 7 and 1 days before the PSA deadline; once each.
+    Returns the run's summary: venues reminded, of which sent and undeliverable (no account)."""
     from .services.ads import ad_reminders_send
 
     try:
-        return ad_reminders_send()
+        return ad_reminders_send().as_dict()
     except SoftTimeLimitExceeded:  # reminders already sent are recorded; tomorrow's run sends the rest
         logger.warning("send_ad_quota_reminders stopped at its soft time limit; the next run continues")
-        return 0
+        return {}

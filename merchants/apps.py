@@ -138,6 +138,10 @@ class MerchantsConfig(AppConfig):
         register_member_resolver(merchant_member_users)
         register_notice_link(self.get_model("Merchant"), merchant_notice_link)
 
+        from .notices import register_kinds as register_notice_kinds
+
+        register_notice_kinds()  # the notices to members about the credit record (merchants/notices.py)
+
         from django.db.models.signals import post_migrate
 
         from .search import install_after_migrate

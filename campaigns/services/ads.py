@@ -7,11 +7,10 @@ quota's minimum and at least one PSA is shown at an entrance.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, dataclass
 from datetime import date
 
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -21,6 +20,7 @@ from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.uploads import IMAGE_TYPES, CheckedUpload, check_upload
+from notifications.models import NoticeStatus
 
 from .. import selectors
 from ..audit_actions import AuditAction
@@ -194,34 +194,31 @@ def _threshold(days_left: int) -> int | None:
     return min(reached) if reached else None
 
 
-def _send_reminder(merchant_id: int, quota_id: int, days_left: int, emails: list[str]) -> None:
-    from merchants.models import Merchant
+@dataclass
+class ReminderSummary:
+    """What one run of the reminders did: venues reminded, of which told (at least one member has a
+    notice that can reach them) and undeliverable (no account, or no member reachable)."""
 
-    merchant = Merchant.objects.get(pk=merchant_id)
-    quota = AdQuota.objects.get(pk=quota_id)
-    subject = _("【公益广告刊播提醒】距完成期限还有%(n)d天") % {"n": days_left}
-    body = _(
-        "%(name)s：\n根据%(year)d年度公益广告刊播任务，大型商场超市、市场和商业街应在%(deadline)s前"
-        "完成公益广告刊播，公益广告数量不少于广告总数的%(p)d%%，并在入口处等显著位置刊播。"
-        "贵单位尚未经核查达标，请登录门户填报刊播情况。"
-    ) % {
-        "name": merchant.name,
-        "year": quota.year,
-        "deadline": quota.deadline.isoformat(),
-        "p": quota.min_share_percent,
-    }
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails)
-    except Exception:  # the log row already exists: a mail outage must not resend later
-        logger.warning("PSA reminder mail to merchant %s failed", merchant_id, exc_info=True)
+    reminded: int = 0
+    sent: int = 0
+    undeliverable: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
-def ad_reminders_send(*, today: date | None = None) -> int:
-    """Remind every large venue not yet compliant at 14, 7 and 1 days before the deadline; once per threshold."""
-    from merchants.models import Membership, Merchant, MerchantStatus
+def ad_reminders_send(*, today: date | None = None) -> ReminderSummary:
+    """Remind every large venue not yet compliant at 14, 7 and 1 days before the deadline; once per threshold.
+
+    Each reminder is a ``ReminderLog`` row and, in the same transaction, the notices to the venue's
+    members (campaigns/notices.py). A venue without an account gets one undeliverable notice and is
+    counted ``undeliverable``, never ``sent``; the log's ``recipients`` is the number of members told."""
+    from merchants.models import Merchant, MerchantStatus
+
+    from ..notices import notify_psa_reminder
 
     today = today or timezone.localdate()
-    sent = 0
+    summary = ReminderSummary()
     for quota in AdQuota.objects.filter(deadline__gte=today):
         days_left = (quota.deadline - today).days
         threshold = _threshold(days_left)
@@ -242,31 +239,35 @@ def ad_reminders_send(*, today: date | None = None) -> int:
             )
             .exclude(Exists(compliant))
             .exclude(Exists(reminded))
-            .values_list("pk", flat=True)
         )
-        for merchant_id in venues:
-            emails = sorted(
-                set(
-                    Membership.objects.filter(merchant_id=merchant_id)
-                    .exclude(user__email="")
-                    .values_list("user__email", flat=True)
-                )
-            )
+        for merchant in list(venues):
             try:
                 with transaction.atomic():
-                    log = ReminderLog.objects.create(
-                        quota=quota, merchant_id=merchant_id, days_before=threshold, recipients=len(emails)
-                    )
+                    log = ReminderLog.objects.create(quota=quota, merchant=merchant, days_before=threshold)
+                    notices = notify_psa_reminder(log=log, merchant=merchant, quota=quota, days_left=days_left)
+                    told = {
+                        n.recipient_id for n in notices if n.recipient_id and n.status != NoticeStatus.UNDELIVERABLE
+                    }
+                    log.recipients = len(told)
+                    log.save(update_fields=["recipients"])
                     audit_log(
-                        actor=None, action=AuditAction.AD_QUOTA_REMINDER, target=log, data={"days_left": days_left}
+                        actor=None,
+                        action=AuditAction.AD_QUOTA_REMINDER,
+                        target=log,
+                        data={"days_left": days_left, "recipients": len(told)},
                     )
-                    if emails:
-                        transaction.on_commit(
-                            lambda m=merchant_id, q=quota.pk, d=days_left, e=emails: _send_reminder(
-                                m, q, d, e
-                            )
-                        )
             except IntegrityError:  # another run recorded it first
                 continue
-            sent += 1
-    return sent
+            summary.reminded += 1
+            if told:
+                summary.sent += 1
+            else:
+                summary.undeliverable += 1
+    if summary.reminded:
+        logger.info(
+            "PSA reminders: %d venue(s), %d sent, %d undeliverable (no account or no member reachable)",
+            summary.reminded,
+            summary.sent,
+            summary.undeliverable,
+        )
+    return summary

@@ -26,6 +26,7 @@ from ..models import (
     ReviewDecision,
     ReviewLevel,
 )
+from ..notices import notify_application_reviewed
 from ..workflow import APPLICATION_WORKFLOW
 from ._access import require_city_reviewer, require_district_reviewer
 
@@ -249,6 +250,7 @@ def _record(
                 )
         except IntegrityError:
             raise TransitionNotAllowed(_("该层级已审核过，不能重复审核。")) from None
+        notify_application_reviewed(application=application, level=level, decision=decision, reason=reason, actor=actor)
     return application
 
 

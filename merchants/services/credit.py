@@ -39,6 +39,7 @@ from ..models import (
     PenaltyKind,
     PenaltyTier,
 )
+from ..notices import notify_inspection_recorded, notify_penalty_published
 from ..selectors.credit import q_entry_in_force
 from .deadlines import PENALTY_PUBLISH_DAYS
 from .rating_policy import PUBLICITY_BOUNDS, rating_policy_active
@@ -204,6 +205,7 @@ def inspection_record(
             data={"inspectors": [first.certificate_number, second.certificate_number]},
         )
         merchant_mark_rating_stale(merchant_ids=[merchant.pk], reason="inspection")
+        notify_inspection_recorded(inspection=inspection, actor=actor)
     return inspection
 
 
@@ -343,6 +345,7 @@ def penalty_record(
                 data={"publicity_months": window["publicity_months"]},
             )
             merchant_mark_rating_stale(merchant_ids=[merchant.pk], reason="penalty")
+            notify_penalty_published(penalty=penalty, actor=actor)
     except IntegrityError:
         raise ValidationFailed(
             _("处罚决定书文号“%(n)s”已存在，不能重复录入。") % {"n": decision_number}

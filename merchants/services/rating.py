@@ -33,6 +33,7 @@ from integrity_portal.core.public_cache import public_pages_changed
 
 from ..audit_actions import AuditAction
 from ..models import Merchant, Rating
+from ..notices import StarsChange, notify_stars_changed
 from .rating_facts import N, fact_sources, fact_vectors, stream_rows
 from .rating_policy import FACT_COLUMNS, Scored, Scorer, rating_policy_active
 
@@ -51,6 +52,7 @@ class RecomputeResult:
     seconds: float = 0.0
     rated: int = 0
     history_rows: int = 0
+    notified: int = 0  # merchants sent a "stars changed" notice (their stars moved; not a first rating)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -225,11 +227,11 @@ def _insert_ratings(pending: list[tuple[int, _Outcome]]) -> list[int]:
 
 
 def _current(ids: list[int] | None, region_codes: list[str] | None):
-    """(id, stars, credit_class, digest of the current rating) of every covered merchant, by ascending id."""
+    """(id, stars, credit_class, digest and id of the current rating) of every covered merchant, by ascending id."""
     qs = Merchant.objects.all()
     if region_codes is not None:
         qs = qs.filter(region_id__in=region_codes)
-    columns = ("id", "stars", "credit_class", "rating_digest")
+    columns = ("id", "stars", "credit_class", "rating_digest", "current_rating_id")
     if ids is None:
         yield from stream_rows(qs.order_by("id").values_list(*columns))
         return
@@ -355,7 +357,8 @@ def ratings_recompute(
         outcomes: dict[tuple, _Outcome] = {}
         zero = (0,) * N
         fact_id, vector = next(facts, (None, zero))
-        for merchant_id, stars, klass, digest in _current(ids, region_codes):
+        stars_changes: list[StarsChange] = []
+        for merchant_id, stars, klass, digest, rating_id in _current(ids, region_codes):
             while fact_id is not None and fact_id < merchant_id:
                 fact_id, vector = next(facts, (None, zero))
             key = vector if fact_id == merchant_id else zero
@@ -379,9 +382,13 @@ def ratings_recompute(
             if digest == outcome.digest and stars == scored.stars and klass == scored.credit_class:
                 continue
             writer.rating(merchant_id, outcome)
+            if stars is not None and stars != scored.stars:  # a change of rated stars: a legal notice
+                stars_changes.append(StarsChange(merchant_id, stars, rating_id))
         writer.flush()
         result.history_rows = writer.history_rows
         result.changed = writer.changed
+        # In this transaction, after the new ratings are written: a rollback leaves no notice.
+        result.notified = notify_stars_changed(changes=stars_changes, actor=actor) if stars_changes else 0
         # Per-event recomputes are traced by their history rows; batch runs also leave an audit entry.
         if result.changed and (actor is not None or merchant_ids is None):
             audit_log(

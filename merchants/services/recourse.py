@@ -38,6 +38,11 @@ from ..models import (
     ReinspectionStatus,
     ReplyStatus,
 )
+from ..notices import (
+    notify_appeal_decided,
+    notify_reinspection_decided,
+    notify_reply_decided,
+)
 from ..selectors.findings import ITEM_NAMES, open_items, reinspection_target
 from ..workflow import APPEAL_WORKFLOW, REINSPECTION_WORKFLOW, REPLY_WORKFLOW
 from .rating_policy import rating_policy_active
@@ -132,6 +137,7 @@ def appeal_decide(*, appeal: RatingAppeal, upheld: bool, reason: str, actor: Use
         )
         Merchant.objects.filter(pk=appeal.merchant_id).update(rating_under_appeal=False, updated_at=timezone.now())
         merchant_mark_rating_stale(merchant_ids=[appeal.merchant_id], reason="appeal")
+        notify_appeal_decided(appeal=appeal, actor=actor)
         # The notice goes at once, not only once a worker has run the queued recompute.
         transaction.on_commit(public_pages_changed)
     return appeal
@@ -170,6 +176,7 @@ def reply_publish(*, reply: RatingReply, actor: User | None, published_text: str
             actor=actor,
             fields={"published_text": text, "reviewed_by": acting_user(actor), "reviewed_at": timezone.now()},
         )
+        notify_reply_decided(reply=reply, actor=actor)
         transaction.on_commit(public_pages_changed)
     return reply
 
@@ -178,13 +185,16 @@ def reply_reject(*, reply: RatingReply, reason: str, actor: User | None) -> Rati
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写不予发布的原因。"))
-    return REPLY_WORKFLOW.transition(
-        reply,
-        ReplyStatus.REJECTED,
-        actor=actor,
-        note=reason,
-        fields={"review_note": reason[:300], "reviewed_by": acting_user(actor), "reviewed_at": timezone.now()},
-    )
+    with transaction.atomic():
+        REPLY_WORKFLOW.transition(
+            reply,
+            ReplyStatus.REJECTED,
+            actor=actor,
+            note=reason,
+            fields={"review_note": reason[:300], "reviewed_by": acting_user(actor), "reviewed_at": timezone.now()},
+        )
+        notify_reply_decided(reply=reply, actor=actor)
+    return reply
 
 
 def reply_withdraw(*, reply: RatingReply, actor: User | None) -> RatingReply:
@@ -233,21 +243,27 @@ def reinspection_schedule(*, request: ReinspectionRequest, visit_on: date, actor
         raise ValidationFailed(
             _("复查须安排在今天至 %(d)s 之间（申请后三个月内）。") % {"d": request.visit_by.isoformat()}
         )
-    return REINSPECTION_WORKFLOW.transition(
-        request,
-        ReinspectionStatus.SCHEDULED,
-        actor=actor,
-        fields={"scheduled_for": visit_on, "handled_by": acting_user(actor)},
-    )
+    with transaction.atomic():
+        REINSPECTION_WORKFLOW.transition(
+            request,
+            ReinspectionStatus.SCHEDULED,
+            actor=actor,
+            fields={"scheduled_for": visit_on, "handled_by": acting_user(actor)},
+        )
+        notify_reinspection_decided(request=request, actor=actor)
+    return request
 
 
 def reinspection_refuse(*, request: ReinspectionRequest, reason: str, actor: User | None) -> ReinspectionRequest:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("请填写不予受理的原因。"))
-    return REINSPECTION_WORKFLOW.transition(
-        request, ReinspectionStatus.REFUSED, actor=actor, note=reason, fields={"note": reason[:300]}
-    )
+    with transaction.atomic():
+        REINSPECTION_WORKFLOW.transition(
+            request, ReinspectionStatus.REFUSED, actor=actor, note=reason, fields={"note": reason[:300]}
+        )
+        notify_reinspection_decided(request=request, actor=actor)
+    return request
 
 
 def reinspection_complete(
@@ -307,5 +323,6 @@ def reinspection_complete(
             },
         )
         merchant_mark_rating_stale(merchant_ids=[request.merchant_id], reason="reinspection")
+        notify_reinspection_decided(request=request, actor=actor, inspection=visit)
         transaction.on_commit(public_pages_changed)
     return request

@@ -30,6 +30,7 @@ from ..models import (
     RepairEvidence,
     RepairStatus,
 )
+from ..notices import notify_repair_decided
 from ..selectors.repair import repair_earliest_date, repair_fact_open
 from ..workflow import REPAIR_WORKFLOW
 from .deadlines import REPAIR_DECIDE_DAYS
@@ -157,4 +158,5 @@ def repair_request_decide(
                     publicity_ended_at=now, publicity_end_reason=note[:300]
                 )
             merchant_mark_rating_stale(merchant_ids=[request.merchant_id], reason="repair")
+        notify_repair_decided(request=request, actor=actor)
     return request

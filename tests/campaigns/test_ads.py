@@ -183,22 +183,22 @@ def test_reminders_go_out_once_at_14_7_and_1_days(
     for days, expected_threshold in ((14, 14), (14, None), (13, None), (7, 7), (7, None), (1, 1), (0, None)):
         with django_capture_on_commit_callbacks(execute=True):
             sent = ad_reminders_send(today=deadline - timedelta(days=days))
-        assert sent == (1 if expected_threshold else 0), days
+        assert (sent.reminded, sent.sent) == ((1, 1) if expected_threshold else (0, 0)), days
     assert sorted(ReminderLog.objects.values_list("days_before", flat=True)) == [1, 7, 14]
     assert len(mail.outbox) == 3 and mail.outbox[0].to == ["owner@wfj.example.cn"]
     assert "公益广告" in mail.outbox[0].subject
-    assert not ad_reminders_send(today=deadline + timedelta(days=1))
+    assert not ad_reminders_send(today=deadline + timedelta(days=1)).reminded
 
 
 def test_reminder_missed_on_its_day_is_sent_on_the_next_run(quota, venue_with_owner):
-    assert ad_reminders_send(today=quota.deadline - timedelta(days=12)) == 1
+    assert ad_reminders_send(today=quota.deadline - timedelta(days=12)).sent == 1
     assert ReminderLog.objects.get().days_before == 14
 
 
 def test_compliant_venue_gets_no_reminder(quota, venue_with_owner, district_staff):
     report = submitted_report(quota, venue_with_owner)
     ad_report_verify(report=report, confirmed=True, note="", actor=district_staff)
-    assert ad_reminders_send(today=quota.deadline - timedelta(days=7)) == 0
+    assert ad_reminders_send(today=quota.deadline - timedelta(days=7)).reminded == 0
     assert not ReminderLog.objects.exists()
 
 
@@ -207,8 +207,8 @@ def test_reminder_task_runs_the_service(quota, venue_with_owner, monkeypatch):
     from campaigns.services import ads
 
     monkeypatch.setattr(ads.timezone, "localdate", lambda: quota.deadline - timedelta(days=1))
-    assert tasks.send_ad_quota_reminders.delay().get() == 1
-    assert tasks.send_ad_quota_reminders.delay().get() == 0
+    assert tasks.send_ad_quota_reminders.delay().get() == {"reminded": 1, "sent": 1, "undeliverable": 0}
+    assert tasks.send_ad_quota_reminders.delay().get() == {"reminded": 0, "sent": 0, "undeliverable": 0}
 
 
 # --- board ------------------------------------------------------------------------------------------

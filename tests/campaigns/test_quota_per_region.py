@@ -185,7 +185,7 @@ def test_reminders_follow_the_quota_each_venue_is_under(
     jiaozuo = venue_in(regions, JIEFANG)
     venue_in(regions, WEIDU)
     with django_capture_on_commit_callbacks(execute=True):
-        assert ad_reminders_send(today=t) == 1
+        assert ad_reminders_send(today=t).reminded == 1
     log = ReminderLog.objects.get()
     assert (log.quota, log.merchant, log.days_before) == (own, jiaozuo, 7)
 
