@@ -10,10 +10,11 @@ See docs/ANALYSIS.md.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from integrity_portal.core.fields import actor_fk
 
 #: The day of the month the draft is made and the last day a submission is on time.
 DRAFT_DAY = 20
@@ -45,15 +46,7 @@ class MonthlyReport(models.Model):
     #: A city's report: what its districts submitted, as compiled (``monthly_report_compile``).
     compiled = models.JSONField(_("区县报告汇总"), default=dict, blank=True, editable=False)
     compiled_at = models.DateTimeField(_("汇总时间"), null=True, blank=True, editable=False)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("提交人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    submitted_by = actor_fk(_("提交人"))
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, editable=False)
     late = models.BooleanField(_("逾期"), default=False, editable=False)
     escalated_at = models.DateTimeField(_("督办时间"), null=True, blank=True, editable=False)
@@ -105,15 +98,7 @@ class QuarterlyMeeting(models.Model):
         MonthlyReport, verbose_name=_("会商的月研判报告"), blank=True, related_name="meetings"
     )
     minutes = models.TextField(_("会议纪要"))
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("记录人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    created_by = actor_fk(_("记录人"))
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     class Meta:
@@ -156,15 +141,7 @@ class ActionItem(models.Model):
         _("状态"), max_length=6, choices=ActionItemStatus.choices, default=ActionItemStatus.OPEN, db_index=True
     )
     done_at = models.DateTimeField(_("完成时间"), null=True, blank=True, editable=False)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("办结人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    done_by = actor_fk(_("办结人"))
     done_note = models.TextField(_("完成情况"), blank=True, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 

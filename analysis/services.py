@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrity_portal.core import workdays
+from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.scoping import user_covers_region
@@ -191,7 +192,7 @@ def monthly_report_submit(*, report: MonthlyReport, actor: User | None) -> Month
             report,
             ReportStatus.SUBMITTED,
             actor=actor,
-            fields={"submitted_by": actor, "submitted_at": timezone.now(), "late": late},
+            fields={"submitted_by": acting_user(actor), "submitted_at": timezone.now(), "late": late},
             data={"late": late, "deadline": report.deadline.isoformat()},
         )
     return report
@@ -328,7 +329,7 @@ def meeting_record(
     with transaction.atomic():
         meeting = QuarterlyMeeting.objects.create(
             region=region, held_on=held_on, year=year, quarter=quarter, attendees=attendees.strip(),
-            minutes=minutes.strip(), created_by=actor if actor and actor.is_authenticated else None,
+            minutes=minutes.strip(), created_by=acting_user(actor),
         )
         meeting.reports.set(reports)
         audit_log(
@@ -393,7 +394,7 @@ def action_item_done(*, item: ActionItem, note: str, actor: User | None) -> Acti
             note=note.strip(),
             fields={
                 "done_at": timezone.now(),
-                "done_by": actor if actor and actor.is_authenticated else None,
+                "done_by": acting_user(actor),
                 "done_note": note.strip(),
             },
         )
