@@ -206,3 +206,24 @@ def test_the_closing_notice_invites_the_rating(merchant, member, city_staff, act
     c.refresh_from_db()
     sms = Notice.objects.get(key=f"complaint:{c.pk}:{c.status}", channel="sms")
     assert "评价办理情况" in sms.body and f"{settings.SITE_URL}/complaints/track/" in sms.body
+
+
+def test_the_daily_jobs_are_in_the_beat_schedule_and_run_their_services(monkeypatch):
+    from celery.schedules import crontab
+
+    from complaints import tasks
+    from complaints.services import reminders
+
+    schedule = settings.BEAT_DEFAULT_SCHEDULE
+    assert schedule["remind-merchant-replies"] == {
+        "task": "complaints.tasks.remind_merchant_replies",
+        "schedule": crontab(hour=8, minute=30),
+    }
+    assert schedule["digest-items-due"] == {
+        "task": "complaints.tasks.digest_items_due",
+        "schedule": crontab(hour=8, minute=15),
+    }
+    monkeypatch.setattr(reminders, "complaints_remind_merchant_replies", lambda: 3)
+    monkeypatch.setattr(reminders, "staff_digest_items_due", lambda: 4)
+    assert tasks.remind_merchant_replies.apply().result == 3
+    assert tasks.digest_items_due.apply().result == 4
