@@ -84,3 +84,28 @@ def test_clerk_follows_the_overdue_complaint_from_the_workbench_and_accepts_it(b
     overdue.refresh_from_db()
     assert overdue.status == Status.ACCEPTED
     context.close()
+
+
+def test_city_user_sees_counts_per_district_and_reads_the_audit_log(browser, live_server, regions):
+    from tests.complaints.conftest import CITY
+
+    city = make_staff(CITY, StaffRole.CITY_BUREAU, username="city_workbench")
+    jiefang = _complaint(JIEFANG, -1)
+    _complaint(ZHONGZHAN, 4)
+    context = _signed_in_context(browser, live_server, city)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/admin/")
+    districts = page.locator("table.workbench-regions tbody th")
+    expect(districts).to_have_text(["解放区", "中站区"])
+    expect(page.locator("#workbench-queue tbody tr.work-item").first).to_contain_text(jiefang.tracking_code)
+    screenshot(page, "workbench_city_1366")
+
+    page.get_by_role("link", name="操作日志").first.click()
+    page.wait_for_url(re.compile(r"/admin/audit-log/"))
+    page.locator("select[name=action]").select_option(label="登记投诉")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("tr.audit-entry").first).to_contain_text("登记投诉")
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    screenshot(page, "staff_audit_log_city_1366")
+    context.close()
