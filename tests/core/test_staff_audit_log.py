@@ -36,7 +36,8 @@ def log(regions):
     theirs = file_complaint(region_code=ZHONGZHAN, target_name="中站区小店")
     complaint_accept(complaint=mine, actor=clerk)
     complaint_accept(complaint=theirs, actor=other)
-    audit_log(actor=clerk, action=CoreAction.TWO_FACTOR_ENABLED, target=clerk)  # about a user: superusers only
+    # An entry about a user (a two-factor device): superusers only.
+    audit_log(actor=clerk, action=CoreAction.TWO_FACTOR_ENABLED, target=clerk)
     return {"clerk": clerk, "other": other, "shop": shop, "mine": mine, "theirs": theirs}
 
 
@@ -49,7 +50,10 @@ def test_district_user_sees_only_entries_of_their_region(log):
     assert entries and ("complaint", str(log["mine"].pk)) in _targets(entries)
     assert ("complaint", str(log["theirs"].pk)) not in _targets(entries)
     assert all(e.content_type.model != "user" for e in entries)
-    assert {e.action for e in entries} >= {ComplaintAction.COMPLAINT_SUBMIT, ComplaintAction.COMPLAINT_ACCEPTED}
+    assert {e.action for e in entries} >= {
+        ComplaintAction.COMPLAINT_SUBMIT,
+        ComplaintAction.COMPLAINT_ACCEPTED,
+    }
 
 
 def test_city_user_sees_every_district_and_superuser_everything(log):
@@ -64,7 +68,10 @@ def test_city_user_sees_every_district_and_superuser_everything(log):
 def test_filters_by_merchant_object_actor_action_and_date(log):
     clerk, root = log["clerk"], UserFactory(is_staff=True, is_superuser=True)
     by_merchant = _targets(audit_entries_filtered(root, merchant="百货店"))
-    assert by_merchant and by_merchant <= {("complaint", str(log["mine"].pk)), ("merchant", str(log["shop"].pk))}
+    assert by_merchant and by_merchant <= {
+        ("complaint", str(log["mine"].pk)),
+        ("merchant", str(log["shop"].pk)),
+    }
     ct = ContentType.objects.get_for_model(Complaint)
     by_object = audit_entries_filtered(root, content_type=ct, object_id=str(log["theirs"].pk))
     assert _targets(by_object) == {("complaint", str(log["theirs"].pk))}
@@ -86,7 +93,9 @@ def test_page_reads_in_words_and_stays_in_the_region(client, log):
     assert "受理" in html and "解放区王科员" in html and "complaint.accepted" not in html
     assert log["mine"].tracking_code in html and log["theirs"].tracking_code not in html
     assert reverse("admin:complaints_complaint_change", args=[log["mine"].pk]) in html
-    filtered = client.get(URL, {"merchant": "解放区百货店", "action": ComplaintAction.COMPLAINT_ACCEPTED.value})
+    filtered = client.get(
+        URL, {"merchant": "解放区百货店", "action": ComplaintAction.COMPLAINT_ACCEPTED.value}
+    )
     assert filtered.status_code == 200 and filtered.content.decode().count('class="audit-entry"') == 1
 
 
