@@ -36,13 +36,14 @@ def notices_about(about: models.Model, *, viewer) -> list[NoticeLine]:
     return [
         NoticeLine(
             channel=n.get_channel_display(),
-            address=mask_phone(n.address),
+            # An inbox notice has no address: its recipient's account name says who was told.
+            address=mask_phone(n.address) if n.address else (n.recipient.get_username() if n.recipient else ""),
             status=n.get_status_display(),
             at=n.sent_at or n.created_at,
             error=n.last_error,
             attempts=n.attempts,
         )
-        for n in qs.order_by("-created_at", "-pk")[:100]
+        for n in qs.select_related("recipient").order_by("-created_at", "-pk")[:100]
     ]
 
 
@@ -62,7 +63,9 @@ def inbox_unread_count(*, viewer) -> int:
     """One indexed count (``notice_inbox_unread``) for the header badge."""
     if not getattr(viewer, "is_authenticated", False):
         return 0
-    return Notice.objects.filter(recipient=viewer, channel=NoticeChannel.INBOX, read_at__isnull=True).count()
+    return Notice.objects.filter(
+        recipient=viewer, channel=NoticeChannel.INBOX, read_at__isnull=True, anonymised_at__isnull=True
+    ).count()
 
 
 def inbox_notice_or_404(*, viewer, pk: int) -> Notice:

@@ -134,3 +134,22 @@ def test_staff_read_their_own_notices_in_the_admin(client, regions):
 def test_the_admin_inbox_is_for_staff_only(client, member):
     client.force_login(member)
     assert client.get(reverse("admin-inbox")).status_code == 302  # to the admin sign-in
+
+
+def test_an_anonymised_notice_leaves_the_inbox_and_the_count(client, member, regions):
+    from notifications.services import notices_anonymise_about
+
+    _inbox(member, regions["410802"])
+    notices_anonymise_about(about=regions["410802"])
+    client.force_login(member)
+    response = client.get(reverse("inbox:list"))
+    assert response.context["unread"] == 0 and response.context["page"].paginator.count == 0
+
+
+def test_staff_see_who_was_told_in_the_inbox_beside_the_record(member, regions):
+    from notifications.selectors import notices_about
+
+    _inbox(member, regions["410802"])
+    clerk = make_staff("410802")
+    [line] = notices_about(regions["410802"], viewer=clerk)
+    assert (line.channel, line.address, line.status) == ("站内信", member.username, "已发送")
