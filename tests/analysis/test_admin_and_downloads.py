@@ -82,3 +82,14 @@ def test_staff_edit_the_draft_and_the_head_submits_on_the_page(client, drafted, 
     # submitted: the text is fixed
     client.post(url, {"analysis": "改动", "measures": "改动"})
     assert MonthlyReport.objects.get(pk=report.pk).analysis == "分析内容"
+
+
+def test_the_report_reads_in_english_for_an_english_reader(drafted):
+    from django.utils import translation
+
+    from analysis.documents import report_sections, risk_text
+
+    with translation.override("en"):
+        titles = [s.title for s in report_sections(drafted[JIEFANG])]
+        assert titles[0] == "Overview" and "Risks" in titles
+        assert risk_text({"rule": "overdue", "count": 2}) == "2 complaints and reports are overdue and still open."
