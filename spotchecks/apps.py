@@ -44,3 +44,7 @@ class SpotChecksConfig(AppConfig):
         from . import dashboard
 
         dashboard.register()  # spot-check progress on the district dashboard (core.dashboard)
+
+        from . import workbench
+
+        workbench.register()  # tasks waiting for inspectors on the workbench; audit scopes (core.staff_audit)
