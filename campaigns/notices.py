@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
-from merchants.notices import local_date
-from notifications.kinds import NoticeKind, register_notice_kind
+from merchants.notices import local_date, record_link
+from notifications.kinds import NoticeKind, register_notice_kind, register_notice_link
 
 APPLICATION_REVIEWED = NoticeKind(
     code="application_reviewed",
@@ -42,9 +42,13 @@ KINDS = (APPLICATION_REVIEWED, PSA_REMINDER)
 
 
 def register_kinds() -> None:
-    """Called once from ``CampaignsConfig.ready()``."""
+    """Called once from ``CampaignsConfig.ready()``: the kinds, and where the inbox links for each record."""
+    from .models import Application, ReminderLog
+
     for kind in KINDS:
         register_notice_kind(kind)
+    register_notice_link(Application, record_link("portal_campaigns:applications"))
+    register_notice_link(ReminderLog, record_link("portal_campaigns:ad_report"))
 
 
 def notify_application_reviewed(*, application, level: str, decision: str, reason: str, actor: User | None):

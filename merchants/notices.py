@@ -16,13 +16,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from integrity_portal.core.ratingfacts import fact_providers
-from notifications.kinds import NoticeKind, register_notice_kind
+from notifications.kinds import NoticeKind, register_notice_kind, register_notice_link
 
 ALL_CHANNELS = ("inbox", "sms", "email")
 NOT_SMS = ("inbox", "email")
@@ -166,10 +167,48 @@ KINDS = (
 )
 
 
+def record_link(portal_url: str):
+    """A link resolver for ``register_notice_link``: members go to ``portal_url`` (a URL name taking the
+    merchant's id), staff to the record's admin page (none when the admin does not register it)."""
+
+    def link(record, audience: str) -> str:
+        if audience == "merchant":
+            return reverse(portal_url, args=[record.merchant_id])
+        if audience == "staff":
+            meta = record._meta
+            try:
+                return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[record.pk])
+            except NoReverseMatch:
+                return ""
+        return ""
+
+    return link
+
+
 def register_kinds() -> None:
-    """Called once from ``MerchantsConfig.ready()``."""
+    """Called once from ``MerchantsConfig.ready()``: the kinds, and where the inbox links for each record."""
+    from .models import (
+        CreditRepairRequest,
+        Inspection,
+        Penalty,
+        Rating,
+        RatingAppeal,
+        RatingReply,
+        ReinspectionRequest,
+    )
+
     for kind in KINDS:
         register_notice_kind(kind)
+    for model, url in (
+        (Rating, "portal:merchant"),
+        (Inspection, "portal:merchant"),
+        (Penalty, "portal:merchant"),
+        (RatingAppeal, "portal_credit:appeal"),
+        (RatingReply, "portal_credit:reply"),
+        (ReinspectionRequest, "portal_credit:reinspection"),
+        (CreditRepairRequest, "portal_credit:repair"),
+    ):
+        register_notice_link(model, record_link(url))
 
 
 def _send(*, merchant, kind: NoticeKind, event_key: str, about, actor: User | None, **params):

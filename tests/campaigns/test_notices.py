@@ -100,6 +100,7 @@ def test_twelve_venues_without_an_account_are_counted_undeliverable_not_sent(reg
     assert [logs[v.pk].recipients for v in venues[1:]] == [0] * 12
     told = Notice.objects.filter(kind="psa_reminder", recipient=owner)
     assert sorted(told.values_list("channel", flat=True)) == ["email", "inbox"]
+    assert told.get(channel="inbox").link == reverse("portal_campaigns:ad_report", args=[venues[0].pk])
     assert told.get(channel="email").key == f"psa_reminder:{venues[0].pk}:{logs[venues[0].pk].pk}"
     lost = Notice.objects.filter(kind="psa_reminder", recipient__isnull=True)
     assert lost.count() == 12 and set(lost.values_list("status", flat=True)) == {NoticeStatus.UNDELIVERABLE}

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import translation
 
 from integrity_portal.core.audit import audit_entries_for
@@ -141,6 +142,10 @@ def test_appeal_decided(rated, owner, upheld, outcome):
     email = Notice.objects.get(kind="appeal_decided", channel="email")
     assert outcome in email.subject and "经复核认定" in email.body
     assert "经复核认定" not in Notice.objects.get(kind="appeal_decided", channel="sms").body
+    # The inbox links the member to the appeal page of their business.
+    assert Notice.objects.get(kind="appeal_decided", channel="inbox").link == reverse(
+        "portal_credit:appeal", args=[rated.pk]
+    )
 
 
 def test_reply_published_and_rejected_go_to_the_inbox_only(rated, owner):
