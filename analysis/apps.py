@@ -41,3 +41,7 @@ class AnalysisConfig(AppConfig):
         from .workbench import register_work_sources
 
         register_work_sources()  # drafts due by the 25th and open action items (core.workbench)
+
+        from .audit_scopes import register_audit_scopes
+
+        register_audit_scopes()  # the staff audit log shows these entries to the region (core.staff_audit)

@@ -77,3 +77,15 @@ def test_the_city_returns_a_submitted_report_with_a_reason(drafted, district_hea
     assert report.status == ReportStatus.DRAFT
     entry = AuditEntry.objects.get(action=AuditAction.MONTHLY_REPORT_RETURNED)
     assert (entry.from_status, entry.to_status, entry.note) == ("submitted", "draft", "数据不全")
+
+
+def test_the_staff_audit_log_shows_a_districts_report_entries_to_that_district_only(
+    drafted, district_staff, other_district_staff
+):
+    from integrity_portal.core.staff_audit import audit_entries_for_staff
+
+    report = drafted[JIEFANG]
+    services.monthly_report_edit(report=report, analysis="分析", measures="措施", actor=district_staff)
+    mine = audit_entries_for_staff(district_staff).filter(action=AuditAction.MONTHLY_REPORT_EDIT)
+    assert [e.object_id for e in mine] == [str(report.pk)]
+    assert not audit_entries_for_staff(other_district_staff).filter(object_id=str(report.pk), action__startswith="monthly_report").exists()
