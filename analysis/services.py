@@ -19,7 +19,7 @@ from integrity_portal.core import workdays
 from integrity_portal.core.actors import acting_user
 from integrity_portal.core.audit import audit_log
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
-from integrity_portal.core.scoping import user_covers_region
+from integrity_portal.core.scoping import is_unrestricted, staff_region_code, user_covers_region
 from integrity_portal.core.services import model_update
 
 from .audit_actions import AuditAction
@@ -181,6 +181,8 @@ def monthly_report_submit(*, report: MonthlyReport, actor: User | None) -> Month
     submitted only after it compiled its districts' reports."""
     _require_region(actor, report.region_id)
     _require_perm(actor, SUBMIT_PERMISSION, _("只有单位负责人可以提交月研判报告。"))
+    if actor is not None and not is_unrestricted(actor) and staff_region_code(actor) != report.region_id:
+        raise NotPermitted(_("月研判报告由本单位负责人提交。"))  # a city head does not submit for a district
     with transaction.atomic():
         report = _locked(MonthlyReport, report.pk)
         if not report.analysis.strip() or not report.measures.strip():

@@ -89,3 +89,9 @@ def test_another_districts_head_cannot_touch_the_report(drafted, other_district_
         services.monthly_report_submit(report=report, actor=head)
     with pytest.raises(NotPermitted):
         services.monthly_report_edit(report=report, analysis="x", measures="y", actor=head)
+
+
+def test_the_city_head_does_not_submit_a_districts_report(drafted, city_head):
+    report = _write(drafted[JIEFANG], None)
+    with pytest.raises(NotPermitted):
+        services.monthly_report_submit(report=report, actor=city_head)
