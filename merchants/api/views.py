@@ -15,7 +15,9 @@ from integrity_portal.core.public_cache import public_cache_get, public_cache_ke
 
 from ..filters.register import MerchantApiFilter
 from ..selectors.register import (
+    public_merchant_keys,
     public_merchants_open_data,
+    public_merchants_open_data_rows,
     public_regions,
 )
 from .serializers import MerchantSerializer, RegionSerializer
@@ -45,8 +47,23 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = MerchantCursorPagination
     lookup_url_kwarg = "merchant_id"
 
+    def _keys_first(self) -> bool:
+        """A search can match thousands of entities: filter and page their keys, then read the page's rows
+        (one more query). Without one, the id order walks the primary key and joins one page's rows only."""
+        request = getattr(self, "request", None)
+        return self.action == "list" and request is not None and bool(request.query_params.get("search"))
+
     def get_queryset(self):
+        if self._keys_first():
+            return public_merchant_keys().order_by("-id")
         return public_merchants_open_data().order_by("-id")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is None or not self._keys_first():
+            return page
+        # The cursor pagination keeps its own (key-only) rows for the next/previous links.
+        return public_merchants_open_data_rows(m.pk for m in page)
 
     def _cached(self, request, action, *args, **kwargs):
         """Answers are cached under the public pages version; throttling and 400s still run on every call.

@@ -80,6 +80,22 @@ def public_merchants_open_data():
     )
 
 
+def public_merchant_keys():
+    """Every registered entity, the primary key only: what the API's filters and cursor narrow down before
+    ``public_merchants_open_data_rows`` reads the page's rows. Without the joins and annotations a search
+    matching thousands of entities sorts their ids, not thousands of joined rows (docs/BENCHMARKS.md §7)."""
+    return Merchant.objects.only("pk")
+
+
+def public_merchants_open_data_rows(pks) -> list:
+    """The rows of ``public_merchants_open_data`` with these primary keys, in the order given."""
+    pks = list(pks)
+    if not pks:
+        return []
+    rows = {m.pk: m for m in public_merchants_open_data().filter(pk__in=pks).order_by()}
+    return [rows[pk] for pk in pks if pk in rows]
+
+
 def q_changed_since(moment):
     """Entities whose public record changed at or after ``moment``: a register edit (``updated_at``) or a new
     rating (the recompute writes a rating row, not ``updated_at``). The incremental-sync filter of the API."""

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
+from django.template.loader import get_template
+from django.urls import get_script_prefix
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from ..models import MerchantStatus
 from ..selectors.credit import merchant_credit_profile, merchant_open_appeal
@@ -41,16 +46,27 @@ def portal_credit_panel(merchant):
     return context
 
 
-@register.inclusion_tag("merchants/_stars.html")
+# The star display depends on its three inputs, the language and the URL prefix only: rendered once per
+# process for each (at most 7 × 2 × 2 per language), then reused — the directory shows 20 per page.
+_STARS_HTML: dict[tuple, str] = {}
+
+
+@register.simple_tag
 def stars(value, status: str = "", how: bool = True):
     """Stars 0–5, "not yet rated" for anything else (None, or a missing rating resolving to ""), or
     "deregistered" when ``status`` says so (a deregistered business shows no current stars). ``how`` links
-    the display to /ratings/how/."""
-    return {
+    the display to /ratings/how/. Renders ``merchants/_stars.html`` (memoised; not under DEBUG, so template
+    edits show at once in development)."""
+    context = {
         "stars": value if isinstance(value, int) and not isinstance(value, bool) else None,
         "deregistered": status == MerchantStatus.DEREGISTERED,
-        "how": how,
+        "how": bool(how),
     }
+    key = (context["stars"], context["deregistered"], context["how"], get_language(), get_script_prefix())
+    html = None if settings.DEBUG else _STARS_HTML.get(key)
+    if html is None:
+        html = _STARS_HTML[key] = mark_safe(get_template("merchants/_stars.html").render(context))  # noqa: S308
+    return html
 
 
 @register.inclusion_tag("merchants/_star_shares.html")

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django_filters.views import FilterView
@@ -139,6 +140,7 @@ def home(request):
 
 
 DIRECTORY_COUNT_TTL = 120
+_PK_PLACEHOLDER = 9_876_543_210
 
 
 class CachedCountPaginator(Paginator):
@@ -189,8 +191,11 @@ class MerchantDirectoryView(FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        # One reverse() for the page instead of one per row: the profile URL with a placeholder id.
+        detail_url = reverse("public:merchant_detail", args=[_PK_PLACEHOLDER])
         for merchant in context["merchants"]:
             _label(merchant)
+            merchant.detail_url = detail_url.replace(str(_PK_PLACEHOLDER), str(merchant.pk), 1)
         params = self.request.GET.copy()  # already reduced to DIRECTORY_PARAMS by cached_public_page
         params.pop("page", None)
         context["query_string"] = params.urlencode()

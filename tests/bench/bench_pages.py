@@ -45,8 +45,11 @@ done = function(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 """
-# Every request a different URL (an ignored ``_bench`` parameter): the cache never hits, so this measures
-# the uncached path (queries + rendering) under the same load.
+# Cache-miss rows: every request a different URL built from parameters the page really reads (the page cache
+# keys on those only, so an unknown parameter such as ``_bench=<n>`` would be a hit): ``miss_urls`` lists
+# distinct URLs of the same kind of page, and the two wrk threads take them in turn without sharing one, so
+# the cache misses until the list runs out (then it wraps; the table prints the list's size beside the
+# requests made). The directory stores a page at its second request, the other pages at their first.
 WRK_LUA_MISS = """
 local created = 0
 setup = function(thread)
@@ -56,7 +59,7 @@ end
 counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format(nil, wrk.path .. SEP .. "_bench=" .. tid .. "-" .. counter)
+  return wrk.format(nil, URLS[((counter - 1) * 2 + tid - 1) % #URLS + 1])
 end
 """
 
@@ -67,25 +70,60 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _miss_path(path: str) -> str:
-    return path + ("&" if "?" in path else "?") + "_bench="
+def miss_urls(path: str, sample_ids: list[int]) -> list[str]:
+    """Distinct URLs of the same kind of page as ``path``, differing in parameters the view reads."""
+    import itertools
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from merchants.models import BLACK_KINDS, Industry, MerchantKind, Region
+
+    rng = random.Random(7)
+    if path.startswith("/merchants/?"):  # the same district and stars, by every sort, status, kind, industry
+        urls = [
+            f"{path}&sort={sort}&status={status}&kind={kind}&industry={industry}"
+            for sort, status, kind, industry in itertools.product(
+                ("name", "stars", "newest", "relevance"),
+                ("operating", "suspended", "deregistered", "all"),
+                ["", *MerchantKind.values],
+                ["", *Industry.values],
+            )
+        ]
+    elif path.startswith("/merchants/"):  # other entities' profiles
+        urls = [f"/merchants/{pk}/" for pk in sample_ids]
+    elif path.startswith("/lists/black/"):  # every region and kind, pages 1 to 20 (past the end: the last)
+        codes = ["", *Region.objects.values_list("code", flat=True)]
+        urls = [
+            f"/lists/black/?region={code}&kind={kind}&page={page}"
+            for code, kind, page in itertools.product(codes, ["", *BLACK_KINDS], range(1, 21))
+        ]
+    elif path.startswith("/api/v1/merchants/"):  # incremental sync from distinct moments: the same rows
+        start = datetime(2000, 1, 1, tzinfo=UTC)
+        urls = [
+            f"/api/v1/merchants/?updated_since={(start + timedelta(seconds=n)).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            for n in range(20000)
+        ]
+    else:
+        raise ValueError(f"no cache-miss URLs for {path}")
+    rng.shuffle(urls)
+    return urls
 
 
-def _python_load(port: int, path: str, seconds: int, miss: bool = False) -> dict:
+def _python_load(port: int, path: str, seconds: int, miss: list[str] | None = None) -> dict:
     """A bounded keep-alive load: CONNECTIONS threads, each a loop of GETs until the deadline."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
-    def worker():
+    def worker(index: int):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         local = []
         n = 0
         while time.monotonic() < deadline:
             start = time.perf_counter()
+            url = miss[(n * CONNECTIONS + index) % len(miss)] if miss else path
             n += 1
-            url = f"{_miss_path(path)}{threading.get_ident()}-{n}" if miss else path
             try:
                 conn.request("GET", url, headers={"Host": "127.0.0.1"})
                 response = conn.getresponse()
@@ -101,7 +139,7 @@ def _python_load(port: int, path: str, seconds: int, miss: bool = False) -> dict
         with lock:
             latencies.extend(local)
 
-    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONNECTIONS)]
     began = time.monotonic()
     for t in threads:
         t.start()
@@ -115,14 +153,16 @@ def _python_load(port: int, path: str, seconds: int, miss: bool = False) -> dict
         "p95": q[94],
         "rps": len(latencies) / elapsed,
         "errors": errors[0],
+        "requests": len(latencies),
         "tool": "python",
     }
 
 
-def _wrk_load(port: int, path: str, seconds: int, miss: bool = False) -> dict:
+def _wrk_load(port: int, path: str, seconds: int, miss: list[str] | None = None) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         if miss:
-            script.write(WRK_LUA_MISS.replace("SEP", '"&"' if "?" in path else '"?"'))
+            script.write("URLS = {" + ",".join(f'"{url}"' for url in miss) + "}\n")
+            script.write(WRK_LUA_MISS)
         script.write(WRK_LUA)
     out = subprocess.run(
         [
@@ -146,6 +186,7 @@ def _wrk_load(port: int, path: str, seconds: int, miss: bool = False) -> dict:
         "rps": float(m[3]),
         "errors": int(m[4]),
         "socket": int(m[5]),
+        "requests": round(float(m[3]) * seconds),
         "tool": "wrk",
     }
 
@@ -161,6 +202,17 @@ def seeded_server(django_db_setup, django_db_blocker):
         with connection.cursor() as cursor:
             cursor.execute("SELECT id FROM merchants_merchant ORDER BY id LIMIT 1 OFFSET %s", [COUNT // 2])
             sample_id = cursor.fetchone()[0]
+            cursor.execute("SELECT id FROM merchants_merchant TABLESAMPLE SYSTEM (20) LIMIT 20000")
+            other_ids = [pk for (pk,) in cursor.fetchall() if pk != sample_id]
+        misses = {
+            path: miss_urls(path, other_ids)
+            for path in (
+                "/merchants/?region=410802&stars=4",
+                "/merchants/0/",
+                "/lists/black/",
+                "/api/v1/merchants/",
+            )
+        }
         db = connection.settings_dict
         connection.close()
     port = _free_port()
@@ -202,14 +254,14 @@ def seeded_server(django_db_setup, django_db_blocker):
                 break
             except OSError:
                 time.sleep(0.2)
-        yield port, sample_id
+        yield port, sample_id, misses
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
 
 
 def test_public_pages_under_16_concurrent_clients(seeded_server):
-    port, sample_id = seeded_server
+    port, sample_id, misses = seeded_server
     load = _wrk_load if shutil.which("wrk") else _python_load
     urls = {
         "trivial view /healthz/": "/healthz/",
@@ -223,12 +275,18 @@ def test_public_pages_under_16_concurrent_clients(seeded_server):
         load(port, path, 2)  # warm caches and connections
         results[label] = load(port, path, SECONDS)
         if path != "/healthz/":
-            results[f"{label} (cache miss)"] = load(port, path, SECONDS, miss=True)
+            urls = misses["/merchants/0/" if path == f"/merchants/{sample_id}/" else path]
+            r = load(port, path, SECONDS, miss=urls)
+            results[f"{label} (cache miss)"] = {**r, "distinct": len(urls)}
     ceiling = results["trivial view /healthz/"]["rps"]
-    print(f"\n{'page':55} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>9} {'% trivial':>10} non-2xx socket tool")
+    print(
+        f"\n{'page':55} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>9} {'% trivial':>10} non-2xx socket tool"
+        "  (cache miss: requests / distinct URLs)"
+    )
     for label, r in results.items():
+        distinct = f"  {r['requests']} / {r['distinct']}" if "distinct" in r else ""
         print(
-            f"{label:55} {r['p50']:8.1f} {r['p95']:8.1f} {r['rps']:9.1f} {100 * r['rps'] / ceiling:9.0f}% {r['errors']:7d} {r.get('socket', 0):6d} {r['tool']}"
+            f"{label:55} {r['p50']:8.1f} {r['p95']:8.1f} {r['rps']:9.1f} {100 * r['rps'] / ceiling:9.0f}% {r['errors']:7d} {r.get('socket', 0):6d} {r['tool']}{distinct}"
         )
     for label, r in results.items():
         # gunicorn's sync workers close every connection; under heavy machine load wrk counts a handful of

@@ -1,0 +1,119 @@
+"""What the uncached search path reuses or defers (docs/BENCHMARKS.md §7), proven to show the same answers:
+the API pages a search's keys and then reads the page's rows, the directory reuses its rendered selects and
+star displays."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.template import Context, Template
+from django.utils import translation
+
+from merchants.models import MerchantStatus
+from tests.factories import MerchantFactory
+from tests.merchants.test_search import _fresh_cache  # noqa: F401 (autouse: a clear cache around each test)
+
+pytestmark = pytest.mark.django_db
+
+
+def _pages(client, url, params):
+    """Every page of an API list, following the cursor's next links."""
+    rows, pages = [], 0
+    response = client.get(url, params)
+    while True:
+        assert response.status_code == 200, response.content
+        body = response.json()
+        rows.extend(body["results"])
+        pages += 1
+        if not body["next"]:
+            return rows, pages
+        response = client.get(body["next"])
+
+
+def test_api_search_pages_every_match_in_id_order_with_the_same_rows_as_the_plain_list(client, regions):
+    market = MerchantFactory(name="城南市场", region=regions["410802"])
+    matches = [
+        MerchantFactory(
+            name=f"火锅店{n}",
+            region=regions["410811" if n % 2 else "410802"],
+            parent_market=market if n % 3 == 0 else None,
+            stars=n % 6,
+            status=MerchantStatus.SUSPENDED if n == 4 else MerchantStatus.OPERATING,
+        )
+        for n in range(17)
+    ]
+    MerchantFactory.create_batch(5, name="面馆", region=regions["410802"])
+
+    rows, pages = _pages(client, "/api/v1/merchants/", {"search": "火锅", "page_size": 5})
+
+    assert [r["merchant_id"] for r in rows] == sorted((m.pk for m in matches), reverse=True)
+    assert pages == 4
+    plain, _ = _pages(client, "/api/v1/merchants/", {"page_size": 200})
+    by_id = {r["merchant_id"]: r for r in plain}
+    assert rows == [
+        by_id[r["merchant_id"]] for r in rows
+    ]  # every field as the list without a search shows it
+    assert {r["parent_market_name"] for r in rows} == {"城南市场", None}
+
+
+def test_api_search_costs_the_same_queries_for_a_page_of_3_and_of_50_matches(
+    client, regions, django_assert_max_num_queries
+):
+    for size, region in ((3, "410802"), (60, "410811")):
+        MerchantFactory.create_batch(size, name="火锅店", region=regions[region])
+        cache.clear()
+        with django_assert_max_num_queries(2):  # the keys, then the page's rows (nothing per row)
+            assert client.get("/api/v1/merchants/", {"search": "火锅"}).status_code == 200
+
+
+def _selected_region(html: str) -> list[str]:
+    select = re.search(r'<select name="region".*?</select>', html, re.S)[0]
+    return re.findall(r'<option value="(\d+)" selected>', select)
+
+
+def test_directory_selects_show_the_selected_value_and_follow_a_region_rename(client, regions):
+    MerchantFactory(name="火锅店", region=regions["410802"])
+    page = client.get("/merchants/", {"q": "火锅", "region": "410802"}).content.decode()
+    assert _selected_region(page) == ["410802"]
+    page = client.get("/merchants/", {"q": "火锅店", "region": "410811"}).content.decode()
+    assert _selected_region(page) == ["410811"]
+    page = client.get("/merchants/", {"q": "火", "sort": "stars", "status": "all"}).content.decode()
+    assert _selected_region(page) == []
+    assert re.search(r'<option value="stars" selected>', page)
+    assert re.search(r'<option value="all" selected>', page)
+
+    district = regions["410811"]
+    district.name = "新区名"
+    district.save()  # reloads the region tree: the rendered selects are rebuilt
+    page = client.get("/merchants/", {"q": "火锅", "region": "410811"}).content.decode()
+    assert "新区名" in page and _selected_region(page) == ["410811"]
+
+
+def test_directory_invalid_select_value_is_a_form_error_not_a_cached_select(client, regions):
+    page = client.get("/merchants/", {"q": "火锅", "region": "999999"})
+    assert page.status_code == 200 and page.context["filter"].errors
+    assert _selected_region(page.content.decode()) == []
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_star_display_is_the_same_every_time_in_each_language(language):
+    template = Template("{% load credit_tags %}{% stars s st %}|{% stars s st how=False %}")
+    with translation.override(language):
+        first = [
+            template.render(Context({"s": s, "st": st}))
+            for s in (None, 0, 3, 5)
+            for st in ("", "deregistered")
+        ]
+        again = [
+            template.render(Context({"s": s, "st": st}))
+            for s in (None, 0, 3, 5)
+            for st in ("", "deregistered")
+        ]
+    assert first == again
+    assert "★★★☆☆" in first[4] and "/ratings/how/" in first[4].split("|")[0]
+    assert "/ratings/how/" not in first[4].split("|")[1]
+    assert "⊘" in first[5]  # deregistered: no current stars
+    words = {"zh-hans": "尚未评级", "en": "Not yet rated"}
+    assert words[language] in first[0]
