@@ -45,3 +45,9 @@ class AnalysisConfig(AppConfig):
         from .audit_scopes import register_audit_scopes
 
         register_audit_scopes()  # the staff audit log shows these entries to the region (core.staff_audit)
+
+        from integrity_portal.core.demo import register_demo_seeder
+
+        from .demo import seed_analysis
+
+        register_demo_seeder("analysis", 70, seed_analysis)
