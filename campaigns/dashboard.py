@@ -43,16 +43,10 @@ def psa_section(scope: DashboardScope) -> Section:
             note=_("%(year)s 年度未下达公益广告刊播任务。") % {"year": year},
         )
     board = ad_progress_board(quota=quota, user=scope.viewer, today=scope.today)
-    per_key = {
-        key: scope.spread(
-            {row["region"]: row[key] for row in board["rows"] if row["region"] in scope.column_of}
-        )
-        for key in PSA_KEYS
-    }
+    per_region = {row["region"]: row for row in board["rows"] if row["region"] in scope.column_of}
     names = scope.column_headers()
     rows, data = [], {}
-    for i, name in enumerate(names):
-        values = {key: per_key[key][i] for key in PSA_KEYS}
+    for name, values in scope.per_column(per_region, PSA_KEYS):
         values["rate"] = rate(values["compliant"], values["required"])
         data[name] = values
         rows.append([name, *(values[k] for k in PSA_KEYS), values["rate"]])

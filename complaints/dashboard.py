@@ -1,5 +1,5 @@
 """Complaints and reports on the district dashboard (``core.dashboard``): received, closed, closed on time,
-overdue, per month and per district, by category and channel. Five grouped queries whatever the region.
+overdue, per month and per district, by category and channel. Three grouped queries whatever the region.
 
 Definitions (docs/DASHBOARD.md):
 
@@ -13,7 +13,7 @@ Definitions (docs/DASHBOARD.md):
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, DateField, Q
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
@@ -38,8 +38,8 @@ def register() -> None:
 
 
 def _counts(scope: DashboardScope):
-    """The five grouped queries: {month: {region: {field: n}}}, overdue before the window, and the category
-    and channel counts of the window ({(value, region): n}) and of the month viewed."""
+    """Three grouped queries: {month: {region: {field: n}}}, overdue before the window, and the category and
+    channel counts ({value: ({region: n in the window}, {region: n in the month viewed})})."""
     qs = Complaint.objects.filter(region_id__in=scope.region_codes).order_by()
     start, end = scope.window_start, scope.window_end
     cells: dict = {}
@@ -48,20 +48,31 @@ def _counts(scope: DashboardScope):
         region = cells.setdefault(m, {}).setdefault(code, dict.fromkeys(MONTH_FIELDS, 0))
         region[key] += n
 
+    # One scan for the received items: by month, region, kind, category and channel (a few thousand rows at
+    # most), folded here into the monthly cells and the category and channel counts.
     received = (
         qs.filter(received_at__gte=start, received_at__lt=end)
-        .annotate(m=TruncMonth("received_at"))
-        .values_list("m", "region_id", "kind")
-        .annotate(n=Count("id"))
+        .annotate(m=TruncMonth("received_at", output_field=DateField()))
+        .values_list("m", "region_id", "kind", "category", "channel")
+        .annotate(n=Count("*"))
     )
-    for m, code, kind, n in received:
-        add(month_key(m), code, "received", n)
-        add(month_key(m), code, "complaints" if kind == ComplaintKind.COMPLAINT else "reports", n)
+    months: dict = {}  # TruncMonth value -> first of the local month (converted once per value)
+    by_category: dict = {}
+    by_channel: dict = {}
+    for m, code, kind, category, channel, n in received:
+        m = months[m] if m in months else months.setdefault(m, month_key(m))
+        add(m, code, "received", n)
+        add(m, code, "complaints" if kind == ComplaintKind.COMPLAINT else "reports", n)
+        for target, value in ((by_category, category), (by_channel, channel)):
+            window, month = target.setdefault(value, ({}, {}))
+            window[code] = window.get(code, 0) + n
+            if m == scope.month:
+                month[code] = month.get(code, 0) + n
     closed = (
         qs.filter(status__in=CLOSED_STATUSES, closed_at__gte=start, closed_at__lt=end)
-        .annotate(m=TruncMonth("closed_at"))
+        .annotate(m=TruncMonth("closed_at", output_field=DateField()))
         .values_list("m", "region_id")
-        .annotate(n=Count("id"), late=Count("id", filter=Q(closed_late=True)))
+        .annotate(n=Count("*"), late=Count("closed_late", filter=Q(closed_late=True)))
     )
     for m, code, n, late in closed:
         add(month_key(m), code, "closed", n)
@@ -71,7 +82,7 @@ def _counts(scope: DashboardScope):
         qs.filter(status__in=OPEN_STATUSES, due_on__lt=scope.today)
         .annotate(m=TruncMonth("due_on"))
         .values_list("m", "region_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
     )
     earlier: dict = {}
     for m, code, n in overdue:
@@ -80,19 +91,6 @@ def _counts(scope: DashboardScope):
             add(m, code, "overdue", n)
         elif m < scope.months[0]:
             earlier[code] = earlier.get(code, 0) + n
-    month_start_at, _month_end = scope.month_bounds(scope.month)
-    kinds = (
-        qs.filter(received_at__gte=start, received_at__lt=end)
-        .values_list("category", "channel", "region_id")
-        .annotate(n=Count("id"), n_month=Count("id", filter=Q(received_at__gte=month_start_at)))
-    )
-    by_category: dict = {}
-    by_channel: dict = {}
-    for category, channel, code, n, n_month in kinds:
-        for target, value in ((by_category, category), (by_channel, channel)):
-            window, month = target.setdefault(value, ({}, {}))
-            window[code] = window.get(code, 0) + n
-            month[code] = month.get(code, 0) + n_month
     return cells, earlier, by_category, by_channel
 
 

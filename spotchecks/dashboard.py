@@ -55,11 +55,9 @@ def spotchecks_section(scope: DashboardScope) -> Section:
         )
     )
     per_region = {row[0]: dict(zip(TASK_KEYS, row[1:], strict=True)) for row in counts}
-    spread = {key: scope.spread({code: v[key] for code, v in per_region.items()}) for key in TASK_KEYS}
     names = scope.column_headers()
     rows, data = [], {"plans": plans}
-    for i, name in enumerate(names):
-        values = {key: spread[key][i] for key in TASK_KEYS}
+    for name, values in scope.per_column(per_region, TASK_KEYS):
         values["rate"] = rate(values["done"] + values["closed"], values["drawn"])
         data[name] = values
         rows.append([name, *(values[k] for k in TASK_KEYS), values["rate"]])

@@ -135,6 +135,12 @@ class DashboardScope:
         values = list(per_column.values())
         return values + [total] if self.side_by_side else values
 
+    def per_column(self, per_region: dict, keys) -> list[tuple[str, dict]]:
+        """``{region code: {key: n}}`` → ``[(column name, {key: n})]``: each column, then the total when side
+        by side (the rows of a "per district" table)."""
+        spread = {key: self.spread({code: v.get(key, 0) for code, v in per_region.items()}) for key in keys}
+        return [(name, {key: spread[key][i] for key in keys}) for i, name in enumerate(self.column_headers())]
+
 
 @dataclass
 class DashboardFigures:

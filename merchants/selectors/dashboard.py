@@ -254,9 +254,9 @@ def penalties_section(scope: DashboardScope) -> Section:
         data=monthly,
     )
     keys = ("month", "window", "fines", "black_month", "black_in_force")
-    spread = {k: scope.spread({code: v[k] for code, v in per_region.items()}) for k in keys}
-    names = scope.column_headers()
-    district_rows = [[name, *(spread[k][i] for k in keys)] for i, name in enumerate(names)]
+    columns = scope.per_column(per_region, keys)
+    district_rows = [[name, *(values[k] for k in keys)] for name, values in columns]
+    shown = columns[: len(scope.columns)]
     district_table = FigureTable(
         key="penalties_districts",
         title=_("各辖区行政处罚与黑名单"),
@@ -271,21 +271,18 @@ def penalties_section(scope: DashboardScope) -> Section:
         rows=district_rows,
         chart=Chart(
             kind="bar",
-            categories=[r[0] for r in district_rows[: len(scope.columns)]],
+            categories=[name for name, _values in shown],
             series=[
-                (_("近%(n)s个月行政处罚") % {"n": len(scope.months)}, spread["window"][: len(scope.columns)]),
-                (_("月末黑名单在列"), spread["black_in_force"][: len(scope.columns)]),
+                (_("近%(n)s个月行政处罚") % {"n": len(scope.months)}, [v["window"] for _name, v in shown]),
+                (_("月末黑名单在列"), [v["black_in_force"] for _name, v in shown]),
             ],
         )
         if scope.side_by_side
         else None,
-        data={
-            name: dict(zip(keys, (spread[k][i] for k in keys), strict=True)) for i, name in enumerate(names)
-        },
+        data=dict(columns),
     )
     return Section(
         key="penalties",
         title=_("行政处罚与黑名单"),
         tables=[monthly_table, district_table],
-        note="",
     )

@@ -464,7 +464,9 @@ def test_charts_escape_text_and_skip_missing_values():
     from integrity_portal.core.charts import chart_svg
     from integrity_portal.core.dashboard import Chart
 
-    chart = Chart(kind="line", categories=["<b>一</b>", "二", "三"], series=[("率 & 量", [50.0, None, 100.0])], unit="%")
+    chart = Chart(
+        kind="line", categories=["<b>一</b>", "二", "三"], series=[("率 & 量", [50.0, None, 100.0])], unit="%"
+    )
     svg = str(chart_svg(chart, title='<script>alert("x")</script>', described_by="table-x"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;一&lt;/b&gt;" in svg
     assert 'role="img"' in svg and 'aria-describedby="table-x"' in svg
@@ -473,3 +475,18 @@ def test_charts_escape_text_and_skip_missing_values():
     bars = str(chart_svg(Chart(kind="bar", categories=["a", "b"], series=[("n", [3, 5])]), title="t"))
     assert bars.count("<rect") == 2 + 1  # two bars and the legend swatch
     assert ">8</text>" in bars  # counts get whole-number ticks: 0, 2, 4, 6, 8
+
+
+def test_tables_escape_text_and_show_missing_values_as_a_dash():
+    from integrity_portal.core.dashboard import FigureTable
+    from integrity_portal.core.views_dashboard import table_html
+
+    table = FigureTable(
+        key="t", title="<i>活动</i>", header=["项", "<b>数</b>"], rows=[["<x>", None], ["y", 3]]
+    )
+    html = str(table_html(table, "table-t"))
+    assert "<i>" not in html and "<x>" not in html and "&lt;b&gt;数&lt;/b&gt;" in html
+    assert '<table id="table-t" class="dashboard-table"><caption>&lt;i&gt;活动&lt;/i&gt;</caption>' in html
+    assert (
+        '<tr><th scope="row">&lt;x&gt;</th><td>—</td></tr><tr><th scope="row">y</th><td>3</td></tr>' in html
+    )

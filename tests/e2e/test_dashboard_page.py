@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -15,18 +13,9 @@ from integrity_portal.core.roles import StaffRole
 from tests.factories import MerchantFactory, make_staff
 
 from .conftest import screenshot
+from .test_complaint_flow import _login_cookie
 
 pytestmark = pytest.mark.browser
-
-
-def _login_cookie(live_server, user) -> dict:
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }
 
 
 def test_city_user_sees_the_dashboard_at_1366_px_without_anything_cut_off(browser, live_server, regions):
