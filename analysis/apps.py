@@ -51,3 +51,7 @@ class AnalysisConfig(AppConfig):
         from .demo import seed_analysis
 
         register_demo_seeder("analysis", 70, seed_analysis)
+
+        from . import notices
+
+        notices.register()  # the escalation notice to staff (notifications fan-out)

@@ -33,6 +33,7 @@ from .models import (
     QuarterlyMeeting,
     ReportStatus,
 )
+from .notices import notify_report_escalated
 from .workflow import ACTION_ITEM_WORKFLOW, MONTHLY_REPORT_WORKFLOW
 
 logger = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ def monthly_reports_escalate(*, today: dt.date | None = None) -> int:
                 escalated_at=timezone.now(), escalated_to_id=supervisor, late=True
             )
             if updated:
+                report.refresh_from_db(fields=["escalated_at", "escalated_to", "late"])
                 audit_log(
                     actor=None,
                     action=AuditAction.MONTHLY_REPORT_ESCALATED,
@@ -134,6 +136,7 @@ def monthly_reports_escalate(*, today: dt.date | None = None) -> int:
                     note=_("报送期限 %(deadline)s") % {"deadline": report.deadline.isoformat()},
                     data={"deadline": report.deadline.isoformat(), "to_region": supervisor},
                 )
+                notify_report_escalated(report=report)
                 count += 1
     return count
 

@@ -95,3 +95,21 @@ def test_the_city_head_does_not_submit_a_districts_report(drafted, city_head):
     report = _write(drafted[JIEFANG], None)
     with pytest.raises(NotPermitted):
         services.monthly_report_submit(report=report, actor=city_head)
+
+
+def test_the_escalation_is_announced_once_to_the_supervising_and_the_late_unit(
+    drafted, district_staff, city_staff, other_district_staff, on_day
+):
+    from notifications.models import Notice
+
+    on_day(MONTH.replace(day=26))
+    services.monthly_reports_escalate()
+    services.monthly_reports_escalate()
+    report = drafted[JIEFANG]
+    notices = Notice.objects.filter(kind="monthly_report_escalation", object_id=str(report.pk))
+    assert {n.recipient for n in notices} == {district_staff, city_staff}
+    assert notices.count() == 2  # inbox only, once each
+    notice = notices.get(recipient=district_staff)
+    assert notice.subject == "【逾期督办】解放区2026年11月研判报告未按期报送"
+    assert notice.body == "解放区2026年11月研判报告的报送期限为2026年11月25日，至今未提交，已督办至焦作市。"
+    assert notice.link.endswith(f"/analysis/monthlyreport/{report.pk}/change/")
