@@ -3,11 +3,10 @@ model's path to its Region and its merchant, and how a typed name or code finds 
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from integrity_portal.core.staff_audit import register_audit_merchant_finder, register_audit_scope
 
 from . import models as m
+from .selectors.search import merchant_search_filter
 
 #: Audited models that belong to one merchant (and so to its region).
 MERCHANT_FACTS = (
@@ -27,12 +26,13 @@ MERCHANT_FACTS = (
 
 
 def find_merchants(text: str):
-    """Merchants a clerk means by ``text``: the register number, the exact code, or part of the name."""
+    """Merchants a clerk means by ``text``: the register's search (name, former name or address containing
+    it, USCC or licence number starting with it; index-driven on PostgreSQL), or the register number."""
     text = text.strip()
-    q = Q(name__icontains=text) | Q(uscc=text.upper())
+    found = merchant_search_filter(m.Merchant.objects.all(), text)
     if text.isdigit() and len(text) <= 12:
-        q |= Q(pk=int(text))
-    return m.Merchant.objects.filter(q).order_by("pk").values_list("pk", flat=True)[:50]
+        found = found | m.Merchant.objects.filter(pk=int(text))
+    return found.order_by().values_list("pk", flat=True)[:50]
 
 
 def register_audit_scopes() -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import CharField, Model, Q, QuerySet
 from django.db.models.functions import Cast
 
@@ -27,6 +28,8 @@ from .scoping import visible_region_codes
 
 #: Merchants a typed name or code may match (a filter, not a search page).
 MERCHANT_MATCH_LIMIT = 50
+#: Objects of one model listed by id for the merchant filter before it falls back to a subquery.
+MERCHANT_OBJECTS_LISTED = 2000
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,11 @@ def audit_scopes() -> list[AuditScope]:
 
 
 def _ids_as_text(model: type[Model], lookup: dict) -> QuerySet:
-    # object_id is text; compare it with the primary keys as text (one subquery per model).
+    # object_id is text; compare it with the primary keys as text.
     return (
         model._default_manager.filter(**lookup)
         .annotate(audit_key=Cast("pk", CharField()))
-        .values("audit_key")
+        .values_list("audit_key", flat=True)
     )
 
 
@@ -74,12 +77,23 @@ def _in_region(codes: list[str]) -> Q:
 
 
 def _of_merchants(pks: list) -> Q:
+    """Entries about these merchants' objects. The few merchants a filter names have few objects: their ids
+    are read first (one indexed query per model), so the log is searched through its (type, id) index
+    instead of being scanned end to end against a subquery; a merchant with very many objects of one model
+    falls back to the subquery."""
     q = Q(pk__in=[])
+    if not pks:
+        return q
     for scope in audit_scopes():
         if scope.merchant is None:
             continue
         ct = ContentType.objects.get_for_model(scope.model, for_concrete_model=True)
-        q |= Q(content_type=ct, object_id__in=_ids_as_text(scope.model, {f"{scope.merchant}__in": pks}))
+        ids = _ids_as_text(scope.model, {f"{scope.merchant}__in": pks})
+        listed = list(ids[: MERCHANT_OBJECTS_LISTED + 1])
+        if len(listed) > MERCHANT_OBJECTS_LISTED:
+            q |= Q(content_type=ct, object_id__in=ids)
+        elif listed:
+            q |= Q(content_type=ct, object_id__in=listed)
     return q
 
 
@@ -136,6 +150,18 @@ def audit_entries_filtered(
     if date_to:
         qs = qs.filter(created_at__date__lte=date_to)
     return qs.order_by("-created_at", "-id")
+
+
+def audit_target_prefetch() -> GenericPrefetch:
+    """The entries' objects in one query per type, joined to what their names read (the merchant, a
+    membership's user: each foreign key of the object, and the merchant path)."""
+    querysets = []
+    for scope in audit_scopes():
+        related = [f.name for f in scope.model._meta.concrete_fields if f.many_to_one or f.one_to_one]
+        if scope.merchant and scope.merchant != "pk":
+            related.append(scope.merchant)
+        querysets.append(scope.model._default_manager.select_related(*dict.fromkeys(related)))
+    return GenericPrefetch("target", querysets)
 
 
 def audited_content_types() -> list[ContentType]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 
 from .audit import describe_entry, registered_audit_enums
 from .scoping import is_unrestricted, visible_region_codes
-from .staff_audit import audit_entries_filtered, audited_content_types
+from .staff_audit import audit_entries_filtered, audit_target_prefetch, audited_content_types
 from .workbench import workbench_for
 
 AUDIT_PAGE_SIZE = 50
@@ -80,6 +80,18 @@ class AuditFilterForm(forms.Form):
         return data
 
 
+def _entry_row(entry) -> dict:
+    """One entry as the page shows it: in words, with its object's type, name and admin page."""
+    model = entry.content_type.model_class()
+    target = entry.target
+    return {
+        "line": describe_entry(entry),
+        "kind": model._meta.verbose_name if model else "",
+        "object": str(target) if target is not None else _("（已删除）"),
+        "url": _object_link(entry) if target is not None else "",
+    }
+
+
 def _object_link(entry) -> str:
     try:
         return reverse(
@@ -108,22 +120,11 @@ def audit_log(request):
             action=data.get("action", ""),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
-        ).prefetch_related("target")
+        ).prefetch_related(audit_target_prefetch())
         start = (page - 1) * AUDIT_PAGE_SIZE
         rows = list(qs[start : start + AUDIT_PAGE_SIZE + 1])  # one more tells whether a next page exists
         has_next = len(rows) > AUDIT_PAGE_SIZE
-        entries = [
-            {
-                "line": describe_entry(e),
-                "kind": e.content_type.model_class()._meta.verbose_name
-                if e.content_type.model_class()
-                else "",
-                "object": str(e.target) if e.target is not None else _("（已删除）"),
-                "object_id": e.object_id,
-                "url": _object_link(e) if e.target is not None else "",
-            }
-            for e in rows[:AUDIT_PAGE_SIZE]
-        ]
+        entries = [_entry_row(e) for e in rows[:AUDIT_PAGE_SIZE]]
     query = request.GET.copy()
     query.pop("page", None)
     context = {

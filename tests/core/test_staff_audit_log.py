@@ -131,3 +131,28 @@ def test_page_is_read_only(client, log):
     before = AuditEntry.objects.count()
     assert client.post(URL, {"merchant": "x"}).status_code == 405
     assert AuditEntry.objects.count() == before
+
+
+def test_page_reads_a_bounded_number_of_queries(client, log):
+    """The objects are read per type with what their names show (a membership names its user and merchant):
+    more entries about more objects cost no more queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from merchants.audit_actions import AuditAction as MerchantAction
+    from tests.factories import MembershipFactory
+
+    def grant():
+        audit_log(actor=log["clerk"], action=MerchantAction.MEMBERSHIP_GRANT, target=MembershipFactory())
+
+    grant()
+    client.force_login(make_staff(CITY, StaffRole.CITY_BUREAU))
+    client.get(URL)  # warm the content-type cache and the user's permissions
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(URL).status_code == 200
+    for _ in range(6):
+        grant()
+    with CaptureQueriesContext(connection) as large:
+        html = client.get(URL).content.decode()
+    assert html.count("批准成员") >= 7
+    assert len(large) == len(small)
