@@ -29,7 +29,10 @@ def find_merchants(text: str):
     """Merchants a clerk means by ``text``: the register's search (name, former name or address containing
     it, USCC or licence number starting with it; index-driven on PostgreSQL), or the register number."""
     text = text.strip()
-    found = merchant_search_filter(m.Merchant.objects.all(), text)
+    every = m.Merchant.objects.all()
+    found = merchant_search_filter(every, text)
+    if found is every:  # nothing searchable in the text (punctuation only): no merchant, not all of them
+        found = every.none()
     if text.isdigit() and len(text) <= 12:
         found = found | m.Merchant.objects.filter(pk=int(text))
     return found.order_by().values_list("pk", flat=True)[:50]

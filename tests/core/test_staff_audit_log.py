@@ -156,3 +156,9 @@ def test_page_reads_a_bounded_number_of_queries(client, log):
         html = client.get(URL).content.decode()
     assert html.count("批准成员") >= 7
     assert len(large) == len(small)
+
+
+def test_merchant_filter_with_nothing_searchable_matches_no_merchant(log):
+    root = UserFactory(is_staff=True, is_superuser=True)
+    assert not audit_entries_filtered(root, merchant="，。").exists()
+    assert audit_entries_filtered(root, merchant=str(log["shop"].pk)).exists()  # the register number
