@@ -249,7 +249,8 @@ def monthly_report_compile(*, report: MonthlyReport, actor: User | None) -> Mont
 
     Districts that have not submitted are listed as missing; compiling again later adds those
     that submitted since. Refused for a district's report, a report no longer in draft, and when
-    no district has submitted yet (docs/ANALYSIS.md).
+    none of the city's districts has submitted yet (docs/ANALYSIS.md); a city without districts
+    compiles an empty list.
     """
     _require_region(actor, report.region_id)
     with transaction.atomic():
@@ -265,7 +266,7 @@ def monthly_report_compile(*, report: MonthlyReport, actor: User | None) -> Mont
             .order_by("region_id")
         }
         taken = {ReportStatus.SUBMITTED, ReportStatus.COMPILED}
-        if not any(r.status in taken for r in found.values()):
+        if districts and not any(r.status in taken for r in found.values()):
             raise ValidationFailed(_("尚无区县提交本月报告，暂不能汇总。"))
         included, missing = [], []
         for district in districts:
