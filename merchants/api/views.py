@@ -20,6 +20,7 @@ from ..selectors.register import (
     public_merchants_open_data_rows,
     public_regions,
 )
+from ..selectors.search import serial_plan
 from .serializers import MerchantSerializer, RegionSerializer
 
 
@@ -59,8 +60,11 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         return public_merchants_open_data().order_by("-id")
 
     def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is None or not self._keys_first():
+        if not self._keys_first():
+            return super().paginate_queryset(queryset)
+        with serial_plan(queryset.db):
+            page = super().paginate_queryset(queryset)
+        if page is None:
             return page
         # The cursor pagination keeps its own (key-only) rows for the next/previous links.
         return public_merchants_open_data_rows(m.pk for m in page)

@@ -15,8 +15,9 @@ through thousands of rows, and no request sorts or counts a large part of the ta
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import BooleanField, F, Q
 from django.db.models.expressions import Expression
 
@@ -28,6 +29,24 @@ SEARCH_CANDIDATES = 1000
 SEARCH_MAX_LENGTH = 60
 
 _CODE = re.compile(r"^[0-9a-z]{2,40}$")
+
+
+@contextmanager
+def serial_plan(using: str):
+    """Run the enclosed search queries without parallel workers (PostgreSQL: ``SET LOCAL
+    max_parallel_workers_per_gather = 0`` in a transaction, or a savepoint within the request's).
+
+    A search query runs for a few milliseconds; starting worker processes for it cost tens of milliseconds on a
+    busy two-core server (the API's first page of a common word: 0.9 ms serial, 41 – 55 ms with two workers,
+    docs/BENCHMARKS.md §7), and under many clients the workers only compete with the other requests."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
 
 
 class _OnSearchText(Expression):
@@ -60,9 +79,9 @@ class _GramsContain(_OnSearchText):
 
 
 class _StrContains(_OnSearchText):
-    """``strpos(search_text, q) > 0`` — "contains", with no pattern characters to escape."""
+    """``strpos(search_text, q) <> 0`` — "contains", with no pattern characters to escape."""
 
-    template = "strpos({column}, %s) > 0"
+    template = "strpos({column}, %s) <> 0"
 
 
 class SearchQuery:
@@ -93,11 +112,13 @@ class SearchQuery:
         match = Q(search_text__contains=self.text)
         if vendor != "postgresql":
             return match
-        # The index condition, and the exact test as ``strpos(search_text, q) > 0`` rather than ``LIKE '%q%'``:
+        # The index condition, and the exact test as ``strpos(search_text, q) <> 0`` rather than ``LIKE '%q%'``:
         # the same rows, but the planner keeps the index's row estimate (from the statistics of the index
-        # expression) times a fixed 1/3, where LIKE's own guess multiplied in made every common word look
-        # like one row — nested loops over thousands of matches. Cheap, so it is also what a walk of the
-        # primary key (the API's id order, for a common word) tests first, before the costly grams function.
+        # expression; ``<> 0`` on an expression without statistics is taken to keep 99.5 % of the rows),
+        # where LIKE's own guess multiplied in made every common word look like one row — nested loops over
+        # thousands of matches, and a sort of all of them for the API's id order. Cheap, so it is also what a
+        # walk of the primary key (the API's id order, for a common word) tests first, before the costly
+        # grams function.
         return Q(_StrContains(self.text)) & Q(_GramsContain(list(query_grams(self.text))))
 
     def q_any(self, vendor: str) -> Q:
@@ -155,7 +176,7 @@ class RankedSearch:
 
     def _ranked_ids(self) -> list[int]:
         sql, params = self.candidates_sql()
-        with connections[self.qs.db].cursor() as cursor:
+        with serial_plan(self.qs.db), connections[self.qs.db].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         text, code = self.query.text, self.query.code.upper()
