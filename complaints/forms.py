@@ -1,7 +1,8 @@
 """Forms for the public intake, tracking, the portal reply and the staff intake/handling pages.
 
 Forms only shape input; every rule is checked by the services, whose errors are
-put back on the matching field.
+put back on the matching field. The intake form asks the service for all its errors in ``clean()``
+(``services.submission_errors``), so an empty submit shows every problem at once, not in two rounds.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from integrity_portal.core.uploads import MultipleFileField
 
 from .models import STAFF_INTAKE_CHANNELS, Category, Channel, RejectReason, TerminationReason
-from .services import BOTH, Submission
+from .services import BOTH, Submission, submission_errors
 
 CATEGORY_HELP = {
     Category.PRICE: _("不明码标价、标价外加价、价格欺诈等"),
@@ -33,6 +34,26 @@ KIND_CHOICES = [
     ("report", _("举报 —— 反映经营者违法行为，请求查处（可匿名）")),
     (BOTH, _("既投诉又举报 —— 将拆分为一件投诉和一件举报")),
 ]
+#: Fields required only for some choices of "kind": a complaint (or both) needs them all; a real-name
+#: report needs the phone and the consent; an anonymous report none. complaint-form.js switches the
+#: marks and ``aria-required`` with the same table (data-required-when on each field).
+CONDITIONAL_REQUIRED = {
+    "name": ("complaint", BOTH),
+    "phone": ("complaint", BOTH, "report"),
+    "address": ("complaint", BOTH),
+    "harm_known_on": ("complaint", BOTH),
+    "consent": ("complaint", BOTH, "report"),
+}
+#: Of those, the ones an anonymous report drops.
+NOT_FOR_ANONYMOUS = ("phone", "consent")
+
+
+def required_now(kind: str, anonymous: bool) -> set[str]:
+    """The conditionally required fields for this kind (and anonymity of a report)."""
+    names = {name for name, kinds in CONDITIONAL_REQUIRED.items() if kind in kinds}
+    if kind == "report" and anonymous:
+        names -= set(NOT_FOR_ANONYMOUS)
+    return names
 
 
 class CategoryRadio(forms.RadioSelect):
@@ -98,6 +119,7 @@ class SubmissionForm(forms.Form):
         label=_("我同意市场监管部门为办理本件收集、使用我的个人信息；个人信息不会公开，也不会提供给经营者。"),
         required=False,
     )
+    conditional_required = CONDITIONAL_REQUIRED
     #: One-time token of this form copy: a double click posts it twice and files once (services.intake).
     submission_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
@@ -109,6 +131,21 @@ class SubmissionForm(forms.Form):
             self.fields["submission_token"].initial = secrets.token_urlsafe(32)
         districts = Region.objects.filter(level=RegionLevel.DISTRICT).select_related("parent")
         self.fields["region"].choices = [("", "—")] + [(r.code, r.full_name) for r in districts]
+        kind = (self.data.get(self.add_prefix("kind")) if self.is_bound else None) or self["kind"].initial
+        anonymous = bool(self.data.get(self.add_prefix("anonymous"))) if self.is_bound else False
+        #: The conditionally required fields for the kind shown (the template marks them).
+        self.required_now = required_now(kind, anonymous)
+        for name, kinds in CONDITIONAL_REQUIRED.items():
+            attrs = self.fields[name].widget.attrs
+            attrs["data-required-when"] = " ".join(kinds)
+            if name in NOT_FOR_ANONYMOUS:
+                attrs["data-required-unless-anonymous"] = "1"
+            if name in self.required_now:
+                attrs["aria-required"] = "true"
+        for field in self.fields.values():
+            # Not on radio buttons (ARIA allows aria-required on the group, not on a radio).
+            if field.required and not field.widget.is_hidden and not isinstance(field.widget, forms.RadioSelect):
+                field.widget.attrs["aria-required"] = "true"
 
     def clean(self):
         data = super().clean()
@@ -118,16 +155,19 @@ class SubmissionForm(forms.Form):
             match = Merchant.objects.filter(uscc=data["merchant_query"].strip().upper()).first()
             if match:
                 data["merchant"] = match.pk
+        # The service's rules run now, with the form's: every error in one pass. A field the form already
+        # refused keeps its own message.
+        add_field_errors(self, submission_errors(self.submission(data)))
         return data
 
     channel = Channel.PORTAL
 
-    def submission(self) -> Submission:
-        d = self.cleaned_data
+    def submission(self, data: dict | None = None) -> Submission:
+        d = self.cleaned_data if data is None else data
         return Submission(
-            kind=d["kind"],
-            category=d["category"],
-            description=d["description"],
+            kind=d.get("kind") or "",
+            category=d.get("category") or "",
+            description=d.get("description") or "",
             channel=self.channel,
             anonymous=bool(d.get("anonymous")),
             name=d.get("name") or "",
@@ -157,19 +197,33 @@ class StaffIntakeForm(SubmissionForm):
 
     field_order = ["intake_channel", "kind"]
 
-    def submission(self) -> Submission:
-        sub = super().submission()
-        sub.channel = self.cleaned_data["intake_channel"]
-        sub.id_number = self.cleaned_data.get("id_number") or ""
+    def submission(self, data: dict | None = None) -> Submission:
+        d = self.cleaned_data if data is None else data
+        sub = super().submission(d)
+        sub.channel = d.get("intake_channel") or ""
+        sub.id_number = d.get("id_number") or ""
         return sub
+
+
+FIELD_ALIASES = {"merchant": "merchant_query", "reason": "note", "channel": "intake_channel"}
+
+
+def add_field_errors(form: forms.Form, errors: dict) -> None:
+    """Put a service's field errors on the form's fields (a field already in error keeps its own);
+    errors naming no field of the form go to the form."""
+    for field, text in errors.items():
+        name = field if field in form.fields else FIELD_ALIASES.get(field)
+        if name not in form.fields:
+            form.add_error(None, str(text))
+        elif name not in form.errors:
+            form.add_error(name, str(text))
 
 
 def apply_domain_error(form: forms.Form, error) -> None:
     """Put a service's ValidationFailed back on the fields it names; the rest go to the form."""
-    aliases = {"merchant": "merchant_query", "reason": "note"}
     placed = False
     for field, detail in (error.details or {}).items():
-        name = field if field in form.fields else aliases.get(field)
+        name = field if field in form.fields else FIELD_ALIASES.get(field)
         if name in form.fields:
             text = str(detail)
             form.add_error(name, text if not text.isascii() else error.message)

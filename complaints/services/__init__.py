@@ -31,6 +31,7 @@ from .intake import (  # noqa: F401
     complaint_send_tracking_code,
     complaint_submit,
     normalize_tracking_code,
+    submission_errors,
 )
 from .merchant import (  # noqa: F401
     complaint_decide_proposal,

@@ -78,7 +78,22 @@ class Submission:
     language: str = ""
 
 
+def submission_errors(sub: Submission) -> dict[str, str]:
+    """Every rule a submission breaks, by field, all at once (the form shows them in one pass)."""
+    return _check(sub)[0]
+
+
 def _validate(sub: Submission):
+    errors, merchant, region = _check(sub)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), details=errors)
+    checked = [
+        check_upload(upload, allowed=ATTACHMENT_TYPES, field="attachments") for upload in sub.attachments
+    ]
+    return merchant, region, checked
+
+
+def _check(sub: Submission):
     from merchants.models import Merchant, Region, RegionLevel
 
     errors: dict[str, str] = {}
@@ -136,12 +151,7 @@ def _validate(sub: Submission):
         errors["use_odr"] = _("该经营者未加入在线纠纷解决（ODR），不能选择先行和解。")
     if len(sub.attachments) > MAX_ATTACHMENTS:
         errors["attachments"] = _("最多上传 %(n)d 个附件。") % {"n": MAX_ATTACHMENTS}
-    if errors:
-        raise ValidationFailed(next(iter(errors.values())), details=errors)
-    checked = [
-        check_upload(upload, allowed=ATTACHMENT_TYPES, field="attachments") for upload in sub.attachments
-    ]
-    return merchant, region, checked
+    return errors, merchant, region
 
 
 def _notice_language(sub: Submission) -> str:

@@ -42,3 +42,34 @@
   btn.addEventListener("click", search);
   input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); search(); } });
 })();
+
+/* Conditionally required fields (complaints/forms.py CONDITIONAL_REQUIRED): each input carries
+   data-required-when="<kinds>" (and data-required-unless-anonymous for a report's phone and consent);
+   choosing a type or ticking "anonymous" switches aria-required and the visible "*" mark. Without
+   JavaScript the marks shown are those of the type the page was rendered with, and the server checks. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form.complaint-form");
+  if (!form) { return; }
+  var inputs = form.querySelectorAll("[data-required-when]");
+  var anonymous = form.querySelector("input[name='anonymous']");
+  function kind() {
+    var checked = form.querySelector("input[name='kind']:checked");
+    return checked ? checked.value : "";
+  }
+  function update() {
+    var k = kind();
+    var anon = anonymous ? anonymous.checked : false;
+    inputs.forEach(function (input) {
+      var needed = input.dataset.requiredWhen.split(" ").indexOf(k) !== -1;
+      if (needed && k === "report" && anon && input.dataset.requiredUnlessAnonymous) { needed = false; }
+      if (needed) { input.setAttribute("aria-required", "true"); } else { input.removeAttribute("aria-required"); }
+      var mark = form.querySelector("[data-required-mark='" + input.name + "']");
+      if (mark) { mark.hidden = !needed; }
+    });
+  }
+  form.addEventListener("change", function (e) {
+    if (e.target.name === "kind" || e.target.name === "anonymous") { update(); }
+  });
+  update();
+})();
