@@ -63,10 +63,23 @@ def new(request):
 def submitted(request):
     """The tracking codes are shown exactly once; afterwards they can only be re-sent to the phone."""
     codes = request.session.pop(SESSION_NEW, None)
-    can_resend = bool(request.session.get(SESSION_MINE))
-    if codes is None and not can_resend:
+    mine = selectors.complaints_submitted_in_session(request.session.get(SESSION_MINE))
+    if codes is None and not mine:
         return redirect("complaints:new")
-    return render(request, "complaints/submitted.html", {"codes": codes or [], "can_resend": can_resend})
+    # Only an item with the complainant's phone can be tracked (code + phone) or have its code re-sent: an
+    # anonymous report is told so instead of being promised either.
+    trackable = {c.tracking_code for c in mine if not c.anonymous and c.complainant_phone}
+    items = [{"kind": kind, "code": code, "trackable": code in trackable} for kind, code in codes or []]
+    return render(
+        request,
+        "complaints/submitted.html",
+        {
+            "codes": items,
+            "can_resend": bool(trackable),
+            "can_track": bool(trackable),
+            "anonymous_only": bool(mine) and not trackable,
+        },
+    )
 
 
 @require_POST
@@ -133,8 +146,18 @@ def track_result(request):
 
 @require_POST
 def track_proposal(request, reply_id: int):
+    """Accepting or rejecting a settlement cannot be undone: the first POST (the button on the tracking
+    page) only shows a confirmation page; the decision is taken by the POST that carries ``confirm=1``."""
     complaint = _tracked(request)
     accept = request.POST.get("decision") == "accept"
+    if request.POST.get("confirm") != "1":
+        reply = complaint.replies.filter(pk=reply_id, proposal_status=ProposalStatus.PENDING).first()
+        if reply is None or complaint.kind != ComplaintKind.COMPLAINT:
+            messages.error(request, _("该和解方案已处理或不存在。"))
+            return redirect("complaints:track_result")
+        return render(
+            request, "complaints/proposal_confirm.html", {"complaint": complaint, "reply": reply, "accept": accept}
+        )
     try:
         services.complaint_decide_proposal(
             complaint=complaint, reply_id=reply_id, accept=accept, actor=request.user

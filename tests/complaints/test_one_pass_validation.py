@@ -84,3 +84,55 @@ def test_required_marks_follow_the_posted_kind(client, regions):
 def test_anonymous_report_marks_nothing_conditional(regions):
     form = SubmissionForm({"kind": "report", "anonymous": "on"})
     assert form.required_now == set()
+
+
+# --- Confirmation before an irreversible decision: accepting a settlement --------------------------
+
+
+def _tracked_proposal(client, merchant, member):
+    from complaints.models import Status
+    from complaints.services import complaint_merchant_reply
+
+    from .conftest import JIEFANG, file_complaint
+
+    c = file_complaint(merchant_id=merchant.pk, region_code=JIEFANG)
+    Complaint.objects.filter(pk=c.pk).update(status=Status.ODR)
+    c.refresh_from_db()
+    reply = complaint_merchant_reply(complaint=c, actor=member, body="同意协商", proposal="退还差价二十元")
+    client.post(reverse("complaints:track"), {"tracking_code": c.tracking_code, "phone": "13912345678"})
+    return c, reply
+
+
+def test_accepting_a_settlement_without_confirmation_changes_nothing(client, merchant, member):
+    from complaints.models import ProposalStatus, Status
+
+    c, reply = _tracked_proposal(client, merchant, member)
+    url = reverse("complaints:track_proposal", args=[reply.pk])
+    page = client.post(url, {"decision": "accept"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "确认接受和解方案" in html and 'name="confirm" value="1"' in html and "退还差价二十元" in html
+    reply.refresh_from_db()
+    c.refresh_from_db()
+    assert reply.proposal_status == ProposalStatus.PENDING and c.status == Status.ODR
+
+    client.post(url, {"decision": "accept", "confirm": "1"})
+    reply.refresh_from_db()
+    c.refresh_from_db()
+    assert reply.proposal_status == ProposalStatus.ACCEPTED and c.status == Status.SETTLED
+    from integrity_portal.core.audit import audit_entries_for
+
+    assert audit_entries_for(c).filter(action="complaint.proposal_accepted").count() == 1
+
+
+def test_rejecting_also_needs_confirmation(client, merchant, member):
+    from complaints.models import ProposalStatus
+
+    _c, reply = _tracked_proposal(client, merchant, member)
+    url = reverse("complaints:track_proposal", args=[reply.pk])
+    assert "确认拒绝和解方案" in client.post(url, {"decision": "reject"}).content.decode()
+    reply.refresh_from_db()
+    assert reply.proposal_status == ProposalStatus.PENDING
+    client.post(url, {"decision": "reject", "confirm": "1"})
+    reply.refresh_from_db()
+    assert reply.proposal_status == ProposalStatus.REJECTED
