@@ -21,6 +21,8 @@ import qrcode
 import qrcode.image.svg
 from django.utils.translation import gettext as _
 
+from .validators import registration_number_label
+
 SVG_NS = "http://www.w3.org/2000/svg"
 # A5 portrait in millimetres.
 WIDTH, HEIGHT = 148, 210
@@ -96,7 +98,7 @@ def plaque_svg(*, merchant, stars: int | None, year: int, verify_url: str) -> st
     _el(svg, "text", _("文明诚信经营 · 信用星级"), y=25, font_size=10, fill="#fff", font_weight="bold",
         letter_spacing=1.5, **middle)
     _el(svg, "text", name, y=52, font_size=name_size, fill="#1f2329", font_weight="bold", **middle)
-    _el(svg, "text", f"{_('统一社会信用代码')} {merchant.registration_number}", y=61, font_size=4, fill="#4a515c",
+    _el(svg, "text", f"{registration_number_label(merchant.registration_number)} {merchant.registration_number}", y=61, font_size=4, fill="#4a515c",
         **middle)
     _el(svg, "text", glyphs, y=85, font_size=17, fill="#c8961e", letter_spacing=2, **middle)
     _el(svg, "text", f"{stars_text} · {year} {_('年度')}", y=98, font_size=7, fill="#8c0e17", font_weight="bold",

@@ -75,3 +75,10 @@ def build_uscc(*, authority: str, entity_type: str, division: str, org_body8: st
     """Compose a valid USCC from its parts (demo data and tests)."""
     first17 = authority + entity_type + division + org_body8 + org_code_check_char(org_body8)
     return first17 + uscc_check_char(first17)
+
+
+def registration_number_label(number: str) -> str:
+    """What to call a business's registration number: only an 18-character code is a 统一社会信用代码;
+    anything else (the 15-digit number of the old register, a local licence number) is a 注册号.
+    The one helper behind the plaque, the lists and the profiles (template filter ``registration_label``)."""
+    return _("统一社会信用代码") if len(normalize_uscc(number)) == 18 else _("注册号")

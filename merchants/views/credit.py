@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from csp.decorators import csp
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -188,7 +188,9 @@ def _plaque_svg(request, merchant):
 def verify(request, token: str):
     merchant = merchant_by_plaque_token(token)
     if merchant is None:
-        raise Http404
+        # A forged or mistyped QR target: say what that means for the person holding the phone (a 404, not
+        # the generic "page not found").
+        return render(request, "credit/verify_unknown.html", status=404)
     printed_stars = request.GET.get("s")
     printed_year = request.GET.get("y")
     deregistered = merchant.status == MerchantStatus.DEREGISTERED
