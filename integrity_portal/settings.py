@@ -261,6 +261,9 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Date formats per language (integrity_portal/formats/<lang>/formats.py; Django's own for the rest):
+# templates write {{ d|date:"DATE_FORMAT" }}, never a hard-coded "Y年n月j日".
+FORMAT_MODULE_PATH = ["integrity_portal.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -453,6 +456,9 @@ SPECTACULAR_SETTINGS = {
         "ComplaintCategoryEnum": "complaints.models.Category",
         "CampaignCategoryEnum": "campaigns.models.Category",
         "ObjectionStatusEnum": "campaigns.models.ObjectionStatus",
+        "SpotCheckPlanStatusEnum": "spotchecks.models.PlanStatus",
+        "SpotCheckTaskStatusEnum": "spotchecks.models.TaskStatus",
+        "InspectionItemEnum": "spotchecks.api.serializers.ITEM_CHOICES",
     },
 }
 
@@ -463,7 +469,8 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_URLS_REGEX = (
-    r"^/api/(schema/|v1/($|merchants/|regions/|lists/(red|black)/|commendations/|complaints/statistics/))"
+    r"^/api/(schema/|v1/($|merchants/|regions/|lists/(red|black)/|commendations/|complaints/statistics/"
+    r"|spot-checks/))"
 )
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 
