@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("merchants.api.urls_credit")),
     path("", include("complaints.api.urls")),
     path("", include("campaigns.api.urls")),
+    path("", include("spotchecks.api.urls")),
 ]
 
 urlpatterns = [
@@ -46,6 +47,7 @@ urlpatterns = [
     path("portal/", include("merchants.urls_portal")),
     path("complaints/", include("complaints.urls")),
     path("notices/", include("campaigns.urls")),
+    path("spot-checks/", include("spotchecks.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SwaggerDocsView.as_view(url_name="api-schema"), name="api-docs"),

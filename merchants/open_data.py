@@ -8,6 +8,7 @@ credit classes and anything about complainants can never slip into a file (docs/
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +79,18 @@ DATASET_DESCRIPTIONS = {
     OpenDataDataset.RED_LIST: _("文件生成当日在列的红名单记录（文明诚信表彰、诚信典型）。五星级主体见名录中的星级。"),
     OpenDataDataset.BLACK_LIST: _("文件生成当日在列的黑名单记录（严重违法失信、失信被执行人、经营异常名录）。"),
 }
+
+# Datasets other apps add (spotchecks: ``spot_checks``): dataset → rows(region_code, as_of), registered in their
+# ``AppConfig.ready()`` with their columns and description, so this app names no app that depends on it.
+DATASET_ROWS: dict[str, Callable] = {}
+
+
+def register_open_data_dataset(dataset: str, *, columns: tuple, description, rows: Callable) -> None:
+    """Add a dataset to the nightly files: its columns (public facts only), description and row source."""
+    DATASET_COLUMNS[dataset] = columns
+    DATASET_DESCRIPTIONS[dataset] = description
+    DATASET_ROWS[dataset] = rows
+
 
 DICTIONARY_HEADER = (_("字段"), _("中文名称"), _("英文名称"), _("类型"), _("说明"))
 

@@ -48,3 +48,11 @@ class SpotChecksConfig(AppConfig):
         from . import workbench
 
         workbench.register()  # tasks waiting for inspectors on the workbench; audit scopes (core.staff_audit)
+
+        from integrity_portal.core.demo import register_demo_seeder
+
+        from . import demo, open_data
+
+        open_data.register()  # the spot_checks dataset of the nightly open-data files (merchants.open_data)
+        # after campaigns (50), before the final rating recompute (60), which takes the plans' inspections in
+        register_demo_seeder("spot_checks", 55, demo.seed_spot_checks)

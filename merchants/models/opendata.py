@@ -16,6 +16,7 @@ class OpenDataDataset(models.TextChoices):
     REGISTER = "register", _("市场主体名录及诚信星级")
     RED_LIST = "red_list", _("红名单")
     BLACK_LIST = "black_list", _("黑名单")
+    SPOT_CHECKS = "spot_checks", _("双随机抽查结果")  # rows from spotchecks (merchants.open_data registry)
 
 
 class OpenDataFormat(models.TextChoices):

@@ -26,7 +26,13 @@ from integrity_portal.core.exports import atomic_file, file_digest, table_writer
 from integrity_portal.core.public_cache import public_pages_changed
 
 from ..models import ListName, OpenDataDataset, OpenDataFile, OpenDataFormat, Region
-from ..open_data import DATASET_COLUMNS, DATASET_DESCRIPTIONS, DICTIONARY_HEADER, data_dictionary
+from ..open_data import (
+    DATASET_COLUMNS,
+    DATASET_DESCRIPTIONS,
+    DATASET_ROWS,
+    DICTIONARY_HEADER,
+    data_dictionary,
+)
 from ..selectors.open_data import open_data_list_rows, open_data_register_rows, open_data_scopes
 
 logger = logging.getLogger("merchants.open_data")
@@ -51,6 +57,8 @@ def open_data_export(*, actor=None, region_codes=None) -> list[OpenDataFile]:
     with translation.override(settings.LANGUAGE_CODE):
         for region in open_data_scopes(region_codes):
             for dataset in OpenDataDataset:
+                if dataset not in DATASET_COLUMNS:  # an app's dataset whose app is not installed
+                    continue
                 published.extend(_export_dataset(region=region, dataset=dataset, generated_at=generated_at))
     transaction.on_commit(public_pages_changed)
     _remove_replaced_files()
@@ -59,6 +67,8 @@ def open_data_export(*, actor=None, region_codes=None) -> list[OpenDataFile]:
 
 
 def _rows(region: Region, dataset: str, as_of):
+    if dataset in DATASET_ROWS:
+        return DATASET_ROWS[dataset](region.code, as_of)
     if dataset == OpenDataDataset.REGISTER:
         return open_data_register_rows(region.code)
     list_name = ListName.RED if dataset == OpenDataDataset.RED_LIST else ListName.BLACK

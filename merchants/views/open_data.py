@@ -18,7 +18,7 @@ from django.utils.http import http_date
 from integrity_portal.core.exports import CONTENT_TYPES, attachment_disposition
 
 from ..models import OpenDataDataset, OpenDataFormat, RegionLevel
-from ..open_data import DATASET_DESCRIPTIONS, DICTIONARY_HEADER, data_dictionary
+from ..open_data import DATASET_COLUMNS, DATASET_DESCRIPTIONS, DICTIONARY_HEADER, data_dictionary
 from ..selectors.open_data import open_data_file_or_404, open_data_files
 from ..services.open_data import open_data_root
 from .public import cached_public_page
@@ -26,7 +26,8 @@ from .public import cached_public_page
 FILE_TYPES = {**CONTENT_TYPES, "json": "application/json"}
 # Files change once a night; a client may reuse one for an hour, then asks again with If-None-Match.
 FILE_MAX_AGE = 3600
-DICTIONARY_DATASETS = (OpenDataDataset.REGISTER, OpenDataDataset.RED_LIST)  # the lists share one dictionary
+# The lists share one dictionary; an app's dataset (spot_checks) has its own.
+DICTIONARY_DATASETS = (OpenDataDataset.REGISTER, OpenDataDataset.RED_LIST, OpenDataDataset.SPOT_CHECKS)
 
 
 def _city_code(region) -> str:
@@ -77,10 +78,12 @@ def open_data(request):
         {
             "cities": _scopes(open_data_files()),
             "datasets": [
-                {"dataset": d, "description": DATASET_DESCRIPTIONS[d]} for d in OpenDataDataset
+                {"dataset": d, "description": DATASET_DESCRIPTIONS[d]}
+                for d in OpenDataDataset
+                if d in DATASET_DESCRIPTIONS
             ],
             "dictionaries": [
-                {"dataset": d, "columns": data_dictionary(d)} for d in DICTIONARY_DATASETS
+                {"dataset": d, "columns": data_dictionary(d)} for d in DICTIONARY_DATASETS if d in DATASET_COLUMNS
             ],
             "dictionary_header": DICTIONARY_HEADER,
             "licence": settings.OPEN_DATA_LICENCE,

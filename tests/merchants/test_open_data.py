@@ -171,7 +171,7 @@ def test_no_file_holds_personal_data(world):
     open_data_export(region_codes=SCOPES)
     secrets = [*COMPLAINANT.values(), *(m.legal_representative for m in world.values())]
     files = OpenDataFile.objects.all()
-    assert files.count() == 27
+    assert files.count() == 36  # 3 scopes × 4 datasets (register, red, black, spot checks) × 3 formats
     for item in files:
         raw = _read(item)
         if item.format == "xlsx":
@@ -188,8 +188,8 @@ def test_command_writes_every_city_and_district_into_the_manifest(world):
     out = io.StringIO()
     call_command("export_open_data", stdout=out)
     cities_and_districts = 30  # regions.json: 4 cities, 26 districts
-    assert OpenDataFile.objects.count() == cities_and_districts * 3 * 3
-    assert "270 files" in out.getvalue()
+    assert OpenDataFile.objects.count() == cities_and_districts * 4 * 3  # 4 datasets incl. spot_checks
+    assert "360 files" in out.getvalue()
     for item in OpenDataFile.objects.filter(region_id=CITY):
         assert (open_data_root() / item.path).stat().st_size == item.size
         assert len(item.sha256) == 64 and item.generated_at is not None
@@ -205,8 +205,8 @@ def test_beat_job_is_scheduled_on_the_reports_queue_and_writes_the_manifest(worl
     route = app.amqp.router.route({}, "merchants.tasks.export_open_data")
     assert route["queue"].name == "reports"
     result = export_open_data.delay(region_codes=[JIEFANG]).get()
-    assert result == {"files": 9, "rows": 3 * (4 + 1 + 1)}
-    assert OpenDataFile.objects.filter(region_id=JIEFANG).count() == 9
+    assert result == {"files": 12, "rows": 3 * (4 + 1 + 1 + 0)}  # no published spot-check plan
+    assert OpenDataFile.objects.filter(region_id=JIEFANG).count() == 12
 
 
 def test_page_lists_the_files_with_size_rows_and_time(world):

@@ -172,3 +172,38 @@ def test_seed_140k_register_within_60_seconds_on_postgres(require_postgres, regi
     print(f"\nseeded 140,000 entities in {elapsed:.1f} s")
     assert Merchant.objects.count() == 140_000
     assert elapsed <= 60
+
+
+def test_seed_demo_spot_checks_roster_published_plans_and_one_awaiting_draw(monkeypatch):
+    """双随机 (spotchecks/demo.py): two rostered inspectors per demo district, one published plan per demo city
+    drawn and recorded through the services (its draw verifies), one approved plan awaiting its draw; idempotent."""
+    from integrity_portal.core import demo as core_demo
+    from merchants.demo import CITY_SHORT, DISTRICTS
+    from merchants.selectors.staff import inspector_roster
+    from spotchecks import draw as draw_algorithm
+    from spotchecks.models import PlanStatus, SpotCheckPlan, TaskStatus
+    from spotchecks.selectors import draw_record
+
+    mine = {k: v for k, v in core_demo._seeders.items() if k in ("register", "demo_logins", "spot_checks")}
+    monkeypatch.setattr(core_demo, "_seeders", mine)
+    out = io.StringIO()
+    call_command("seed_demo", "--merchants", "300", stdout=out)
+    assert "published plans" in out.getvalue()
+    for district in DISTRICTS:
+        posted = inspector_roster(region=district).filter(region_id=district)
+        assert posted.count() >= 2, district
+        assert all(p.certificate_number and p.full_name for p in posted)
+    published = SpotCheckPlan.objects.filter(status=PlanStatus.PUBLISHED)
+    assert sorted(published.values_list("region_id", flat=True)) == sorted(CITY_SHORT)
+    for plan in published:
+        tasks = list(plan.tasks.all())
+        assert tasks and len(tasks) == plan.drawn_count
+        assert all(t.status == TaskStatus.DONE and t.inspection_id for t in tasks)
+        assert plan.seed and draw_algorithm.commitment(plan.seed) == plan.seed_commitment
+        record = draw_record(plan, with_openings=True, with_tasks=True)
+        assert draw_algorithm.verify(record, tasks=record["tasks"]) == []
+    awaiting = SpotCheckPlan.objects.get(status=PlanStatus.APPROVED)
+    assert awaiting.region_id == "410802" and awaiting.seed_commitment and not awaiting.seed
+    users, plans = get_user_model().objects.count(), SpotCheckPlan.objects.count()
+    call_command("seed_demo", "--merchants", "300", stdout=io.StringIO())
+    assert (get_user_model().objects.count(), SpotCheckPlan.objects.count()) == (users, plans)

@@ -23,12 +23,14 @@ START = [
     "/lists/red/",
     "/lists/black/",
     "/notices/",
+    "/spot-checks/",
     "/complaints/statistics/",
     "/api/v1/regions/",
     "/api/v1/merchants/",
     "/api/v1/lists/red/",
     "/api/v1/lists/black/",
     "/api/v1/commendations/",
+    "/api/v1/spot-checks/",
 ]
 SKIP_PREFIXES = (
     "/admin/",
@@ -84,6 +86,8 @@ def _crawl(client: Client):
             for item in data.get("results", []) if isinstance(data, dict) else []:
                 if isinstance(item, dict) and "id" in item and "/api/v1/merchants/" in url:
                     queue.append(f"/api/v1/merchants/{item['id']}/")
+                if isinstance(item, dict) and item.get("results_url"):  # a published spot-check plan's results
+                    queue.append(urlparse(item["results_url"]).path)
         elif "html" in content_type:
             for link in _links(body):
                 absolute = urljoin(url, link)
@@ -121,7 +125,7 @@ def test_no_public_page_or_anonymous_api_response_contains_personal_data(django_
         files += 1
         leaked = [s for s in secrets | representatives if s in body]
         assert not leaked, f"{url} holds personal data: {leaked[:5]}"
-    assert files >= 270  # 4 cities and 26 districts, 3 datasets, 3 formats
+    assert files >= 360  # 4 cities and 26 districts, 4 datasets (register, red, black, spot checks), 3 formats
 
 
 def _open_data_files(client: Client):
