@@ -56,18 +56,27 @@ def _counts(scope: DashboardScope):
         .values_list("m", "region_id", "kind", "category", "channel")
         .annotate(n=Count("*"))
     )
-    months: dict = {}  # TruncMonth value -> first of the local month (converted once per value)
+    # The rows are dates already (truncated in the database); sums by plain tuple keys, folded afterwards.
+    per_kind: dict = {}  # (month, region, "complaints" | "reports") -> n
+    window: dict = {}  # ("category" | "channel", value, region) -> n in the window
+    this_month: dict = {}  # the same, in the month viewed
+    for m, code, kind, category, channel, n in received:
+        key = (m, code, "complaints" if kind == ComplaintKind.COMPLAINT else "reports")
+        per_kind[key] = per_kind.get(key, 0) + n
+        for key in (("category", category, code), ("channel", channel, code)):
+            window[key] = window.get(key, 0) + n
+            if m == scope.month:
+                this_month[key] = this_month.get(key, 0) + n
+    for (m, code, kind), n in per_kind.items():
+        add(month_key(m), code, "received", n)
+        add(month_key(m), code, kind, n)
     by_category: dict = {}
     by_channel: dict = {}
-    for m, code, kind, category, channel, n in received:
-        m = months[m] if m in months else months.setdefault(m, month_key(m))
-        add(m, code, "received", n)
-        add(m, code, "complaints" if kind == ComplaintKind.COMPLAINT else "reports", n)
-        for target, value in ((by_category, category), (by_channel, channel)):
-            window, month = target.setdefault(value, ({}, {}))
-            window[code] = window.get(code, 0) + n
-            if m == scope.month:
-                month[code] = month.get(code, 0) + n
+    for (what, value, code), n in window.items():
+        target = by_category if what == "category" else by_channel
+        in_window, in_month = target.setdefault(value, ({}, {}))
+        in_window[code] = n
+        in_month[code] = this_month.get((what, value, code), 0)
     closed = (
         qs.filter(status__in=CLOSED_STATUSES, closed_at__gte=start, closed_at__lt=end)
         .annotate(m=TruncMonth("closed_at", output_field=DateField()))

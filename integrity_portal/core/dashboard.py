@@ -150,6 +150,7 @@ class DashboardFigures:
     months: list[dt.date]
     columns: list[Column]
     sections: list[Section]
+    computed_at: dt.datetime | None = None
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)
@@ -336,6 +337,7 @@ def dashboard_figures(
         months=list(scope.months),
         columns=list(scope.columns),
         sections=sections,
+        computed_at=timezone.now(),
     )
 
 

@@ -7,14 +7,15 @@ import io
 
 from django import forms
 from django.contrib import admin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import formats
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from . import workdays
@@ -22,6 +23,8 @@ from .charts import chart_svg
 from .dashboard import dashboard_figures, dashboard_regions, default_region, month_label, parse_month
 from .errors import DomainError
 from .exports import XLSX_TYPE, attachment_disposition, table_writer
+
+FIGURES_CACHE_SECONDS = 120
 
 
 class DashboardForm(forms.Form):
@@ -96,6 +99,19 @@ def _workbook(first, rest) -> bytes:
     return buffer.getvalue()
 
 
+def cached_figures(viewer, region: str, month):
+    """``dashboard_figures`` kept ``FIGURES_CACHE_SECONDS`` in the cache, so that the page, its charts and its
+    Excel downloads show the same numbers and a second look costs nothing. The key holds everything the
+    figures depend on (region, month, today, language); the viewer's right to the region was checked before
+    (the figures of a region are the same for everyone who may see it)."""
+    key = f"dashboard:figures:v1:{region}:{month_label(month)}:{workdays.today().isoformat()}:{get_language()}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = dashboard_figures(viewer=viewer, region=region, month=month)
+        cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return figures
+
+
 @never_cache
 def dashboard_view(request):
     regions = dashboard_regions(request.user)
@@ -110,7 +126,7 @@ def dashboard_view(request):
     if not form.is_valid():
         return TemplateResponse(request, "admin/dashboard.html", context, status=400)
     try:
-        figures = dashboard_figures(viewer=request.user, region=region, month=form.cleaned_data["month"])
+        figures = cached_figures(request.user, region, form.cleaned_data["month"] or workdays.today())
     except DomainError as exc:
         if exc.status_code == 404:
             raise Http404(exc.message) from exc

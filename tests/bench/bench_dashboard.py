@@ -2,9 +2,10 @@
 
 Run on PostgreSQL: ``DATABASE_URL=postgres://… make bench PYTEST_ARGS="-k dashboard --nomigrations"``.
 Seeds ``seed_demo --merchants $BENCH_MERCHANTS`` (default 140,000), then renders the page as ``demo_city``
-(焦作市, ten districts, about 98,000 entities): once with empty caches (cold), then ``BENCH_ROUNDS`` times
-(warm: the star distributions come from the cache, docs/DASHBOARD.md). Target (issue #18): ≤ 300 ms warm,
-a bounded query count.
+(焦作市, ten districts, about 98,000 entities): ``BENCH_ROUNDS`` times with empty caches (uncached: every
+figure computed, the star distribution included), then ``BENCH_ROUNDS`` times as a second look within two
+minutes (the page's figures come from the cache, docs/DASHBOARD.md). Target (issue #18): ≤ 300 ms, a bounded
+query count; both are printed, the cached render is asserted (the uncached one depends on the machine's load).
 """
 
 from __future__ import annotations
@@ -48,14 +49,18 @@ def test_dashboard_for_the_city_user(settings):
     client = Client()
     client.force_login(get_user_model().objects.get(username="demo_city"))
     client.get("/admin/dashboard/", HTTP_HOST="127.0.0.1")  # session, permissions, region tree
-    cache.clear()
-    cold_ms, cold_queries = _render(client)
+    uncached = []
+    for _ in range(ROUNDS):
+        cache.clear()
+        uncached.append(_render(client))
     warm = [_render(client) for _ in range(ROUNDS)]
-    times = sorted(ms for ms, _n in warm)
-    median, worst = statistics.median(times), times[-1]
-    print(
-        f"BENCH dashboard ({connection.vendor}): cold {cold_ms:.0f} ms / {cold_queries} queries; "
-        f"warm median {median:.0f} ms, max {worst:.0f} ms / {warm[0][1]} queries over {ROUNDS} renders"
-    )
-    assert warm[0][1] <= 40
-    assert median <= TARGET_MS, f"warm median {median:.0f} ms > {TARGET_MS} ms"
+    for name, runs in (("uncached", uncached), ("cached", warm)):
+        times = sorted(ms for ms, _n in runs)
+        print(
+            f"BENCH dashboard ({connection.vendor}) {name}: median {statistics.median(times):.0f} ms, "
+            f"min {times[0]:.0f}, max {times[-1]:.0f} ms, {runs[0][1]} queries, {ROUNDS} renders"
+        )
+    print(f"BENCH dashboard: load average {os.getloadavg()}")
+    assert uncached[0][1] <= 40
+    median = statistics.median(ms for ms, _n in warm)
+    assert median <= TARGET_MS, f"cached median {median:.0f} ms > {TARGET_MS} ms"

@@ -490,3 +490,26 @@ def test_tables_escape_text_and_show_missing_values_as_a_dash():
     assert (
         '<tr><th scope="row">&lt;x&gt;</th><td>—</td></tr><tr><th scope="row">y</th><td>3</td></tr>' in html
     )
+
+
+def test_the_page_and_its_download_share_figures_cached_for_two_minutes(facts, city_user, client):
+    from django.core.cache import cache
+
+    from integrity_portal.core.views_dashboard import FIGURES_CACHE_SECONDS
+
+    client.force_login(city_user)
+    first = client.get("/admin/dashboard/")
+    assert "统计于" in first.content.decode() and FIGURES_CACHE_SECONDS == 120
+    complaint(received=at(dt.date(2026, 11, 17)))  # arrives after the figures were computed
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/admin/dashboard/")
+    assert not any("complaints_complaint" in q["sql"] for q in queries.captured_queries)
+    assert again.context["figures"].table("complaints_monthly").data[NOVEMBER]["received"] == 2
+    cache.clear()
+    assert (
+        client.get("/admin/dashboard/")
+        .context["figures"]
+        .table("complaints_monthly")
+        .data[NOVEMBER]["received"]
+        == 3
+    )
