@@ -25,13 +25,16 @@ It prints ``OK`` or the first mismatch (exit status 1). The method, in words (do
    away at a time from the class with the largest ``k`` (ties: A before B before C before D) until the
    total is ``max_count``; if it is below ``min_count``, one is added at a time to the riskiest class
    that still has undrawn merchants (D, then C, B, A) until the total is ``min_count`` or nobody is left.
-4. **Which merchants.** Within class ``c`` every token gets the key
-   ``HMAC-SHA256(key=seed bytes, message=f"{c}:{token}")`` (hex); the ``k`` smallest keys (ties by
-   token) are drawn. Output order: class A to D, then key order.
+4. **Which merchants.** Within class ``c``, put its tokens (all districts) in ascending order as the list
+   ``L`` of length ``n`` and shuffle its first ``k`` places (a partial Fisher–Yates shuffle): for
+   ``i = 0, 1, …, k − 1`` let ``x`` be ``HMAC-SHA256(key=seed bytes, message=f"{c}:{i}")`` read as a
+   big-endian integer, ``j = i + (x mod (n − i))``, and swap ``L[i]`` and ``L[j]``. The drawn merchants
+   are ``L[0]``, …, ``L[k − 1]`` in that order. Output order: class A to D, each in that order.
 5. **Which inspectors.** For a drawn merchant in district ``d``, the candidates are
-   ``inspectors[d]`` minus ``exclusions[token]``; each gets ``HMAC-SHA256(seed, f"{token}:{inspector_id}")``
-   and the two smallest (ties by id) are its inspectors, first and second. Fewer than two candidates
-   refuses the draw (the bureau checks this before publishing the commitment).
+   ``inspectors[d]`` minus ``exclusions[token]``, in ascending id order (``n`` of them). Let ``x`` be
+   ``HMAC-SHA256(seed, f"{token}:inspectors")`` read as a big-endian integer. The first inspector is
+   ``candidates[x mod n]``; remove it, and the second is ``remaining[(x div n) mod (n - 1)]``.
+   Fewer than two candidates refuses the draw (the bureau checks this before publishing the commitment).
 
 Unrated merchants are frozen in class B (sampled as B).
 """
@@ -81,8 +84,9 @@ def merchant_token(salt_hex: str, merchant_id: int) -> str:
     return sha256_hex(f"{salt_hex}:{int(merchant_id)}".encode())[:TOKEN_HEX_DIGITS]
 
 
-def _keyed(seed: bytes, message: str) -> str:
-    return hmac.new(seed, message.encode("utf-8"), hashlib.sha256).hexdigest()
+def _keyed(seed: bytes, message: str) -> bytes:
+    """HMAC-SHA256(seed, message); compared as bytes, which orders exactly as the hex digests do."""
+    return hmac.digest(seed, message.encode("utf-8"), "sha256")
 
 
 def class_counts(
@@ -125,16 +129,39 @@ def draw(seed_hex: str, frozen: Mapping) -> list[dict]:
     for c in CLASSES:
         if not counts[c]:
             continue
-        ranked = sorted((_keyed(seed, f"{c}:{t}"), t) for t in pools[c])
-        for _key, token in ranked[: counts[c]]:
+        for token in shuffled_prefix(seed, c, sorted(pools[c]), counts[c]):
             district = district_of[token]
             excluded = set(exclusions.get(token, ()))
-            candidates = [i for i in inspectors.get(district, ()) if i not in excluded]
+            candidates = sorted(i for i in inspectors.get(district, ()) if i not in excluded)
             if len(candidates) < 2:
                 raise DrawError(f"fewer than two eligible inspectors in district {district}", district=district, token=token)
-            pair = sorted((_keyed(seed, f"{token}:{i}"), i) for i in candidates)[:2]
-            result.append({"token": token, "class": c, "district": district, "inspectors": [pair[0][1], pair[1][1]]})
+            result.append(
+                {"token": token, "class": c, "district": district, "inspectors": inspector_pair(seed, token, candidates)}
+            )
     return result
+
+
+def _number(seed: bytes, message: str) -> int:
+    return int.from_bytes(_keyed(seed, message), "big")
+
+
+def shuffled_prefix(seed: bytes, cls: str, tokens: list[str], k: int) -> list[str]:
+    """The first ``k`` places of a Fisher–Yates shuffle of ``tokens`` (ascending), step 4 of the method."""
+    order = list(tokens)
+    n = len(order)
+    for i in range(min(k, n)):
+        j = i + _number(seed, f"{cls}:{i}") % (n - i)
+        order[i], order[j] = order[j], order[i]
+    return order[:k]
+
+
+def inspector_pair(seed: bytes, token: str, candidates: list[int]) -> list[int]:
+    """Two different inspectors out of ``candidates`` (ascending ids, at least two), step 5 of the method."""
+    x = _number(seed, f"{token}:inspectors")
+    n = len(candidates)
+    first = candidates[x % n]
+    remaining = [i for i in candidates if i != first]
+    return [first, remaining[(x // n) % (n - 1)]]
 
 
 def short_of_inspectors(frozen: Mapping) -> list[str]:

@@ -218,6 +218,8 @@ class SpotCheckFreeze(models.Model):
     # Key of the per-merchant salts: salt = HMAC-SHA256(salt_key, merchant id)[:32]; never published
     # (each drawn merchant's salt is, as its opening).
     salt_key = models.CharField(_("主体令牌密钥"), max_length=64, editable=False)
+    # token → merchant id of every frozen merchant (private: it would reveal each merchant's class).
+    merchant_index = models.JSONField(_("令牌与主体对照"), default=dict, editable=False)
     created_at = models.DateTimeField(_("冻结时间"), auto_now_add=True)
 
     class Meta:
@@ -231,22 +233,39 @@ class SpotCheckFreeze(models.Model):
 class SpotCheckTask(models.Model):
     """One drawn merchant: visited by its two drawn inspectors before the due date."""
 
-    plan = models.ForeignKey(SpotCheckPlan, verbose_name=_("抽查计划"), on_delete=models.PROTECT, related_name="tasks")
+    # No single-column index on plan: the unique (plan, merchant) constraint leads with it. A draw inserts
+    # ~18,000 rows at once for a 140,000-merchant city, so each index here is paid 18,000 times.
+    plan = models.ForeignKey(
+        SpotCheckPlan, verbose_name=_("抽查计划"), on_delete=models.PROTECT, related_name="tasks", db_index=False
+    )
     merchant = models.ForeignKey(
         "merchants.Merchant", verbose_name=_("市场主体"), on_delete=models.PROTECT, related_name="spot_check_tasks"
     )
     # The merchant's region at the freeze (the district whose roster supplied the inspectors): the scope field.
-    region = models.ForeignKey(Region, verbose_name=_("辖区"), on_delete=models.PROTECT, related_name="+")
+    # region and the inspectors come from the frozen lists (checked when frozen); like Merchant.current_rating
+    # they carry no database-level constraint, which would cost a check per drawn row at the draw's commit
+    # (~18,000 rows for a city). The ORM's PROTECT still refuses to delete a referenced region or inspector.
+    region = models.ForeignKey(
+        Region, verbose_name=_("辖区"), on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     # Internal: the stratum the merchant was drawn in. Never on a public page, the API or open data.
     credit_class = models.CharField(_("抽取时信用风险分类"), max_length=1, choices=CreditClass.choices, editable=False)
     draw_rank = models.PositiveIntegerField(_("抽取顺序"), editable=False)
     token = models.CharField(_("名单令牌"), max_length=20, editable=False)
     salt = models.CharField(_("令牌盐值"), max_length=32, editable=False)
     inspector_1 = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("检查人员一"), on_delete=models.PROTECT, related_name="spot_check_tasks_first"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("检查人员一"),
+        on_delete=models.PROTECT,
+        related_name="spot_check_tasks_first",
+        db_constraint=False,
     )
     inspector_2 = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("检查人员二"), on_delete=models.PROTECT, related_name="spot_check_tasks_second"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("检查人员二"),
+        on_delete=models.PROTECT,
+        related_name="spot_check_tasks_second",
+        db_constraint=False,
     )
     due_on = models.DateField(_("完成期限"))
     status = models.CharField(_("状态"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
@@ -261,7 +280,14 @@ class SpotCheckTask(models.Model):
     )
     closed_note = models.CharField(_("停业／注销说明"), max_length=200, blank=True, editable=False)
     escalated_to = models.ForeignKey(
-        Region, verbose_name=_("督办单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        Region,
+        verbose_name=_("督办单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     escalated_at = models.DateTimeField(_("督办时间"), null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(_("办结时间"), null=True, blank=True, editable=False)
@@ -277,11 +303,8 @@ class SpotCheckTask(models.Model):
                 condition=~Q(inspector_1=models.F("inspector_2")), name="spotchecktask_two_inspectors"
             ),
         ]
-        indexes = [
-            models.Index(fields=["status", "due_on"], name="spotchecktask_status_due_idx"),
-            models.Index(fields=["inspector_1", "status"], name="spotchecktask_insp1_idx"),
-            models.Index(fields=["inspector_2", "status"], name="spotchecktask_insp2_idx"),
-        ]
+        # "My tasks" uses the inspector FKs' own indexes; the overdue sweep this one.
+        indexes = [models.Index(fields=["status", "due_on"], name="spotchecktask_status_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.plan} · {self.merchant}"

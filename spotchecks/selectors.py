@@ -122,7 +122,9 @@ def public_plan_results(plan: SpotCheckPlan) -> list[dict]:
         return []
     items = [(name, label) for name, label in INSPECTION_ITEMS if name in set(plan.items or [])]
     rows = []
-    tasks = plan.tasks.select_related("merchant", "inspection").order_by("draw_rank")
+    # By name, never in draw order: the public draw record lists the drawn tokens in draw order with their
+    # class, so rows in the same order would tell each merchant's class.
+    tasks = plan.tasks.select_related("merchant", "inspection").order_by("merchant__name", "merchant_id")
     for task in tasks:
         inspection = task.inspection if task.status == TaskStatus.DONE else None
         rows.append(
@@ -155,10 +157,10 @@ def draw_record(plan: SpotCheckPlan, *, with_openings: bool = False, with_tasks:
     """
     if plan.status == PlanStatus.DRAFT:
         return None
-    freeze = SpotCheckFreeze.objects.filter(plan=plan).first()
+    freeze = SpotCheckFreeze.objects.defer("merchant_index", "secret_seed", "salt_key").filter(plan=plan).first()
     if freeze is None:
         return None
-    frozen = {k: v for k, v in freeze.frozen.items() if k != "merchant_ids"}
+    frozen = freeze.frozen
     record = {
         "algorithm": draw_algorithm.ALGORITHM,
         "plan": plan.pk,
