@@ -54,7 +54,8 @@ def pages(regions):
     return {
         None: ["/", "/merchants/", f"/merchants/{merchant.pk}/", "/lists/red/", "/lists/black/", "/notices/",
                "/complaints/new/", "/complaints/track/", "/complaints/statistics/", "/accounts/login/",
-               f"/verify/{merchant.plaque_token}/", "/api/docs/", "/api/redoc/", "/open-data/"],
+               f"/verify/{merchant.plaque_token}/", "/api/docs/", "/api/redoc/", "/open-data/",
+               "/spot-checks/"],
         owner: ["/portal/", f"/portal/merchants/{merchant.pk}/"],
         staff: ["/admin/", "/admin/merchants/merchant/", f"/admin/merchants/merchant/{merchant.pk}/change/",
                 "/admin/merchants/merchant/add/", "/admin/merchants/merchant/import/",
