@@ -51,6 +51,46 @@ def public_campaign_or_404(key: int) -> Campaign:
     return found
 
 
+#: Campaigns shown on the public campaign pages (/campaigns/): every stage after the draft.
+ANNOUNCED_STATUSES = (CampaignStatus.OPEN, CampaignStatus.REVIEWING, *PUBLIC_STATUSES)
+
+
+def public_announced_campaigns() -> QuerySet[Campaign]:
+    """Campaigns the public may read about (scheme, categories, rules, timetable): open ones first."""
+    return (
+        Campaign.objects.filter(status__in=ANNOUNCED_STATUSES)
+        .select_related("region")
+        .prefetch_related("categories")
+        .order_by("-year", "region_id")
+    )
+
+
+def public_announced_campaign_or_404(pk: int) -> Campaign:
+    found = public_announced_campaigns().filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def public_objection_outcome(reference: str) -> Objection | None:
+    """The objection filed under ``reference`` (受理编号), for its outcome page: status, the candidate
+    and the campaign only. The caller never shows the objector's name, phone or text."""
+    reference = (reference or "").strip().upper()
+    if not reference or len(reference) > 20:
+        return None
+    return (
+        Objection.objects.select_related("application__merchant", "application__campaign__region")
+        .only(
+            "reference", "status", "resolution_reason", "resolved_at", "created_at",
+            "application__category", "application__merchant__name", "application__campaign__title",
+            "application__campaign__notice_title", "application__campaign__year",
+            "application__campaign__status", "application__campaign__region__name",
+        )
+        .filter(reference=reference)
+        .first()
+    )
+
+
 def public_candidates(campaign: Campaign) -> QuerySet[Application]:
     """Candidates under publicity (names, category, rank, scores) — never objectors' data."""
     return (

@@ -4,10 +4,12 @@ the complainant (tracking), and the public (aggregates only)."""
 from __future__ import annotations
 
 import hmac
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Avg, Count, Q
+from django.db.models.functions import TruncMonth
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrity_portal.core import workdays
@@ -273,6 +275,36 @@ def statistics(*, start: date, end: date, region_codes: list[str] | None = None)
         "by_status": counted("status", Status.choices),
         "by_district": districts,
     }
+
+
+def statistics_period(*, months: int, today: date) -> tuple[date, date]:
+    """The last ``months`` calendar months up to ``today``: from the day after the same date ``months``
+    months back (2026-12-02 → 2025-12-03 … 2026-12-02 for 12), not ``30 × months`` days."""
+    from dateutil.relativedelta import relativedelta
+
+    return today - relativedelta(months=months) + timedelta(days=1), today
+
+
+def monthly_counts(*, start: date, end: date) -> list[dict]:
+    """Complaints and reports received per calendar month of [start, end], every month listed (zero too)."""
+    qs = Complaint.objects.filter(received_at__date__gte=start, received_at__date__lte=end).order_by()
+    found: dict[tuple[int, int, str], int] = {}
+    for month_start, kind, n in (
+        qs.annotate(m=TruncMonth("received_at")).values("m", "kind").annotate(n=Count("id")).values_list("m", "kind", "n")
+    ):
+        day = timezone.localtime(month_start).date() if hasattr(month_start, "hour") else month_start
+        found[(day.year, day.month, kind)] = found.get((day.year, day.month, kind), 0) + n
+    rows, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        rows.append(
+            {
+                "month": date(year, month, 1),
+                "complaints": found.get((year, month, ComplaintKind.COMPLAINT), 0),
+                "reports": found.get((year, month, ComplaintKind.REPORT), 0),
+            }
+        )
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return rows
 
 
 def monthly_rows(*, user, start: date, end: date) -> list[dict]:

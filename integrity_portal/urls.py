@@ -47,6 +47,7 @@ urlpatterns = [
     path("portal/", include("merchants.urls_portal")),
     path("complaints/", include("complaints.urls")),
     path("notices/", include("campaigns.urls")),
+    path("campaigns/", include("campaigns.urls_public")),
     path("spot-checks/", include("spotchecks.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

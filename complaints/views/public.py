@@ -3,8 +3,6 @@ code + phone; the statistics page is aggregate only."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, JsonResponse
@@ -197,12 +195,44 @@ def statistics(request):
         months = min(max(int(request.GET.get("months", 12)), 1), 24)
     except ValueError:
         months = 12
-    key = f"complaints:stats:{today}:{months}"
+    key = f"complaints:stats:v2:{today}:{months}"
     stats = cache.get(key)
     if stats is None:
-        stats = selectors.statistics(start=today - timedelta(days=30 * months), end=today)
+        start, end = selectors.statistics_period(months=months, today=today)
+        stats = selectors.statistics(start=start, end=end)
+        stats["by_month"] = selectors.monthly_counts(start=start, end=end)
         cache.set(key, stats, 600)
-    return render(request, "complaints/statistics.html", {"stats": stats, "months": months})
+    return render(
+        request, "complaints/statistics.html", {"stats": stats, "months": months, "charts": _statistics_charts(stats)}
+    )
+
+
+def _statistics_charts(stats: dict) -> dict:
+    """Server-drawn SVG charts (core.charts, no script, no CDN), each described by the table of its figures."""
+    from django.utils.formats import date_format
+
+    from integrity_portal.core.charts import chart_svg
+    from integrity_portal.core.dashboard import Chart
+
+    months = [date_format(r["month"], "YEAR_MONTH_FORMAT") for r in stats["by_month"]]
+    by_month = Chart(
+        kind="bar",
+        categories=months,
+        series=[
+            (_("投诉"), [r["complaints"] for r in stats["by_month"]]),
+            (_("举报"), [r["reports"] for r in stats["by_month"]]),
+        ],
+    )
+    by_category = Chart(
+        kind="bar",
+        categories=[r["label"] for r in stats["by_category"]],
+        series=[(_("件数"), [r["count"] for r in stats["by_category"]])],
+    )
+    return {
+        "month_labels": months,
+        "by_month": chart_svg(by_month, title=_("按月登记件数"), described_by="stats-by-month"),
+        "by_category": chart_svg(by_category, title=_("按问题类别"), described_by="stats-by-category"),
+    }
 
 
 @require_GET
