@@ -436,29 +436,44 @@ def seed_demo_logins(*, seed: int, merchant_count: int, stdout=None) -> None:
             if merchant is not None:
                 Membership.objects.create(user=user, merchant=merchant, role=MembershipRole.OWNER)
     for username, city, full_name, certificate in demo_inspector_logins():
-        user, created = User.objects.get_or_create(
-            username=username, defaults={"email": f"{username}@example.cn"}
+        ensure_demo_inspector(
+            username, city, full_name, certificate, unit=f"{CITY_SHORT.get(city, '')}市市场监管局执法大队"
         )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-        profile = getattr(user, "staff_profile", None)
-        if profile is None or (profile.region_id, profile.role, profile.full_name, profile.certificate_number) != (
-            city,
-            StaffRole.INSPECTOR,
-            full_name,
-            certificate,
-        ):
-            staff_assign_role(
-                user=user,
-                region_code=city,
-                role=StaffRole.INSPECTOR,
-                actor=None,
-                unit=f"{CITY_SHORT.get(city, '')}市市场监管局执法大队",
-                full_name=full_name,
-                certificate_number=certificate,
-            )
     if stdout is not None:
         stdout.write(
             f"  演示账号 / demo logins: {len(DEMO_LOGINS)} ready, {len(DEMO_INSPECTORS)} rostered inspectors"
         )
+
+
+def ensure_demo_inspector(
+    username: str, region_code: str, full_name: str, certificate: str, *, unit: str, password: str | None = DEMO_PASSWORD
+) -> bool:
+    """A rostered demo inspector (idempotent); ``password=None`` for a roster entry that is not a login.
+    Returns whether the user was created."""
+    from .services import staff_assign_role
+
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.cn"})
+    if created:
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(update_fields=["password"])
+    profile = getattr(user, "staff_profile", None)
+    if profile is None or (profile.region_id, profile.role, profile.full_name, profile.certificate_number) != (
+        region_code,
+        StaffRole.INSPECTOR,
+        full_name,
+        certificate,
+    ):
+        staff_assign_role(
+            user=user,
+            region_code=region_code,
+            role=StaffRole.INSPECTOR,
+            actor=None,
+            unit=unit,
+            full_name=full_name,
+            certificate_number=certificate,
+        )
+    return created

@@ -14,12 +14,10 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from integrity_portal.core.errors import DomainError
-from integrity_portal.core.roles import StaffRole
-from merchants.demo import CITY_SHORT, DISTRICTS, GIVEN, SURNAMES
+from merchants.demo import CITY_SHORT, DISTRICTS, GIVEN, SURNAMES, ensure_demo_inspector
 from merchants.models import FindingLevel, InspectionOutcome, Region
 
 from .models import PlanStatus, SpotCheckPlan, SpotCheckTask, TaskStatus
@@ -52,36 +50,12 @@ def district_inspector_logins() -> list[tuple[str, str, str, str]]:
 
 def seed_roster() -> int:
     """Rostered inspectors posted in each demo district (no password: roster entries, not demo logins)."""
-    from merchants.services import staff_assign_role
-
-    User = get_user_model()
-    known = set(Region.objects.filter(code__in=list(DISTRICTS)).values_list("code", flat=True))
-    added = 0
-    for username, district, full_name, certificate in district_inspector_logins():
-        if district not in known:
-            continue
-        user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.cn"})
-        if created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-            added += 1
-        profile = getattr(user, "staff_profile", None)
-        if profile is None or (profile.region_id, profile.role, profile.full_name, profile.certificate_number) != (
-            district,
-            StaffRole.INSPECTOR,
-            full_name,
-            certificate,
-        ):
-            staff_assign_role(
-                user=user,
-                region_code=district,
-                role=StaffRole.INSPECTOR,
-                actor=None,
-                unit=f"{Region.objects.get(code=district).name}市场监管分局",
-                full_name=full_name,
-                certificate_number=certificate,
-            )
-    return added
+    names = dict(Region.objects.filter(code__in=list(DISTRICTS)).values_list("code", "name"))
+    return sum(
+        ensure_demo_inspector(username, district, full_name, certificate, unit=f"{names[district]}市场监管分局", password=None)
+        for username, district, full_name, certificate in district_inspector_logins()
+        if district in names
+    )
 
 
 def _findings(seed: int, merchant_id: int, items: list[str]) -> tuple[dict[str, str], str]:
