@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from integrity_portal.core.admin_decisions import Decision, DecisionAdminMixin
 from integrity_portal.core.admin_scoping import RegionScopedAdminMixin
 from integrity_portal.core.errors import DomainError
+from merchants.admin.credit_facts import InspectorChoiceField
 from merchants.models import (
     INSPECTION_ITEMS,
     FindingLevel,
@@ -334,11 +335,6 @@ class SpotCheckTaskAdmin(DecisionAdminMixin, RegionScopedAdminMixin, admin.Model
 # --- conflicts of interest -----------------------------------------------------------------------
 
 
-class RosterChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.staff_profile.roster_label
-
-
 class ConflictForm(ServiceForm):
     class Meta:
         model = InspectorConflict
@@ -372,7 +368,7 @@ class InspectorConflictAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "inspector":
             roster = inspector_roster_for_viewer(request.user)
-            return RosterChoiceField(
+            return InspectorChoiceField(
                 queryset=get_user_model().objects.filter(staff_profile__in=roster).select_related("staff_profile"),
                 label=db_field.verbose_name,
             )

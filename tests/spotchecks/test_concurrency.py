@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.errors import ConcurrentUpdate, TransitionNotAllowed
@@ -13,33 +10,12 @@ from integrity_portal.core.roles import StaffRole
 from spotchecks.audit_actions import AuditAction
 from spotchecks.models import PlanStatus, SpotCheckFreeze, SpotCheckPlan, SpotCheckTask
 from spotchecks.services import spot_check_plan_approve, spot_check_plan_create, spot_check_plan_draw
+from tests.complaints.test_concurrency import _race  # barrier-started threads, one connection each
 from tests.factories import make_staff
 
 from .conftest import add_merchants, plan_kwargs
 
 pytestmark = pytest.mark.postgres
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(i, fn):
-        try:
-            barrier.wait(timeout=5)
-            fn()
-            outcomes[i] = "ok"
-        except (TransitionNotAllowed, ConcurrentUpdate) as exc:
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return outcomes
 
 
 def test_two_staff_drawing_at_once_make_one_draw(require_postgres, transactional_db, world):

@@ -150,3 +150,20 @@ def test_inspector_lists_my_tasks_and_records_a_result_in_the_admin(world, clien
     other = make_staff("410803", StaffRole.DISTRICT_BRANCH)
     client.force_login(other)
     assert client.get(url).status_code == 404
+
+
+def test_conflicts_are_declared_in_the_admin_from_the_roster_by_name(world, client):
+    from spotchecks.models import InspectorConflict
+
+    merchant = add_merchants("410802", {"B": 1})[0]
+    inspector = world["inspectors_802"][0]
+    client.force_login(world["district"])
+    url = reverse("admin:spotchecks_inspectorconflict_add")
+    page = client.get(url).content.decode()
+    assert inspector.staff_profile.roster_label in page and world["city"].get_username() not in page
+    response = client.post(url, {"inspector": inspector.pk, "merchant": merchant.pk, "reason": "亲属关系"})
+    assert response.status_code == 302
+    conflict = InspectorConflict.objects.get()
+    assert (conflict.inspector, conflict.merchant, conflict.declared_by) == (inspector, merchant, world["district"])
+    response = client.post(url, {"inspector": world["city"].pk, "merchant": merchant.pk, "reason": "x"})
+    assert response.status_code == 200 and InspectorConflict.objects.count() == 1
