@@ -45,6 +45,10 @@ INFRA = "infrastructure (health check, language switch, API schema/docs), no obj
 API_MATRIX = "authenticated API: test_api_matrix"
 UPLOADS = "attachment download: tests/security/test_uploads.py"
 TWO_FACTOR = "two-factor sign-in pages of the signed-in user's own account: tests/core/test_two_factor.py"
+INBOX = (
+    "the signed-in user's own notices and notice settings only (another user's notice is a 404): "
+    "tests/notifications/test_inbox.py, tests/notifications/test_preferences.py"
+)
 
 NON_ADMIN_COVERAGE: dict[str, str] = {
     "set_language": INFRA,
@@ -129,6 +133,10 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "portal_credit:appeal": PORTAL_MERCHANT,
     "portal_credit:reply": PORTAL_MERCHANT,
     "portal_credit:reinspection": PORTAL_MERCHANT,
+    "inbox:list": INBOX,
+    "inbox:read": INBOX,
+    "inbox:read_all": INBOX,
+    "inbox:preferences": INBOX,
     "api-my-rating": API_MATRIX,
     "api-my-appeals": API_MATRIX,
     "complaints_api:odr": API_MATRIX,
@@ -183,6 +191,7 @@ ADMIN_CUSTOM = {
         "core.admin_decisions: tests/campaigns/test_admin_decisions.py::"
         "test_other_city_gets_404_and_view_only_district_403"
     ),
+    "admin-inbox": "staff page (admin_view), the signed-in staff member's own notices only: tests/notifications/test_inbox.py",
     "personal-data-request": (
         "staff page (admin_view), superuser/city/district bureau in their region only: "
         "tests/complaints/test_personal_data_retention.py"
