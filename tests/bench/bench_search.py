@@ -123,7 +123,17 @@ def _explain(word: str) -> str:
     else:  # the candidates' query; the page then reads its 20 rows by primary key
         ranked = merchant_search_ranked(public_merchants().filter(status="operating"), word)
         sql, params = ranked.candidates_sql()
-    with connection.cursor() as cursor:
+    return _explain_sql(sql, params)
+
+
+def _explain_sql(sql: str, params) -> str:
+    """EXPLAIN ANALYZE as the view runs the query: without parallel workers where the code says so."""
+    try:
+        from merchants.selectors.search import serial_plan
+    except ImportError:  # the code before serial plans
+        serial_plan = None
+    plan = serial_plan(connection.alias) if serial_plan else contextlib.nullcontext()
+    with plan, connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
@@ -136,9 +146,7 @@ def _explain_api(word: str) -> str:
     sql, params = merchant_search_filter(public_merchant_keys().order_by("-id"), word)[
         :51
     ].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
+    return _explain_sql(sql, params)
 
 
 @pytest.fixture(scope="module")
