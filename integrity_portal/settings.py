@@ -401,6 +401,8 @@ REST_FRAMEWORK = {
         "objection": env.str("OBJECTION_RATE", default="5/hour"),
         "signup": env.str("SIGNUP_RATE", default="5/hour"),
         "confirm_resend": env.str("CONFIRM_RESEND_RATE", default="3/hour"),
+        # Following a merchant by e-mail (docs/NOTIFICATIONS.md): per client address and per e-mail address.
+        "follow": env.str("FOLLOW_RATE", default="5/hour"),
     },
     # DRF's own get_ident() reads X-Forwarded-For whole when this is None; every throttle of the portal
     # asks core.client instead, and this keeps DRF's fallback consistent with it.

@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from campaigns.feeds import CommendationFeed
 from integrity_portal.core import views as core_views
 from integrity_portal.core import views_staff as staff_views
 from integrity_portal.core.api_docs import RedocDocsView, SwaggerDocsView
@@ -12,7 +13,9 @@ from integrity_portal.core.api_root import ApiRootView
 from integrity_portal.core.metrics import metrics_view
 from integrity_portal.core.views_dashboard import dashboard_view
 from integrity_portal.core.views_personal_data import personal_data_request
+from merchants.feeds import BlackListFeed
 from notifications.views_admin import staff_inbox
+from spotchecks.feeds import SpotCheckFeed
 
 api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
@@ -49,6 +52,10 @@ urlpatterns = [
     path("notices/", include("campaigns.urls")),
     path("campaigns/", include("campaigns.urls_public")),
     path("spot-checks/", include("spotchecks.urls")),
+    # Atom feeds per city and district (docs/NOTIFICATIONS.md, "Feeds"): public columns only, cached.
+    re_path(r"^feeds/black-list/(?P<region_code>[0-9]{6})\.atom$", BlackListFeed(), name="feed_black_list"),
+    re_path(r"^feeds/commendations/(?P<region_code>[0-9]{6})\.atom$", CommendationFeed(), name="feed_commendations"),
+    re_path(r"^feeds/spot-checks/(?P<region_code>[0-9]{6})\.atom$", SpotCheckFeed(), name="feed_spot_checks"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SwaggerDocsView.as_view(url_name="api-schema"), name="api-docs"),

@@ -15,7 +15,10 @@ def role_grants() -> dict:
         "!merchants.change_claimcode",
         "!merchants.add_historical*",
         "!merchants.change_historical*",
+        "!merchants.*_merchantfollower",  # citizens' e-mail addresses: nobody browses them
     ]
+    # Role-model stories are written and decided by the civility office and the city bureau only.
+    no_stories = ["!merchants.add_rolemodelstory", "!merchants.change_rolemodelstory"]
     return {
         StaffRole.CITY_BUREAU: [
             "merchants.*",
@@ -31,16 +34,26 @@ def role_grants() -> dict:
             "merchants.view_region",
             "!merchants.*_ratingpolicy",
             "merchants.view_ratingpolicy",
+            *no_stories,
             "!merchants.*_staffprofile",
             "merchants.view_staffprofile",
             *register_admin,
         ],
-        StaffRole.CIVILITY_OFFICE: ["merchants.view_merchant", "merchants.view_region", "merchants.view_listentry"],
+        StaffRole.CIVILITY_OFFICE: [
+            "merchants.view_merchant",
+            "merchants.view_region",
+            "merchants.view_listentry",
+            "merchants.view_rolemodelstory",
+            "merchants.add_rolemodelstory",
+            "merchants.change_rolemodelstory",
+        ],
         StaffRole.INSPECTOR: [
             "merchants.view_*",
             "merchants.add_inspection",
             "merchants.change_inspection",
             "!merchants.view_staffprofile",
+            "!merchants.*_merchantfollower",
+            *no_stories,
         ],
     }
 
@@ -103,12 +116,27 @@ class MerchantsConfig(AppConfig):
 
         register_role_permissions("merchants", role_grants())
 
+        from integrity_portal.core.retention import register_anonymiser
+
+        from .services.follow import followers_anonymise_expired
+
+        register_anonymiser("merchant_followers", followers_anonymise_expired)  # unconfirmed addresses
+
         from integrity_portal.core.middleware import register_public_reads
 
         # The public directory, profiles, lists, plaque verification and their open data: no personal data.
         register_public_reads(
             "merchants",
-            prefixes=("/merchants/", "/lists/", "/verify/", "/api/v1/merchants/", "/api/v1/regions/", "/api/v1/lists/"),
+            prefixes=(
+                "/merchants/",
+                "/lists/",
+                "/verify/",
+                "/role-models/",
+                "/feeds/",
+                "/api/v1/merchants/",
+                "/api/v1/regions/",
+                "/api/v1/lists/",
+            ),
             paths=("/",),
         )
 
@@ -118,6 +146,12 @@ class MerchantsConfig(AppConfig):
         register_merchant_panel(
             "credit", template="portal/partials/credit_panel.html", context=lambda **_kw: {}, order=10
         )
+
+        from integrity_portal.core.panels import register_portal_todo
+
+        from .selectors.portal import portal_todos
+
+        register_portal_todo("merchants", portal_todos)
 
         from .workflow import register_workflows
 

@@ -185,6 +185,66 @@ def record_link(portal_url: str):
     return link
 
 
+# --- a citizen following a merchant by e-mail (merchants/services/follow.py) --------------------------
+
+_UNSUBSCRIBE_FOOTER = _("\n\n不想再收到此类邮件？点击退订（无需登录）：{unsubscribe}")
+
+FOLLOWER_KINDS = (
+    NoticeKind(
+        code="follow_confirm",
+        label=_("关注市场主体：确认邮箱"),
+        audience="citizen",
+        legal=False,
+        default_channels=("email",),
+        subject=_("请确认关注“{merchant}”"),
+        body=format_lazy(
+            "{}{}",
+            _(
+                "您（或他人使用您的邮箱）申请在诚信门户关注“{merchant}”的诚信星级和红黑名单变化。\n"
+                "请在{days}日内打开以下链接确认：{confirm}\n"
+                "如非本人操作，请忽略本邮件，不会再收到任何通知。\n商户页面：{url}"
+            ),
+            _UNSUBSCRIBE_FOOTER,
+        ),
+    ),
+    NoticeKind(
+        code="followed_stars_changed",
+        label=_("关注的市场主体诚信星级变更"),
+        audience="citizen",
+        legal=False,
+        default_channels=("email",),
+        subject=_("【诚信门户】{merchant}的诚信星级由{old}调整为{new}"),
+        body=format_lazy(
+            "{}{}",
+            _("您关注的“{merchant}”诚信星级已由{old}调整为{new}。\n详情：{url}"),
+            _UNSUBSCRIBE_FOOTER,
+        ),
+    ),
+    NoticeKind(
+        code="followed_list_added",
+        label=_("关注的市场主体列入红黑名单"),
+        audience="citizen",
+        legal=False,
+        default_channels=("email",),
+        subject=_("【诚信门户】{merchant}已列入{list}"),
+        body=format_lazy(
+            "{}{}", _("您关注的“{merchant}”已列入{list}（{kind}）。\n详情：{url}"), _UNSUBSCRIBE_FOOTER
+        ),
+    ),
+    NoticeKind(
+        code="followed_list_ended",
+        label=_("关注的市场主体移出红黑名单"),
+        audience="citizen",
+        legal=False,
+        default_channels=("email",),
+        subject=_("【诚信门户】{merchant}已移出{list}"),
+        body=format_lazy(
+            "{}{}", _("您关注的“{merchant}”已移出{list}（{kind}）。\n详情：{url}"), _UNSUBSCRIBE_FOOTER
+        ),
+    ),
+)
+
+
 def register_kinds() -> None:
     """Called once from ``MerchantsConfig.ready()``: the kinds, and where the inbox links for each record."""
     from .models import (
@@ -199,6 +259,13 @@ def register_kinds() -> None:
 
     for kind in KINDS:
         register_notice_kind(kind)
+    from notifications.kinds import register_email_headers
+
+    from .services.follow import follow_email_headers
+
+    for kind in FOLLOWER_KINDS:
+        register_notice_kind(kind)
+        register_email_headers(kind.code, follow_email_headers)
     for model, url in (
         (Rating, "portal:merchant"),
         (Inspection, "portal:merchant"),
@@ -417,10 +484,12 @@ def notify_stars_changed(*, changes: Iterable[StarsChange], actor: User | None) 
     then ``notify_merchant`` for each: the cost follows the number of changes, never the number of
     merchants recomputed. Returns the number of merchants notified."""
     from .models import Merchant, Rating
+    from .services.follow import followers_notify_stars
 
     changes = list(changes)
     notified = 0
     for start in range(0, len(changes), NOTICE_BATCH):
+        followed = []
         chunk = changes[start : start + NOTICE_BATCH]
         merchants = Merchant.objects.in_bulk([c.merchant_id for c in chunk])
         new_ids = [m.current_rating_id for m in merchants.values() if m.current_rating_id]
@@ -452,4 +521,6 @@ def notify_stars_changed(*, changes: Iterable[StarsChange], actor: User | None) 
                 credit=rating.credit,
             )
             notified += 1
+            followed.append((merchant, stars_text(change.old_stars), stars_text(rating.stars), rating))
+        followers_notify_stars(changes=followed)  # the citizens following them: one query per batch
     return notified

@@ -14,7 +14,14 @@ from __future__ import annotations
 from integrity_portal.core.workflow import Workflow
 
 from .audit_actions import AuditAction
-from .models import AppealStatus, ProposalStatus, ReinspectionStatus, RepairStatus, ReplyStatus
+from .models import (
+    AppealStatus,
+    ProposalStatus,
+    ReinspectionStatus,
+    RepairStatus,
+    ReplyStatus,
+    RoleModelStatus,
+)
 
 #: An appeal against a rating is decided once, by someone who took no part in the facts.
 APPEAL_WORKFLOW = Workflow(
@@ -73,14 +80,40 @@ LIST_PROPOSAL_WORKFLOW = Workflow(
     },
 )
 
+#: A role-model story is approved before it is published; a withdrawn one may be reworked as a draft.
+ROLE_MODEL_WORKFLOW = Workflow(
+    "role_model",
+    {
+        RoleModelStatus.DRAFT: {RoleModelStatus.APPROVED},
+        RoleModelStatus.APPROVED: {RoleModelStatus.PUBLISHED, RoleModelStatus.DRAFT},
+        RoleModelStatus.PUBLISHED: {RoleModelStatus.WITHDRAWN},
+        RoleModelStatus.WITHDRAWN: {RoleModelStatus.DRAFT},
+    },
+    labels=dict(RoleModelStatus.choices),
+    actions={
+        RoleModelStatus.APPROVED: AuditAction.ROLE_MODEL_APPROVED,
+        RoleModelStatus.PUBLISHED: AuditAction.ROLE_MODEL_PUBLISHED,
+        RoleModelStatus.WITHDRAWN: AuditAction.ROLE_MODEL_WITHDRAWN,
+        RoleModelStatus.DRAFT: AuditAction.ROLE_MODEL_RETURNED,
+    },
+)
+
 
 def register_workflows() -> None:
     from integrity_portal.core.workflow import register_workflow
 
-    from .models import CreditRepairRequest, ListProposal, RatingAppeal, RatingReply, ReinspectionRequest
+    from .models import (
+        CreditRepairRequest,
+        ListProposal,
+        RatingAppeal,
+        RatingReply,
+        ReinspectionRequest,
+        RoleModelStory,
+    )
 
     register_workflow(RatingAppeal, APPEAL_WORKFLOW)
     register_workflow(RatingReply, REPLY_WORKFLOW)
     register_workflow(ReinspectionRequest, REINSPECTION_WORKFLOW)
     register_workflow(CreditRepairRequest, REPAIR_WORKFLOW)
     register_workflow(ListProposal, LIST_PROPOSAL_WORKFLOW)
+    register_workflow(RoleModelStory, ROLE_MODEL_WORKFLOW)

@@ -102,3 +102,18 @@ def notice_link(about: models.Model | None, audience: str) -> str:
         return ""
     fn = _link_resolvers.get(about._meta.concrete_model._meta.label_lower)
     return (fn(about, audience) or "") if fn else ""
+
+
+# --- extra e-mail headers per kind (e.g. List-Unsubscribe for a citizen's subscription) ---
+
+_email_headers: dict[str, Callable[[models.Model], dict[str, str]]] = {}
+
+
+def register_email_headers(kind: str, fn: Callable[[models.Model], dict[str, str]]) -> None:
+    """``fn(notice)`` → headers added to the e-mail of a notice of ``kind`` (registered by the app owning it)."""
+    _email_headers[kind] = fn
+
+
+def email_headers(notice: models.Model) -> dict[str, str]:
+    fn = _email_headers.get(getattr(notice, "kind", "") or "")
+    return dict(fn(notice) or {}) if fn else {}

@@ -154,7 +154,11 @@ def _send(notice: Notice) -> None:
         else:
             backend.send(notice.address, notice.body)
     elif notice.channel == NoticeChannel.EMAIL:
-        EmailMessage(notice.subject, notice.body, None, [notice.address]).send(fail_silently=False)
+        from .kinds import email_headers
+
+        EmailMessage(
+            notice.subject, notice.body, None, [notice.address], headers=email_headers(notice) or None
+        ).send(fail_silently=False)
     else:
         raise ValueError(f"unknown notice channel {notice.channel!r}")
 

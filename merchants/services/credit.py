@@ -42,6 +42,7 @@ from ..models import (
 from ..notices import notify_inspection_recorded, notify_penalty_published
 from ..selectors.credit import q_entry_in_force
 from .deadlines import PENALTY_PUBLISH_DAYS
+from .follow import followers_notify_list
 from .rating_policy import PUBLICITY_BOUNDS, rating_policy_active
 from .register import merchant_mark_rating_stale
 from .repair import repair_request_decide, repair_request_submit  # noqa: F401 - one import path
@@ -411,6 +412,7 @@ def _list_entry_add(
         )
         audit_log(actor=actor, action=_LIST_ADD_ACTIONS[list_name], target=entry, to_status=kind)
         merchant_mark_rating_stale(merchant_ids=[merchant.pk], reason="list_entry")
+        followers_notify_list(entries=[entry], change="added")
     return entry
 
 
@@ -489,6 +491,7 @@ def list_entry_remove(*, entry: ListEntry, reason: str, actor: User | None) -> L
         entry.refresh_from_db()
         audit_log(actor=actor, action=AuditAction.LIST_ENTRY_REMOVE, target=entry, to_status="ended", note=reason)
         merchant_mark_rating_stale(merchant_ids=[entry.merchant_id], reason="list_entry")
+        followers_notify_list(entries=[entry], change="ended")
     return entry
 
 
@@ -514,6 +517,7 @@ def list_entries_expire(*, as_of: date | None = None, actor: User | None = None)
             ListEntry.objects.filter(pk=entry.pk).update(ended_at=now, end_reason=_("期限届满，自动移出"))
             audit_log(actor=actor, action=AuditAction.LIST_ENTRY_EXPIRE, target=entry, to_status="ended")
         merchant_mark_rating_stale(merchant_ids=[e.merchant_id for e in due], reason="list_entry_expiry")
+        followers_notify_list(entries=due, change="ended")
     limit = as_of - relativedelta(years=ABNORMAL_ESCALATION_YEARS)
     stale_abnormal = ListEntry.objects.filter(
         q_entry_in_force(as_of),

@@ -27,6 +27,7 @@ from ..selectors.credit import (
     list_filter_errors,
     merchant_by_plaque_token,
 )
+from ..selectors.engagement import merchant_ids_with_story
 from ..selectors.ratings import plaque_refusal
 from ..selectors.register import public_list_regions, public_merchant_or_404
 from .public import cached_public_page
@@ -135,16 +136,16 @@ def red_list(request):
         return table_response(
             filename="red-list", fmt=fmt, header=ENTRY_HEADER, rows=rows(), title="red-list"
         )
+    entries_page = Paginator(entries, 50).get_page(request.GET.get("page")) if entries is not None else None
+    five_page = Paginator(five, 100).get_page(request.GET.get("fpage")) if five is not None else None
+    shown = [e.merchant_id for e in entries_page or ()] + [m.pk for m in five_page or ()]
     return render(
         request,
         "credit/red_list.html",
         {
-            "entries": Paginator(entries, 50).get_page(request.GET.get("page"))
-            if entries is not None
-            else None,
-            "five_star": Paginator(five, 100).get_page(request.GET.get("fpage"))
-            if five is not None
-            else None,
+            "entries": entries_page,
+            "five_star": five_page,
+            "story_ids": merchant_ids_with_story(shown),  # the "典型事迹" badge (issue #19 item 6)
             "regions": _region_choices(),
             "kinds": [(k, ListEntryKind(k).label) for k in RED_KINDS] + [(FIVE_STAR, _("五星级商户"))],
             "region": region,

@@ -101,6 +101,14 @@ STATUTORY = {
         ("open", "listed"),
         ("open", "dismissed"),
     },
+    # A role-model story (诚信典型库): approved before publication; withdrawn or returned to a draft.
+    "role_model": {
+        ("draft", "approved"),
+        ("approved", "published"),
+        ("approved", "draft"),
+        ("published", "withdrawn"),
+        ("withdrawn", "draft"),
+    },
     # A 双随机 spot-check plan: strictly linear (docs/SPOT_CHECKS.md).
     "spot_check_plan": {
         ("draft", "approved"),
@@ -155,6 +163,7 @@ REGISTERED = {
     ("merchants.reinspectionrequest", "status"): {"reinspection"},
     ("merchants.creditrepairrequest", "status"): {"repair"},
     ("merchants.listproposal", "status"): {"list_proposal"},
+    ("merchants.rolemodelstory", "status"): {"role_model"},
     ("notifications.notice", "status"): {"notice"},
     ("spotchecks.spotcheckplan", "status"): {"spot_check_plan"},
     ("spotchecks.spotchecktask", "status"): {"spot_check_task"},
