@@ -47,6 +47,13 @@ def _plan_or_404(plan_id):
     return plan
 
 
+class _PublicRead(ConditionalGetMixin):
+    """Anonymous read of public data, with ETag/Last-Modified; no filter parameters."""
+
+    permission_classes = [permissions.AllowAny]
+    filter_backends: list = []
+
+
 class PlanCursorPagination(DefaultCursorPagination):
     ordering = "-id"
 
@@ -58,11 +65,9 @@ class PlanCursorPagination(DefaultCursorPagination):
     "答复带 `ETag` 与 `Last-Modified`，条件请求未变化时返回 304。",
     tags=["open-data"],
 )
-class SpotCheckPlanListApi(ConditionalGetMixin, generics.ListAPIView):
+class SpotCheckPlanListApi(_PublicRead, generics.ListAPIView):
     serializer_class = SpotCheckPlanSerializer
-    permission_classes = [permissions.AllowAny]
     pagination_class = PlanCursorPagination
-    filter_backends: list = []
 
     def get_queryset(self):
         return public_plans().order_by("-id")
@@ -74,10 +79,8 @@ class SpotCheckPlanListApi(ConditionalGetMixin, generics.ListAPIView):
 
 
 @extend_schema(summary="双随机抽查计划详情", tags=["open-data"])
-class SpotCheckPlanDetailApi(ConditionalGetMixin, generics.RetrieveAPIView):
+class SpotCheckPlanDetailApi(_PublicRead, generics.RetrieveAPIView):
     serializer_class = SpotCheckPlanSerializer
-    permission_classes = [permissions.AllowAny]
-    filter_backends: list = []
 
     def get_queryset(self):  # for the schema; the object comes from the public selector
         return public_plans()
@@ -98,11 +101,9 @@ class ResultPagination(PageNumberPagination):
     "各检查事项结果和检查结论；已停业／注销的主体如实列出。计划尚未公示时返回 404。",
     tags=["open-data"],
 )
-class SpotCheckResultsApi(ConditionalGetMixin, generics.ListAPIView):
+class SpotCheckResultsApi(_PublicRead, generics.ListAPIView):
     serializer_class = SpotCheckResultSerializer
-    permission_classes = [permissions.AllowAny]
     pagination_class = ResultPagination
-    filter_backends: list = []
 
     def get_queryset(self):
         plan = _plan_or_404(self.kwargs["plan_id"])
