@@ -70,6 +70,12 @@ class CampaignsConfig(AppConfig):
             "campaigns", template="portal/partials/campaigns_panel.html", context=portal_merchant_panel, order=30
         )
 
+        from integrity_portal.core.panels import register_portal_todo
+
+        from .selectors import portal_todos
+
+        register_portal_todo("campaigns", portal_todos)
+
         from .workflow import register_workflows
 
         register_workflows()

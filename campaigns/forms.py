@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import MAX_ADS_PER_PLACEMENT, MAX_PLACEMENTS, AdLocation, AdMedium, ReviewDecision
@@ -38,7 +39,29 @@ class ObjectionForm(forms.Form):
 
 
 class AdReportForm(forms.Form):
-    period = forms.CharField(label=_("报告期"), max_length=40, help_text=_("例如“2026年5月”。"))
+    """The report's month (a month picker, stored as ``YYYY-MM``) and, when the placements' share of
+    public-service ads is below the quota, the reporter's confirmation that it is sent as it is."""
+
+    period = forms.RegexField(
+        label=_("报告期（月份）"),
+        regex=r"^\d{4}-\d{2}$",
+        max_length=7,
+        widget=forms.DateInput(attrs={"type": "month"}),
+        error_messages={"invalid": _("请选择月份（格式“年-月”，例如 2026-05）。")},
+    )
+    confirm_below_quota = forms.BooleanField(label=_("我已知悉公益广告占比低于任务要求，仍然提交本报告。"), required=False)
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+
+    def clean_period(self):
+        year, month = (int(part) for part in self.cleaned_data["period"].split("-"))
+        if not 1 <= month <= 12 or year < 2000:
+            raise forms.ValidationError(_("月份无效，请用月份选择器选择。"))
+        if (year, month) > (self.today.year, self.today.month):
+            raise forms.ValidationError(_("不能报告尚未到来的月份。"))
+        return f"{year:04d}-{month:02d}"
 
 
 class PlacementForm(forms.Form):
@@ -57,9 +80,17 @@ class PlacementForm(forms.Form):
         return data
 
 
+#: One row shown to start with; more are added by "添加点位" (a submit button without JavaScript, a cloned
+#: row with it), up to MAX_PLACEMENTS.
 PlacementFormSet = forms.formset_factory(
-    PlacementForm, extra=3, min_num=1, validate_min=True, max_num=MAX_PLACEMENTS, validate_max=True
+    PlacementForm, extra=0, min_num=1, validate_min=True, max_num=MAX_PLACEMENTS, validate_max=True
 )
+
+
+def placement_totals(formset) -> tuple[int, int]:
+    """(all ads, public-service ads) over the formset's valid filled rows."""
+    rows = [f.cleaned_data for f in formset.forms if getattr(f, "cleaned_data", None) and f.has_changed()]
+    return sum(r.get("total_ads") or 0 for r in rows), sum(r.get("psa_ads") or 0 for r in rows)
 
 
 class ReviewForm(forms.Form):

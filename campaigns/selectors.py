@@ -286,6 +286,35 @@ def psa_status_for_merchant(merchant, *, today: date | None = None) -> dict | No
     }
 
 
+def portal_todos(*, viewer, today: date) -> list:
+    """The portal home's to-do items (``core.panels``): a large venue of the viewer's that is not yet
+    verified compliant and has not reported this month owes a PSA report (due by the quota's deadline)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from integrity_portal.core.panels import PortalTodo
+    from merchants.selectors import merchants_for_user
+
+    items = []
+    for merchant in merchants_for_user(viewer).filter(is_large_venue=True).order_by("name", "id"):
+        psa = psa_status_for_merchant(merchant, today=today)
+        if not psa or psa["quota"] is None or psa["compliant"]:
+            continue
+        latest = psa["latest"]
+        if latest is not None and timezone.localtime(latest.submitted_at).date() >= today.replace(day=1):
+            continue
+        items.append(
+            PortalTodo(
+                kind="psa",
+                label=_("报告本月公益广告刊播情况"),
+                merchant_name=merchant.name,
+                url=reverse("portal_campaigns:ad_report", args=[merchant.pk]),
+                due=psa["quota"].deadline,
+            )
+        )
+    return items
+
+
 # --- staff ------------------------------------------------------------------------------------------
 
 

@@ -13,8 +13,8 @@ from integrity_portal.core.errors import DomainError
 from merchants.selectors import member_merchant_or_404, merchants_for_user
 
 from . import selectors
-from .forms import AdReportForm, ApplyForm, PlacementFormSet
-from .models import DEFAULT_PSA_THEMES, Category
+from .forms import AdReportForm, ApplyForm, PlacementFormSet, placement_totals
+from .models import DEFAULT_PSA_THEMES, MAX_PLACEMENTS, Category
 from .services import ad_report_submit, application_check_eligibility, application_submit
 
 
@@ -97,15 +97,30 @@ def _placement_rows(formset) -> list[dict]:
 
 @login_required
 def ad_report(request, merchant_pk: int):
+    """The PSA report: a month, any number of placement rows, the share of public-service ads.
+
+    "添加点位" is a submit button (``add_row``): without JavaScript it posts the rows typed so far and
+    gets them back with one more (nothing is checked or saved); campaigns-psa.js adds the row in the page
+    instead and shows the live share. A report whose share is below the quota's minimum is saved only
+    with ``confirm_below_quota`` ticked; otherwise the page says so and nothing is saved."""
     merchant = member_merchant_or_404(request.user, merchant_pk)
     if not merchant.is_large_venue:
         raise Http404
     today = timezone.localdate()
     quota = selectors.ad_quota_for(region=merchant.region_id, year=today.year)
-    form = AdReportForm(request.POST or None, initial={"period": f"{today.year}年{today.month}月"})
-    formset = PlacementFormSet(request.POST or None, request.FILES or None, prefix="p")
-    status = 200
-    if request.method == "POST" and quota is not None:
+    data = request.POST if request.method == "POST" else None
+    adding = data is not None and "add_row" in data
+    if adding:
+        data = data.copy()
+        try:
+            rows = int(data.get("p-TOTAL_FORMS") or 1)
+        except ValueError:
+            rows = 1
+        data["p-TOTAL_FORMS"] = str(max(1, min(rows + 1, MAX_PLACEMENTS)))
+    form = AdReportForm(data, initial={"period": f"{today:%Y-%m}"}, today=today)
+    formset = PlacementFormSet(data, request.FILES or None, prefix="p")
+    status, below_quota = 200, None
+    if data is not None and not adding and quota is not None:
 
         def submit():
             ad_report_submit(
@@ -116,12 +131,17 @@ def ad_report(request, merchant_pk: int):
                 actor=request.user,
             )
 
-        if (
-            form.is_valid()
-            and formset.is_valid()
-            and _submitted(request, form, submit, _("刊播情况已报告，请等待属地监管部门核查。"))
-        ):
-            return redirect("portal_campaigns:ad_report", merchant_pk=merchant.pk)
+        if form.is_valid() and formset.is_valid():
+            total, psa = placement_totals(formset)
+            if total and psa * 100 < quota.min_share_percent * total and not form.cleaned_data["confirm_below_quota"]:
+                below_quota = round(psa * 100 / total, 1)
+                form.add_error(
+                    "confirm_below_quota",
+                    _("公益广告占比 %(share)s%% 低于任务要求的 %(min)s%%。请确认后再提交，或补充公益广告点位。")
+                    % {"share": below_quota, "min": quota.min_share_percent},
+                )
+            elif _submitted(request, form, submit, _("刊播情况已报告，请等待属地监管部门核查。")):
+                return redirect("portal_campaigns:ad_report", merchant_pk=merchant.pk)
         status = 400
     return render(
         request,
@@ -131,6 +151,9 @@ def ad_report(request, merchant_pk: int):
             "quota": quota,
             "form": form,
             "formset": formset,
+            "adding": adding,
+            "below_quota": below_quota,
+            "max_placements": MAX_PLACEMENTS,
             "psa": selectors.psa_status_for_merchant(merchant, today=today),
             "reports": selectors.ad_reports_for_merchant(merchant)[:10],
             "themes": quota.themes if quota else DEFAULT_PSA_THEMES,

@@ -87,3 +87,9 @@ class ComplaintsConfig(AppConfig):
         register_merchant_panel(
             "complaints", template="portal/partials/complaints_panel.html", context=portal_merchant_panel, order=20
         )
+
+        from integrity_portal.core.panels import register_portal_todo
+
+        from .selectors import portal_todos
+
+        register_portal_todo("complaints", portal_todos)

@@ -185,6 +185,28 @@ def portal_merchant_panel(*, viewer, merchant) -> dict:
     return {"open_count": open_complaint_count(merchant)}
 
 
+def portal_todos(*, viewer, today: date) -> list:
+    """The portal home's to-do items (``core.panels``): complaints against the viewer's businesses that
+    wait for the merchant's answer (not answered yet), with the answer's deadline."""
+    from django.urls import reverse
+
+    from integrity_portal.core.panels import PortalTodo
+
+    from .services.merchant import REPLY_STATUSES
+
+    qs = complaints_for_merchant_user(viewer).filter(status__in=REPLY_STATUSES, replies__isnull=True)
+    return [
+        PortalTodo(
+            kind="complaint",
+            label=_("答复投诉 %(code)s（%(category)s）") % {"code": c.tracking_code, "category": c.get_category_display()},
+            merchant_name=c.merchant.name,
+            url=reverse("portal_complaints:detail", args=[c.pk]),
+            due=c.merchant_reply_due_on or c.due_on,
+        )
+        for c in qs.order_by("merchant_reply_due_on", "id")[:50]
+    ]
+
+
 _PUBLIC_ACTIONS = {
     "submit",
     "accepted",

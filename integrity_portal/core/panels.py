@@ -50,3 +50,35 @@ def merchant_panels_for(*, viewer, merchant) -> list[RenderedPanel]:
         RenderedPanel(name=p.name, template=p.template, data=p.context(viewer=viewer, merchant=merchant))
         for p in merchant_panels()
     ]
+
+
+# --- the portal home's to-do list ------------------------------------------------------------------
+#
+# Each app registers in ``AppConfig.ready()`` ``register_portal_todo(name, fn)`` with
+# ``fn(*, viewer, today) -> list[PortalTodo]``: what the viewer has to do (or has just received) across the
+# businesses they are a member of, read through the app's own selectors (scoped to the viewer).
+
+
+@dataclass(frozen=True)
+class PortalTodo:
+    """One line of the to-do list: what (``label``), for which business, where to act, by when."""
+
+    kind: str  # "complaint", "decision", "commitment", "psa"
+    label: str
+    merchant_name: str
+    url: str
+    due: object = None  # a date, or None (no deadline: a decision received)
+    note: str = ""
+
+
+_todo_sources: dict[str, Callable] = {}
+
+
+def register_portal_todo(name: str, fn: Callable) -> None:
+    _todo_sources[name] = fn
+
+
+def portal_todos(*, viewer, today) -> list[PortalTodo]:
+    """Every registered source's items for this viewer: dated ones first, earliest deadline first."""
+    items = [item for name in sorted(_todo_sources) for item in _todo_sources[name](viewer=viewer, today=today)]
+    return sorted(items, key=lambda t: (t.due is None, t.due or today, t.kind, t.merchant_name))

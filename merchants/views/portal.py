@@ -21,8 +21,21 @@ from ..services import EmailNotConfirmed, TooManyAttempts, merchant_claim
 
 @login_required
 def home(request):
+    from django.utils import timezone
+
+    from integrity_portal.core.panels import portal_todos
+
+    from ..selectors.portal import member_star_changes
+
     merchants = merchants_for_user(request.user).order_by("name", "id")
-    return render(request, "portal/home.html", {"merchants": merchants})
+    today = timezone.localdate()
+    context = {
+        "merchants": merchants,
+        "todos": portal_todos(viewer=request.user, today=today),
+        "star_changes": member_star_changes(viewer=request.user),
+        "today": today,
+    }
+    return render(request, "portal/home.html", context)
 
 
 @login_required

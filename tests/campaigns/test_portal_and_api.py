@@ -85,7 +85,7 @@ def test_portal_psa_report_form_with_placements_and_photo(client, regions):
     url = reverse("portal_campaigns:ad_report", args=[venue.pk])
     assert "填报刊播情况" in client.get(url).content.decode()
     data = {
-        "period": "5月",
+        "period": f"{today():%Y-%m}",
         "p-TOTAL_FORMS": "2",
         "p-INITIAL_FORMS": "0",
         "p-MIN_NUM_FORMS": "1",

@@ -171,8 +171,11 @@ def venue_owner(regions):
 
 
 def _psa_post(client, venue, total, psa):
+    from django.utils import timezone
+
     data = {
-        "period": "5月",
+        "confirm_below_quota": "on",  # a share below the quota is filed only when confirmed
+        "period": f"{timezone.localdate():%Y-%m}",
         "p-TOTAL_FORMS": "1",
         "p-INITIAL_FORMS": "0",
         "p-MIN_NUM_FORMS": "1",
