@@ -1,0 +1,127 @@
+"""Every public and merchant-portal page with fixture data behind it, for the page-wide browser checks
+(tests/e2e/test_responsive.py: no sideways scroll; tests/e2e/test_axe.py: no serious axe violation).
+
+``build_site()`` files a small but complete data set (a rated merchant with a member, red- and black-list
+entries, a deregistered entity, a complaint about the member's business) and returns the URLs: public
+pages visited signed out, portal pages signed in as the merchant's owner. A page added to the site belongs
+in one of the two lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.test import Client
+
+from merchants.models import MerchantStatus
+from merchants.services.credit import commitment_sign, list_entry_add_red
+from merchants.services.rating import ratings_recompute
+from tests.factories import MembershipFactory, MerchantFactory, UserFactory
+from tests.merchants.credit_factories import blacklist, inspect, today
+
+LANGUAGES = ("zh-hans", "en")
+
+
+@dataclass
+class Site:
+    public: list[str] = field(default_factory=list)
+    portal: list[str] = field(default_factory=list)
+    session_cookie: dict = field(default_factory=dict)
+
+
+def build_site(live_server_url: str) -> Site:
+    from complaints.services import Submission, complaint_submit
+    from integrity_portal.core import workdays
+
+    shop = MerchantFactory(name="焦作市解放区民主南路城东便利店有限责任公司", address="民主南路188号")
+    inspect(shop)
+    commitment_sign(merchant=shop, kind="comprehensive", actor=None)
+    old = MerchantFactory(name="老登记号小吃店", uscc=None, licence_number="410802600012345")
+    red = MerchantFactory(name="诚信典型商店")
+    list_entry_add_red(
+        merchant=red, kind="role_model", reason="诚信经营典型，多年无投诉", legal_basis="创建活动方案",
+        decision_number="焦文明办〔2026〕5号", valid_from=today() - timedelta(days=1), valid_until=None, actor=None,
+    )
+    blacklist(MerchantFactory(name="失信演示商行"))
+    blacklist(old)
+    gone = MerchantFactory(name="已注销的旧店", status=MerchantStatus.DEREGISTERED)
+    ratings_recompute()
+    shop.refresh_from_db()
+
+    owner = UserFactory(username="responsive-owner")
+    MembershipFactory(user=owner, merchant=shop)
+    complaint = complaint_submit(
+        submission=Submission(
+            kind="complaint", category="price", description="结账时实际收费高于标价二十元，商家拒绝退还。",
+            name="测试王芳", phone="13912345678", address="测试地址人民路1号",
+            harm_known_on=workdays.today() - timedelta(days=3), target_name=shop.name,
+            target_address=shop.address, region_code="410802", consent=True, merchant_id=shop.pk,
+        )
+    )[0]
+
+    client = Client()
+    client.force_login(owner)
+    cookie = client.cookies["sessionid"]
+    base = live_server_url
+    public = [
+        "/",
+        "/merchants/",
+        "/merchants/?q=便利店",
+        f"/merchants/{shop.pk}/",
+        f"/merchants/{gone.pk}/",
+        "/ratings/how/",
+        "/lists/red/",
+        "/lists/black/",
+        f"/verify/{shop.plaque_token}/?s=5&y={today().year}",
+        f"/verify/{old.plaque_token}/?s=4&y=2019",
+        "/verify/forged-token-123/",
+        "/complaints/new/",
+        "/complaints/track/",
+        "/complaints/statistics/",
+        "/notices/",
+        "/spot-checks/",
+        "/open-data/",
+        "/legal/privacy/",
+        "/accounts/login/",
+        "/accounts/signup/",
+    ]
+    portal = [
+        "/portal/",
+        f"/portal/merchants/{shop.pk}/",
+        "/portal/claim/",
+        "/portal/complaints/",
+        f"/portal/complaints/{complaint.pk}/",
+        "/portal/campaigns/",
+        f"/portal/campaigns/{shop.pk}/applications/",
+        f"/portal/campaigns/{shop.pk}/psa/",
+        f"/portal/credit/{shop.pk}/commitment/",
+        f"/portal/credit/{shop.pk}/appeal/",
+        "/portal/inbox/",
+        "/portal/inbox/preferences/",
+    ]
+    return Site(
+        public=[base + p for p in public],
+        portal=[base + p for p in portal],
+        session_cookie={"name": "sessionid", "value": cookie.value, "url": base},
+    )
+
+
+def open_context(
+    browser, base_url: str, *, width: int, language: str, signed_in: Site | None = None, bypass_csp: bool = False
+):
+    """A browser context at ``width`` px in ``language`` (the cookie the language switcher sets), signed in
+    as the merchant's owner when ``signed_in`` is given. ``bypass_csp`` lets a test inject its own script
+    (axe-core) under the site's script-src 'self'."""
+    context = browser.new_context(
+        bypass_csp=bypass_csp,
+        locale="en-GB" if language == "en" else "zh-CN",
+        viewport={"width": width, "height": 800},
+        is_mobile=width < 640,
+        has_touch=width < 640,
+    )
+    cookies = [{"name": "django_language", "value": language, "url": base_url}]
+    if signed_in is not None:
+        cookies.append(signed_in.session_cookie)
+    context.add_cookies(cookies)
+    context.set_default_timeout(15_000)
+    return context
