@@ -37,6 +37,20 @@ class ObjectionForm(forms.Form):
             (a.pk, f"{a.get_category_display()} · {a.merchant.name}") for a in candidates
         ]
 
+    def clean(self):
+        """The service's field rules run with the form's: every error in one pass (a field the form
+        already refused keeps its own message)."""
+        from .services.objection import objection_field_errors
+
+        data = super().clean()
+        errors = objection_field_errors(
+            name=data.get("name") or "", phone=data.get("phone") or "", content=data.get("content") or ""
+        )
+        for field, message in errors.items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return data
+
 
 class AdReportForm(forms.Form):
     """The report's month (a month picker, stored as ``YYYY-MM``) and, when the placements' share of

@@ -30,6 +30,21 @@ def _not_candidate() -> ValidationFailed:
     return ValidationFailed(_("该主体不是本次公示的候选对象，不能对其提出异议。"), code="not_candidate")
 
 
+def objection_field_errors(*, name: str, phone: str, content: str) -> dict[str, str]:
+    """Every field rule an objection breaks, at once (the public form shows them in one pass)."""
+    name, phone, content = (name or "").strip(), normalize_phone(phone or ""), (content or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = _("请填写姓名。")
+    if not is_valid_phone(phone):
+        errors["phone"] = _("请填写有效的手机号或座机号码。")
+    if len(content) < 10:
+        errors["content"] = _("请具体说明异议的事实（不少于10个字）。")
+    elif len(content) > MAX_CONTENT:
+        errors["content"] = _("异议内容不超过%(n)d字。") % {"n": MAX_CONTENT}
+    return errors
+
+
 def objection_file(
     *, application, name: str, phone: str, content: str, actor: User | None = None, today: date | None = None
 ) -> Objection:
@@ -43,15 +58,7 @@ def objection_file(
         raise _not_candidate()
     campaign = application.campaign
     name, phone, content = (name or "").strip(), normalize_phone(phone), (content or "").strip()
-    errors = {}
-    if not name:
-        errors["name"] = _("请填写姓名。")
-    if not is_valid_phone(phone):
-        errors["phone"] = _("请填写有效的手机号或座机号码。")
-    if len(content) < 10:
-        errors["content"] = _("请具体说明异议的事实（不少于10个字）。")
-    elif len(content) > MAX_CONTENT:
-        errors["content"] = _("异议内容不超过%(n)d字。") % {"n": MAX_CONTENT}
+    errors = objection_field_errors(name=name, phone=phone, content=content)
     if errors:
         raise ValidationFailed(next(iter(errors.values())), details=errors)
     if campaign.status != CampaignStatus.PUBLICITY or not (

@@ -84,3 +84,19 @@ def test_objection_lookup_is_rate_limited(client, regions, settings):
     for _ in range(2):
         assert client.get(url, {"reference": "YY1"}).status_code == 404
     assert client.get(url, {"reference": "YY1"}).status_code == 429
+
+
+def test_objection_form_shows_form_and_service_errors_in_one_pass(client, regions):
+    """An empty name (the form's rule) and a bad phone (the service's) are reported together."""
+    from campaigns.models import Objection
+
+    campaign = publicity_campaign(candidates=1)
+    application = campaign.applications.get()
+    response = client.post(
+        reverse("campaigns:notice", args=[campaign.pk]),
+        {"application": application.pk, "name": "", "phone": "12345", "content": "太短"},
+    )
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"name", "phone", "content"}
+    assert "请填写有效的手机号或座机号码。" in response.content.decode()
+    assert not Objection.objects.exists()
