@@ -43,6 +43,13 @@ def test_each_app_contributes_its_own_role_patterns_only():
         "merchants.add_inspection",
         "merchants.change_inspection",
         "!merchants.view_staffprofile",
+        "!merchants.*_merchantfollower",
+        "!merchants.add_rolemodelstory",
+        "!merchants.change_rolemodelstory",
+        "spotchecks.view_spotcheckplan",
+        "spotchecks.view_spotchecktask",
+        "spotchecks.change_spotchecktask",
+        "spotchecks.view_inspectorconflict",
         "complaints.view_*",
     ]
 
