@@ -186,6 +186,11 @@ def _clean_scope(*, actor: User | None, region: Region, districts: Iterable, dat
         raise ValidationFailed(_("检查完成期限不能早于今天。"), details={"field": "due_on"})
     if "title" in values and not str(values["title"] or "").strip():
         raise ValidationFailed(_("请填写计划名称。"), details={"field": "title"})
+    if len(str(values.get("title") or "")) > 120:
+        raise ValidationFailed(_("计划名称最多 120 个字。"), details={"field": "title"})
+    year = values.get("year")
+    if "year" in values and (not isinstance(year, int) or not 2000 <= year <= 2100):
+        raise ValidationFailed(_("年度须在 2000 至 2100 之间。"), details={"field": "year"})
     return [found[c] for c in codes], values
 
 
@@ -215,6 +220,7 @@ def spot_check_plan_create(
     codes inside ``region``; none means all of it."""
     data = {
         "title": (title or "").strip(),
+        "year": year,
         "due_on": due_on,
         "items": list(items or []),
         "merchant_kinds": list(merchant_kinds or []),
@@ -230,7 +236,7 @@ def spot_check_plan_create(
     scope, values = _clean_scope(actor=actor, region=region, districts=districts, data=data)
     with transaction.atomic():
         plan = SpotCheckPlan.objects.create(
-            region=region, year=year, period=(period or "")[:40], created_by=_user(actor), **values
+            region=region, period=(period or "")[:40], created_by=_user(actor), **values
         )
         plan.districts.set(scope)
         audit_log(actor=actor, action=AuditAction.PLAN_CREATE, target=plan, to_status=plan.status)
@@ -240,7 +246,7 @@ def spot_check_plan_create(
 def spot_check_plan_update(*, plan_id: int, actor: User | None, changes: Mapping[str, object]) -> SpotCheckPlan:
     """Change a plan. Its scope and sampling (``SCOPE_FIELDS``) only while it is a draft; title, period and
     due date until it is drawn. Refused with nothing written otherwise."""
-    editable = {"title", "period", "due_on", *SCOPE_FIELDS}
+    editable = {"title", "year", "period", "due_on", *SCOPE_FIELDS}
     unknown = set(changes) - editable
     if unknown:
         raise ValidationFailed(_("不能修改这些字段：%(values)s。") % {"values": "、".join(sorted(unknown))})

@@ -82,6 +82,8 @@ def test_inspectors_and_other_cities_may_not_plan(world):
         ({"min_count": 5, "max_count": 3}, "最多抽取户数"),
         ({"due_on": timezone.localdate() - timedelta(days=1)}, "期限"),
         ({"exclude_inspected_months": 61}, "月数"),
+        ({"year": 1999}, "年度"),
+        ({"title": "计" * 121}, "120"),
     ],
 )
 def test_other_bad_scope_is_refused(world, overrides, message):
