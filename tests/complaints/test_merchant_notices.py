@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from django.conf import settings
+from django.utils import formats, translation
 
 from complaints.models import Complaint, Status
 from complaints.notices import notify_merchant_assigned
@@ -94,8 +95,10 @@ def test_a_member_who_prefers_english_reads_english(merchant, member, city_staff
     c = _assigned(merchant, city_staff)
     inbox = Notice.objects.get(object_id=str(c.pk), kind="complaint_assigned", channel="inbox")
     sms = Notice.objects.get(object_id=str(c.pk), kind="complaint_assigned", channel="sms")
-    assert inbox.language == "en" and "March 18, 2026" in inbox.subject and "working days" in inbox.body
-    assert sms.status == "queued" and sms.address == "13700001111" and "March 18, 2026" in sms.body
+    with translation.override("en"):
+        due = formats.date_format(date(2026, 3, 18), "DATE_FORMAT")  # the English DATE_FORMAT, not 年月日
+    assert inbox.language == "en" and due in inbox.subject and "working days" in inbox.body
+    assert sms.status == "queued" and sms.address == "13700001111" and due in sms.body
 
 
 def test_direct_settlement_tells_the_members_with_the_settlement_deadline(merchant, member, on_day):  # noqa: F811

@@ -19,6 +19,13 @@ from tests.factories import MembershipFactory, MerchantFactory, UserFactory, mak
 pytestmark = pytest.mark.django_db
 
 
+def _english(day: date) -> str:
+    from django.utils import formats, translation
+
+    with translation.override("en"):
+        return formats.date_format(day, "DATE_FORMAT")
+
+
 def _notify(merchant, kind="test.optional", key="test:1", **params):
     return notify_merchant(
         merchant=merchant,
@@ -148,7 +155,7 @@ def test_a_member_who_prefers_english_gets_english_text_and_localised_values(
     en_row = Notice.objects.get(recipient=en)
     zh_row = Notice.objects.get(recipient=zh)
     assert en_row.language == "en" and en_row.subject == "Complaint/report handling notice"
-    assert en_row.body == "1234.5 / March 9, 2026"
+    assert en_row.body == f"1234.5 / {_english(date(2026, 3, 9))}"  # "9 March 2026": the English DATE_FORMAT
     assert zh_row.language == "zh-hans" and zh_row.subject == "投诉举报办理通知"
     assert zh_row.body == "1234.5 / 2026年3月9日"
 
