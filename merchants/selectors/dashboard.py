@@ -74,7 +74,7 @@ def _distribution_before(scope: DashboardScope, cutoff) -> dict:
     """{(region code, level): n}: each entity's latest rating computed before ``cutoff``; entities created
     before it without such a rating (or rated "not yet") are unrated."""
     latest = (
-        Rating.objects.filter(computed_at__lt=cutoff)
+        Rating.objects.filter(computed_at__lt=cutoff, merchant__region_id__in=scope.region_codes)
         .order_by()
         .values("merchant_id")
         .annotate(last=Max("id"))
