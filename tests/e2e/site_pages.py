@@ -59,6 +59,10 @@ def build_site(live_server_url: str) -> Site:
         )
     )[0]
 
+    from tests.campaigns.conftest import make_campaign
+
+    campaign = make_campaign(scheme_text="一、指导思想：以诚信经营为核心，开展文明诚信市场、企业、商户创建。")
+
     client = Client()
     client.force_login(owner)
     cookie = client.cookies["sessionid"]
@@ -79,6 +83,9 @@ def build_site(live_server_url: str) -> Site:
         "/complaints/track/",
         "/complaints/statistics/",
         "/notices/",
+        "/campaigns/",
+        f"/campaigns/{campaign.pk}/",
+        "/campaigns/objections/",
         "/spot-checks/",
         "/open-data/",
         "/legal/privacy/",

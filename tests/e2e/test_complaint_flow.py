@@ -39,9 +39,9 @@ def test_consumer_files_tracks_and_sees_merchant_reply(page, browser, live_serve
     page.locator("label.category-choice", has_text="缺斤短两").click()
     page.get_by_label("问题描述").fill("买了两斤苹果回家复秤只有一斤六两，要求退还差价。")
     page.get_by_label("知道权益受损的日期").fill("2026-11-01")
-    page.get_by_label("姓名", exact=True).fill("测试李明")
+    page.get_by_role("textbox", name="姓名", exact=True).fill("测试李明")
     page.get_by_label("手机号码").fill("13912340000")
-    page.get_by_label("联系地址", exact=True).fill("测试地址建设路2号")
+    page.get_by_role("textbox", name="联系地址", exact=True).fill("测试地址建设路2号")
     page.get_by_label("我同意市场监管部门").check()
     screenshot(page, "complaint_new_filled")
     page.get_by_role("button", name="提交", exact=True).click()
@@ -76,6 +76,8 @@ def test_consumer_files_tracks_and_sees_merchant_reply(page, browser, live_serve
     expect(page.get_by_text("退还差价8元并赠送一斤苹果")).to_be_visible()
     screenshot(page, "complaint_track_reply")
     page.get_by_role("button", name="接受方案").click()
+    page.get_by_role("heading", name="确认接受和解方案").wait_for()  # irreversible: a confirmation step
+    page.get_by_role("button", name="确认接受").click()
     page.get_by_text("调解成功").first.wait_for()
     complaint.refresh_from_db()
     assert complaint.status == Status.MEDIATED
