@@ -248,12 +248,18 @@ def seeded_server(django_db_setup, django_db_blocker):
         start_new_session=True,
     )
     try:
-        for _ in range(100):
+        # Until a worker answers: gunicorn's master accepts connections before its workers have imported the
+        # app, which on a loaded machine takes many seconds (a connect alone once let the trivial view be
+        # measured against no worker at all: 0 requests/s).
+        for _ in range(300):
             try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz/")
-                break
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                probe.request("GET", "/healthz/")
+                if probe.getresponse().status == 200:
+                    break
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         yield port, sample_id, misses
     finally:
         os.killpg(server.pid, signal.SIGTERM)
