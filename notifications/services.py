@@ -118,7 +118,11 @@ def notice_enqueue(
             except IntegrityError:
                 return Notice.objects.get(key=key, channel=channel, recipient=recipient, anonymised_at__isnull=True)
         if not address:
-            notice = Notice.objects.create(**fields, status=NoticeStatus.UNDELIVERABLE)
+            try:
+                with transaction.atomic():  # a concurrent enqueue of the same event: theirs is the one
+                    notice = Notice.objects.create(**fields, status=NoticeStatus.UNDELIVERABLE)
+            except IntegrityError:
+                return Notice.objects.get(key=key, channel=channel, anonymised_at__isnull=True, **once)
             audit_log(
                 actor=actor,
                 action=AuditAction.NOTICE_UNDELIVERABLE,
