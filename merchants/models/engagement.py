@@ -38,7 +38,11 @@ class RoleModelStory(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("年度"))
     title = models.CharField(_("标题"), max_length=120)
-    text = models.TextField(_("事迹正文"), max_length=5000)
+    text = models.TextField(
+        _("事迹正文"),
+        max_length=5000,
+        help_text=_("写市场主体的诚信经营事迹；不写顾客、员工等个人的电话、住址、身份证号等个人信息。"),
+    )
     photo = models.ImageField(_("照片"), upload_to=RandomUploadPath("role-models"), blank=True)
     photo_original_name = models.CharField(
         _("原文件名"), max_length=ORIGINAL_NAME_MAX, blank=True, editable=False
