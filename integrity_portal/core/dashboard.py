@@ -268,11 +268,12 @@ def dashboard_regions(viewer) -> list[tuple[str, str]]:
 
 
 def default_region(viewer) -> str | None:
-    choices = dashboard_regions(viewer)
+    """The viewer's own region when it may be picked, else the first choice (a superuser's first city)."""
+    codes = [code for code, _name in dashboard_regions(viewer)]
     own = staff_region_code(viewer)
-    if own:
+    if own in codes:
         return own
-    return choices[0][0] if choices else None
+    return codes[0] if codes else None
 
 
 def build_scope(

@@ -376,6 +376,11 @@ def test_a_superuser_chooses_a_city(facts, client):
     assert response.status_code == 200
     assert response.context["figures"].region_name == "许昌市"
     assert '<option value="410800">焦作市</option>' in response.content.decode()
+    # a superuser who also holds a district profile still starts at a city
+    admin_user = make_staff(JIEFANG, StaffRole.DISTRICT_BRANCH, is_superuser=True)
+    client.force_login(admin_user)
+    response = client.get("/admin/dashboard/")
+    assert response.status_code == 200 and response.context["figures"].region_code == "150300"
 
 
 def test_the_excel_download_holds_the_same_figures(facts, city_user, client):
