@@ -70,8 +70,8 @@ def facts(regions, today):
     """Hand-made figures (the expected numbers are written out in each test):
 
     Jiefang (410802): reports received 3 Nov (closed on time 10 Nov, case opened), 30 Oct 23:30 local
-    (closed late 2 Nov), 1 Oct 00:10 local (open, due 15 Oct: overdue), 31 Aug (outside? no: inside the
-    12-month window, August), a complaint by hotline 12315 on 5 Nov (open, due 30 Nov: not overdue);
+    (closed late 2 Nov), 1 Oct 00:10 local = 30 Sep UTC (open, due 15 Oct: overdue), 31 Aug (August), a
+    complaint by hotline 12315 on 5 Nov (open, due 30 Nov: not overdue);
     Zhongzhan (410803): a report on 20 Sep, category quality, closed 25 Oct on time; a report 1 Dec 2025
     (the first month of the window) and one 30 Nov 2025 (outside the window).
     """
@@ -127,7 +127,8 @@ def test_monthly_complaint_figures_match_the_hand_count(facts, city_user):
     monthly = figures.table("complaints_monthly")
     # month, received, complaints, reports, closed, on time, late, on-time rate, overdue (by deadline month)
     assert row(monthly, "2026-11") == ["2026-11", 2, 1, 1, 2, 1, 1, 50.0, 0]
-    assert row(monthly, "2026-10") == ["2026-10", 2, 0, 2, 1, 1, 0, 100.0, 1]  # 30 Oct 23:30 local is October
+    # 1 Oct 00:10 local (30 Sep 16:10 UTC) is October's; the one received 30 Oct 23:30 and closed 2 Nov too
+    assert row(monthly, "2026-10") == ["2026-10", 2, 0, 2, 1, 1, 0, 100.0, 1]
     assert row(monthly, "2026-09") == ["2026-09", 1, 0, 1, 0, 0, 0, None, 0]
     assert row(monthly, "2026-08") == ["2026-08", 1, 0, 1, 0, 0, 0, None, 0]
     assert row(monthly, "2025-12") == ["2025-12", 1, 0, 1, 0, 0, 0, None, 0]  # 30 Nov 2025 is outside
