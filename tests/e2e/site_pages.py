@@ -43,6 +43,7 @@ def build_site(live_server_url: str) -> Site:
         decision_number="焦文明办〔2026〕5号", valid_from=today() - timedelta(days=1), valid_until=None, actor=None,
     )
     blacklist(MerchantFactory(name="失信演示商行"))
+    _role_model_story(red)  # the red list's "典型事迹" badge, the profile's story and /role-models/
     blacklist(old)
     gone = MerchantFactory(name="已注销的旧店", status=MerchantStatus.DEREGISTERED)
     ratings_recompute()
@@ -87,6 +88,8 @@ def build_site(live_server_url: str) -> Site:
         f"/campaigns/{campaign.pk}/",
         "/campaigns/objections/",
         "/spot-checks/",
+        "/role-models/",
+        f"/merchants/{red.pk}/",
         "/open-data/",
         "/legal/privacy/",
         "/accounts/login/",
@@ -111,6 +114,28 @@ def build_site(live_server_url: str) -> Site:
         portal=[base + p for p in portal],
         session_cookie={"name": "sessionid", "value": cookie.value, "url": base},
     )
+
+
+def _role_model_story(merchant):
+    """A published role-model story with a photo, through the services (two staff: writer and approver)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from integrity_portal.core.roles import StaffRole
+    from merchants.services import role_models
+    from tests.factories import make_staff
+    from tests.upload_samples import png_bytes
+
+    story = role_models.role_model_create(
+        merchant=merchant,
+        year=today().year,
+        title="十余年诚信经营，足斤足两、明码标价",
+        text="该店坚持明码标价、足斤足两，主动先行赔付，多年无投诉。" * 3,
+        photo=SimpleUploadedFile("shop.png", png_bytes((640, 360)), content_type="image/png"),
+        actor=make_staff(merchant.region_id, role=StaffRole.CIVILITY_OFFICE),
+    )
+    approver = make_staff("410800", role=StaffRole.CITY_BUREAU)
+    role_models.role_model_approve(story=story, actor=approver)
+    role_models.role_model_publish(story=story, actor=approver)
 
 
 def open_context(
