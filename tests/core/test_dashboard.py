@@ -519,3 +519,12 @@ def test_the_page_and_its_download_share_figures_cached_for_two_minutes(facts, c
         .data[NOVEMBER]["received"]
         == 3
     )
+
+
+def test_the_dashboard_speaks_english(facts, city_user, client, settings):
+    client.force_login(city_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/admin/dashboard/").content.decode()
+    assert "<caption>Complaints and reports received and closed (by month)" in html
+    assert "On-time rate (%)" in html and "Integrity star distribution (now)" in html
+    assert "Download all (Excel)" in html
