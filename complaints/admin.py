@@ -25,9 +25,16 @@ from integrity_portal.core.scoping import visible_region_codes
 from integrity_portal.core.workbench import due_ordering
 from notifications.selectors import notices_about
 
-from . import selectors, services
+from . import admin_work_orders, selectors, services
 from .forms import HandlingForm, StaffIntakeForm, StatisticsMonthForm, apply_domain_error
-from .models import OPEN_STATUSES, Complaint, Escalation, RejectReason, TerminationReason
+from .models import (
+    OPEN_STATUSES,
+    Complaint,
+    ConsumerRightsStation,
+    Escalation,
+    RejectReason,
+    TerminationReason,
+)
 
 
 class DueDateFilter(admin.SimpleListFilter):
@@ -87,6 +94,7 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     region_field = "region"
     list_display = (
         "tracking_code",
+        "platform_ticket",
         "due",
         "kind",
         "status",
@@ -96,13 +104,16 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         "phone_masked",
         "region",
     )
-    list_filter = (DueDateFilter, EscalatedFilter, "status", "kind", "channel", "category", "closed_late")
+    list_filter = (
+        DueDateFilter, EscalatedFilter, "status", "kind", "channel", "source_platform", "category", "closed_late"
+    )
     search_fields = (
         "=tracking_code",
         "target_name",
         "merchant__name",
         "=merchant__uscc",
         "=complainant_phone",
+        "=platform_ticket",
     )
     # Due first, empty dates (closed cases) last on SQLite and PostgreSQL alike.
     ordering = (due_ordering("due_on"), "-received_at")
@@ -159,6 +170,16 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.statistics_view),
                 name=f"{info[0]}_{info[1]}_statistics",
             ),
+            path(
+                "work-orders/import/",
+                self.admin_site.admin_view(lambda request: admin_work_orders.import_view(self, request)),
+                name=f"{info[0]}_{info[1]}_work_orders_import",
+            ),
+            path(
+                "work-orders/export/",
+                self.admin_site.admin_view(lambda request: admin_work_orders.export_view(self, request)),
+                name=f"{info[0]}_{info[1]}_work_orders_export",
+            ),
             *super().get_urls(),
         ]
 
@@ -167,6 +188,8 @@ class ComplaintAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             **(extra_context or {}),
             "intake_url": reverse("admin:complaints_complaint_intake"),
             "statistics_url": reverse("admin:complaints_complaint_statistics"),
+            "work_orders_import_url": reverse("admin:complaints_complaint_work_orders_import"),
+            "work_orders_export_url": reverse("admin:complaints_complaint_work_orders_export"),
         }
         return super().changelist_view(request, extra_context)
 
@@ -358,3 +381,15 @@ class EscalationAdmin(ReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdm
     list_filter = ("deadline", ("resolved_at", admin.EmptyFieldListFilter))
     list_select_related = ("complaint", "escalated_to")
     readonly_fields = ("complaint", "deadline", "due_on", "escalated_to", "created_at", "resolved_at")
+
+
+@admin.register(ConsumerRightsStation)
+class ConsumerRightsStationAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    """Consumer-rights stations (消费维权服务站, docs/PARTNERS.md), scoped by their venue's region."""
+
+    region_field = "venue__region"
+    list_display = ("name", "venue", "phone", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "venue__name", "address")
+    list_select_related = ("venue",)
+    autocomplete_fields = ("venue", "staff")

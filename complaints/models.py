@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,15 @@ class Channel(models.TextChoices):
     HOTLINE_12345 = "12345", _("12345 政务服务热线")
     WINDOW = "window", _("窗口来访")
     MAILBOX = "mailbox", _("信函/信箱")
+    STATION = "station", _("消费维权服务站")
+
+
+class SourcePlatform(models.TextChoices):
+    """The national platform a work order came from (its ticket number is unique per platform)."""
+
+    NONE = "", _("无")
+    P12315 = "12315", _("全国12315平台")
+    P12345 = "12345", _("12345政务服务便民热线")
 
 
 STAFF_INTAKE_CHANNELS = [Channel.HOTLINE_12315, Channel.HOTLINE_12345, Channel.WINDOW, Channel.MAILBOX]
@@ -171,6 +181,15 @@ class Complaint(models.Model):
         on_delete=models.PROTECT,
         related_name="complaints",
     )
+    #: The consumer-rights station that took the complaint (channel ``station``; services.stations).
+    station = models.ForeignKey(
+        "complaints.ConsumerRightsStation",
+        verbose_name=_("受理维权服务站"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
     target_name = models.CharField(_("被投诉方名称"), max_length=120, blank=True)
     target_address = models.CharField(_("被投诉方地址"), max_length=200, blank=True)
     region = models.ForeignKey(
@@ -181,6 +200,12 @@ class Complaint(models.Model):
     amount = models.DecimalField(_("涉及金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
 
     received_at = models.DateTimeField(_("登记时间"), db_index=True)
+    source_platform = models.CharField(
+        _("来源平台"), max_length=5, choices=SourcePlatform.choices, default=SourcePlatform.NONE, blank=True
+    )
+    platform_ticket = models.CharField(
+        _("平台工单编号"), max_length=40, blank=True, help_text=_("12315/12345 平台的工单编号，同一平台内唯一。")
+    )
     odr_due_on = models.DateField(_("和解期限"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
@@ -255,6 +280,15 @@ class Complaint(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__isnull=True) | Q(amount__gte=0), name="complaint_amount_gte_0"
             ),
+            models.UniqueConstraint(
+                fields=["source_platform", "platform_ticket"],
+                condition=~Q(platform_ticket=""),
+                name="complaint_unique_platform_ticket",
+            ),
+            models.CheckConstraint(
+                condition=Q(platform_ticket="") | ~Q(source_platform=""),
+                name="complaint_ticket_has_platform",
+            ),
         ]
         indexes = [
             models.Index(fields=["region", "status", "due_on"], name="complaint_region_status_due"),
@@ -326,6 +360,15 @@ class MerchantReply(models.Model):
         Complaint, verbose_name=_("投诉"), on_delete=models.CASCADE, related_name="replies"
     )
     author = actor_fk(_("答复人"), blank=False)
+    #: Set when a consumer-rights station mediated (services.stations), not the merchant itself.
+    station = models.ForeignKey(
+        "complaints.ConsumerRightsStation",
+        verbose_name=_("调解维权服务站"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mediations",
+    )
     body = models.TextField(_("答复内容"))
     proposal = models.TextField(_("和解方案"), blank=True)
     proposal_status = models.CharField(
@@ -383,3 +426,36 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint} {self.get_deadline_display()} {self.due_on}"
+
+
+class ConsumerRightsStation(models.Model):
+    """消费维权服务站 (issue #20 item 2): run by a market or a large venue, with its own staff; takes
+    complaints (channel ``station``) and mediates, within the settlement period, those about the venue's
+    stalls (the merchants whose ``parent_market`` is the venue, and the venue itself). docs/PARTNERS.md."""
+
+    venue = models.ForeignKey(
+        "merchants.Merchant",
+        verbose_name=_("所属市场或场所"),
+        on_delete=models.PROTECT,
+        related_name="rights_stations",
+    )
+    name = models.CharField(_("名称"), max_length=120)
+    address = models.CharField(_("地址"), max_length=200)
+    phone = models.CharField(_("电话"), max_length=20)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("工作人员"), blank=True, related_name="rights_stations"
+    )
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("设立时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("消费维权服务站")
+        verbose_name_plural = _("消费维权服务站")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def covers(self, merchant) -> bool:
+        """Whether ``merchant`` is one of the station's stalls (or the venue itself)."""
+        return merchant is not None and self.venue_id in (merchant.pk, merchant.parent_market_id)

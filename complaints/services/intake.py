@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from integrity_portal.core import workdays
@@ -29,6 +29,7 @@ from ..models import (
     Channel,
     Complaint,
     ComplaintKind,
+    ConsumerRightsStation,
     Status,
 )
 from .common import (
@@ -71,11 +72,18 @@ class Submission:
     region_code: str = ""
     amount: Decimal | None = None
     use_odr: bool = False
+    #: The consumer-rights station taking the complaint (channel ``station``; services.stations sets it).
+    station_id: int | None = None
     consent: bool = False
     attachments: list = field(default_factory=list)
     #: The complainant's language for notices; empty means the active language of an online
     #: submission (the form the complainant used), else the portal's default.
     language: str = ""
+    # A work order imported from a national platform (complaints/work_orders.py): the platform, its
+    # ticket number and the time the platform received it (deadlines count from that day).
+    source_platform: str = ""
+    platform_ticket: str = ""
+    received_at: datetime | None = None
 
 
 def submission_errors(sub: Submission) -> dict[str, str]:
@@ -147,11 +155,30 @@ def _check(sub: Submission):
         region = Region.objects.filter(code=sub.region_code, level=RegionLevel.DISTRICT).first()
     if region is None and "merchant" not in errors:
         errors["region"] = _("请选择被投诉方所在的区县。")
-    if sub.use_odr and (merchant is None or not merchant.odr_enrolled or sub.kind == ComplaintKind.REPORT):
+    station = _intake_station(sub, errors)
+    # A station settles at source: a complaint it takes about one of its stalls may go to settlement first
+    # even when the stall has not joined ODR (docs/PARTNERS.md).
+    station_settles = station is not None and station.covers(merchant)
+    if sub.use_odr and (
+        merchant is None or not (merchant.odr_enrolled or station_settles) or sub.kind == ComplaintKind.REPORT
+    ):
         errors["use_odr"] = _("该经营者未加入在线纠纷解决（ODR），不能选择先行和解。")
     if len(sub.attachments) > MAX_ATTACHMENTS:
         errors["attachments"] = _("最多上传 %(n)d 个附件。") % {"n": MAX_ATTACHMENTS}
     return errors, merchant, region
+
+
+def _intake_station(sub: Submission, errors: dict):
+    """The active station of a ``station`` intake; the channel and the station go together."""
+    if sub.station_id is None:
+        if sub.channel == Channel.STATION:
+            errors["channel"] = _("经消费维权服务站受理的投诉须由服务站登记。")
+        return None
+    station = ConsumerRightsStation.objects.filter(pk=sub.station_id, active=True).first()
+    if station is None or sub.channel != Channel.STATION:
+        errors["channel"] = _("该消费维权服务站不存在或已停用。")
+        return None
+    return station
 
 
 def _notice_language(sub: Submission) -> str:
@@ -204,8 +231,8 @@ def _already_filed(keys: dict[str, str]) -> list[Complaint]:
 
 
 def _build(sub: Submission, kind: str, *, merchant, region, actor: User | None, submission_key: str | None = None) -> Complaint:
-    received_at = now()
-    day = today()
+    received_at = sub.received_at or now()
+    day = timezone.localdate(received_at) if sub.received_at else today()
     reporter_anonymous = kind == ComplaintKind.REPORT and sub.anonymous
     complaint = Complaint(
         kind=kind,
@@ -219,6 +246,7 @@ def _build(sub: Submission, kind: str, *, merchant, region, actor: User | None, 
         consent_personal_data=bool(sub.consent) and not reporter_anonymous,
         harm_known_on=sub.harm_known_on,
         merchant=merchant,
+        station_id=sub.station_id,
         target_name="" if merchant else sub.target_name.strip(),
         target_address="" if merchant else sub.target_address.strip(),
         region=region,
@@ -229,6 +257,8 @@ def _build(sub: Submission, kind: str, *, merchant, region, actor: User | None, 
         created_by=acting_user(actor),
         language=_notice_language(sub),
         submission_key=submission_key,
+        source_platform=sub.source_platform,
+        platform_ticket=sub.platform_ticket.strip(),
     )
     if kind == ComplaintKind.COMPLAINT and sub.use_odr:
         complaint.status = Status.ODR
@@ -267,43 +297,72 @@ def complaint_submit(*, submission: Submission, actor: User | None = None, idemp
     return created
 
 
+def complaint_import_batch(*, submissions: list[Submission], actor: User | None) -> list[Complaint]:
+    """File a checked batch of platform work orders at once: all rows or none (one transaction).
+
+    Each row goes through the same checks and the same ``_build``/audit as any intake; the first row that
+    fails raises ValidationFailed and nothing of the batch is kept. The caller (the work-order import)
+    has already shown every row's problems in its preview."""
+    created: list[Complaint] = []
+    with transaction.atomic(durable=True):
+        for sub in submissions:
+            if sub.kind == BOTH or not sub.platform_ticket.strip() or not sub.source_platform:
+                raise ValidationFailed(_("导入的工单须有平台和工单编号。"))
+            merchant, region, checked = _validate(sub)
+            created += _file(sub, [sub.kind], {}, merchant=merchant, region=region, checked=checked, actor=actor)
+    return created
+
+
 def _create(submission, kinds, keys, *, merchant, region, checked, actor: User | None) -> list[Complaint]:
     # Outermost (durable): the rows are committed when this returns, so the tracking code shown and the
     # notice queued name a complaint that exists, and a racing duplicate (waiting on the unique
     # submission key) is answered at once; a caller's transaction would hold both until it ends.
     with transaction.atomic(durable=True):
-        created = [
-            _build(submission, kind, merchant=merchant, region=region, actor=actor, submission_key=keys.get(kind))
-            for kind in kinds
-        ]
-        if len(created) == 2:
-            created[0].related, created[1].related = created[1], created[0]
-            for c in created:
-                c.save(update_fields=["related"])
-        for complaint in created:
-            for upload, found in zip(submission.attachments, checked, strict=True):
-                upload.seek(0)
-                Attachment.objects.create(
-                    complaint=complaint,
-                    file=upload,  # named upload<detected ext> by check_upload: stored under that extension
-                    original_name=found.original_name,
-                    content_type=found.content_type,
-                    size=found.size,
-                )
-            audit_log(
-                actor=actor,
-                action=SUBMIT_BY_KIND[complaint.kind],
-                target=complaint,
-                to_status=complaint.status,
-                data={"channel": complaint.channel, "split": len(created) == 2},
-            )
-            # The complainant is told the tracking code at once; a complaint sent straight to the
-            # merchant for direct settlement (ODR) tells its members, with their answer deadline.
-            notify_later(complaint.pk, "received")
-            if complaint.status == Status.ODR and complaint.merchant_id:
-                from ..notices import notify_merchant_assigned
+        return _file(submission, kinds, keys, merchant=merchant, region=region, checked=checked, actor=actor)
 
-                notify_merchant_assigned(complaint=complaint, days=ODR_DAYS, actor=actor)
+
+def _file(submission, kinds, keys, *, merchant, region, checked, actor: User | None) -> list[Complaint]:
+    created = [
+        _build(submission, kind, merchant=merchant, region=region, actor=actor, submission_key=keys.get(kind))
+        for kind in kinds
+    ]
+    if len(created) == 2:
+        created[0].related, created[1].related = created[1], created[0]
+        for c in created:
+            c.save(update_fields=["related"])
+    for complaint in created:
+        for upload, found in zip(submission.attachments, checked, strict=True):
+            upload.seek(0)
+            Attachment.objects.create(
+                complaint=complaint,
+                file=upload,  # named upload<detected ext> by check_upload: stored under that extension
+                original_name=found.original_name,
+                content_type=found.content_type,
+                size=found.size,
+            )
+        audit_log(
+            actor=actor,
+            action=SUBMIT_BY_KIND[complaint.kind],
+            target=complaint,
+            to_status=complaint.status,
+            data={
+                "channel": complaint.channel,
+                "split": len(created) == 2,
+                **({"station": complaint.station_id} if complaint.station_id else {}),
+                **(
+                    {"source_platform": complaint.source_platform, "platform_ticket": complaint.platform_ticket}
+                    if complaint.platform_ticket
+                    else {}
+                ),
+            },
+        )
+        # The complainant is told the tracking code at once; a complaint sent straight to the
+        # merchant for direct settlement (ODR) tells its members, with their answer deadline.
+        notify_later(complaint.pk, "received")
+        if complaint.status == Status.ODR and complaint.merchant_id:
+            from ..notices import notify_merchant_assigned
+
+            notify_merchant_assigned(complaint=complaint, days=ODR_DAYS, actor=actor)
     return created
 
 

@@ -323,3 +323,85 @@ def private_file_response(fieldfile, *, download_name: str | None = None):
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+# --- tables (CSV / XLSX) imported by staff: platform work orders, list entries decided elsewhere ------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+#: Upper bounds of one imported table: bytes of the file and data rows (header excluded).
+TABLE_MAX_BYTES = 5 * 1024 * 1024
+TABLE_MAX_ROWS = 5000
+
+
+def _cell_text(value) -> str:
+    """A spreadsheet cell as stripped text; dates and datetimes in ISO form (the import parses them)."""
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_table_upload(
+    upload, *, max_bytes: int = TABLE_MAX_BYTES, max_rows: int = TABLE_MAX_ROWS, field: str = "file"
+) -> tuple[list[str], list[list[str]]]:
+    """The header and data rows of an uploaded CSV (UTF-8, with or without BOM, or GB18030 as the
+    platforms export it) or XLSX (first sheet) as text; ValidationFailed for anything else, an empty
+    table, a file over ``max_bytes`` or more than ``max_rows`` rows. Fully blank rows are dropped."""
+    import csv
+
+    original = clean_original_name(getattr(upload, "name", ""))
+    size = upload.size or 0
+    if size <= 0:
+        raise _refuse(field, _("文件“%(name)s”是空文件。") % {"name": original})
+    too_large = _("文件“%(name)s”超过 %(mb)s MB。") % {"name": original, "mb": f"{max_bytes / (1024 * 1024):g}"}
+    upload.seek(0)
+    data = upload.read(max_bytes + 1)
+    upload.seek(0)
+    if size > max_bytes or len(data) > max_bytes:
+        raise _refuse(field, too_large)
+    not_table = _("文件“%(name)s”不是 CSV 或 Excel（.xlsx）表格。") % {"name": original}
+    if data.startswith(b"PK\x03\x04"):
+        import openpyxl
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            sheet = book.worksheets[0]
+            rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            book.close()
+        except Exception:  # noqa: BLE001 - any unreadable workbook is the uploader's error, never a 500
+            raise _refuse(field, not_table) from None
+    else:
+        if b"\x00" in data:
+            raise _refuse(field, not_table)
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise _refuse(field, not_table)
+        if _MARKUP.search(data):
+            raise _refuse(field, not_table)
+        try:
+            rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        except csv.Error:
+            raise _refuse(field, not_table) from None
+    rows = [row for row in rows if any(cell for cell in row)]
+    if not rows or not any(rows[0]):
+        raise _refuse(field, _("文件“%(name)s”没有表头或数据行。") % {"name": original})
+    header, body = [h.strip() for h in rows[0]], rows[1:]
+    while header and not header[-1]:
+        header.pop()
+    if not body:
+        raise _refuse(field, _("文件“%(name)s”没有表头或数据行。") % {"name": original})
+    if len(body) > max_rows:
+        raise _refuse(field, _("文件“%(name)s”超过 %(n)d 行，请分批导入。") % {"name": original, "n": max_rows})
+    width = len(header)
+    return header, [(row + [""] * width)[:width] for row in body]
