@@ -1,44 +1,28 @@
 """Admin pages for 12315/12345 work orders: upload → preview (each row's problems) → confirm; outcome export.
 
-The parsed table is kept in the session between preview and confirm (never the file itself); confirming
-checks every row again and imports all new rows or none (``complaints.work_orders``).
+The import page is core's preview → confirm page (``core.table_import``); confirming checks every row again
+and imports all new rows or none (``complaints.work_orders``).
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from integrity_portal.core.errors import ValidationFailed
 from integrity_portal.core.exports import CONTENT_TYPES, attachment_disposition
 from integrity_portal.core.scoping import scope_to_user_region
-from integrity_portal.core.uploads import read_table_upload
+from integrity_portal.core.table_import import preview_confirm_view
 
 from .models import Complaint, SourcePlatform
 from .work_orders import PLATFORM_COLUMNS, import_work_orders, outcomes_export, preview_work_orders
 
 SESSION_KEY = "complaints_work_order_import"
 PLATFORM_CHOICES = [(p.value, p.label) for p in SourcePlatform if p.value]
-
-
-class WorkOrderUploadForm(forms.Form):
-    platform = forms.ChoiceField(label=gettext_lazy("来源平台"), choices=PLATFORM_CHOICES)
-    file = forms.FileField(label=gettext_lazy("平台导出的工单文件（CSV 或 XLSX）"))
-
-    def clean(self):
-        data = super().clean()
-        if data.get("file") is not None:
-            try:
-                data["table"] = read_table_upload(data["file"])
-            except ValidationFailed as exc:
-                self.add_error("file", exc.message)
-        return data
 
 
 class OutcomeExportForm(forms.Form):
@@ -49,49 +33,18 @@ class OutcomeExportForm(forms.Form):
 
 
 def import_view(model_admin, request):
-    if not model_admin.has_add_permission(request):
-        raise Http404
-    preview = None
-    stored = request.session.get(SESSION_KEY)
-    if request.method == "POST" and "confirm" in request.POST:
-        if not stored:
-            model_admin.message_user(request, _("预览已失效，请重新上传文件。"), messages.ERROR)
-            return redirect("admin:complaints_complaint_work_orders_import")
-        try:
-            created, preview = import_work_orders(
-                platform=stored["platform"], header=stored["header"], rows=stored["rows"], actor=request.user
-            )
-        except ValidationFailed as exc:
-            model_admin.message_user(request, exc.message, messages.ERROR)
-            preview = preview_work_orders(
-                platform=stored["platform"], header=stored["header"], rows=stored["rows"], actor=request.user
-            )
-        else:
-            request.session.pop(SESSION_KEY, None)
-            skipped = "、".join(r.ticket for r in preview.skipped_rows)
-            model_admin.message_user(
-                request,
-                _("已导入 %(n)d 件工单；已导入过而跳过 %(s)d 件%(list)s。")
-                % {"n": len(created), "s": len(preview.skipped_rows), "list": f"（{skipped}）" if skipped else ""},
-            )
-            return redirect("admin:complaints_complaint_changelist")
-        form = WorkOrderUploadForm()
-    else:
-        form = WorkOrderUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            header, rows = form.cleaned_data["table"]
-            platform = form.cleaned_data["platform"]
-            preview = preview_work_orders(platform=platform, header=header, rows=rows, actor=request.user)
-            request.session[SESSION_KEY] = {"platform": platform, "header": header, "rows": rows}
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
-        "title": _("导入 12315/12345 工单"),
-        "form": form,
-        "preview": preview,
-        "mappings": PLATFORM_COLUMNS,
-    }
-    return TemplateResponse(request, "complaints/admin/work_orders_import.html", context)
+    return preview_confirm_view(
+        model_admin,
+        request,
+        session_key=SESSION_KEY,
+        preview=preview_work_orders,
+        apply=import_work_orders,
+        title=_("导入 12315/12345 工单"),
+        done_url=reverse("admin:complaints_complaint_changelist"),
+        help_columns={platform: list(mapping) for platform, mapping in PLATFORM_COLUMNS.items()},
+        choices=PLATFORM_CHOICES,
+        choice_label=_("来源平台"),
+    )
 
 
 def export_view(model_admin, request):

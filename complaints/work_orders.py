@@ -11,7 +11,6 @@ the complaints intake service in one transaction (channel = the platform, receiv
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from integrity_portal.core.errors import ValidationFailed
 from integrity_portal.core.exports import table_content
 from integrity_portal.core.scoping import visible_region_codes
+from integrity_portal.core.table_import import Preview, RowResult, header_problems, row_values
 
 from .models import Category, Channel, Complaint, ComplaintKind, SourcePlatform
 from .services.intake import Submission, complaint_import_batch, submission_errors
@@ -107,55 +107,6 @@ def parse_datetime(value: str) -> datetime | None:
     return None
 
 
-@dataclass
-class RowResult:
-    line: int  # the row's number in the file (the header is line 1)
-    ticket: str
-    problems: list[str] = field(default_factory=list)
-    skipped: bool = False  # already imported from this platform: not imported again, reported
-    submission: Submission | None = None
-
-
-@dataclass
-class Preview:
-    platform: str
-    file_problems: list[str]
-    rows: list[RowResult]
-
-    @property
-    def bad_rows(self) -> list[RowResult]:
-        return [r for r in self.rows if r.problems]
-
-    @property
-    def skipped_rows(self) -> list[RowResult]:
-        return [r for r in self.rows if r.skipped and not r.problems]
-
-    @property
-    def importable(self) -> list[RowResult]:
-        return [r for r in self.rows if not r.problems and not r.skipped]
-
-    @property
-    def ok(self) -> bool:
-        return not self.file_problems and not self.bad_rows
-
-
-def _header_problems(platform: str, header: list[str]) -> list[str]:
-    mapping = PLATFORM_COLUMNS[platform]
-    problems = []
-    unknown = [h for h in header if h and h not in mapping]
-    if unknown:
-        problems.append(_("未知的列：%(cols)s（%(p)s 平台的列见导入说明）。") % {"cols": "、".join(unknown), "p": platform})
-    if any(not h for h in header):
-        problems.append(_("有列没有表头。"))
-    if len(set(header)) != len(header):
-        problems.append(_("表头有重复的列。"))
-    present = {mapping[h] for h in header if h in mapping}
-    missing = [h for h, f in mapping.items() if f in REQUIRED_FIELDS and f not in present]
-    if missing:
-        problems.append(_("缺少必需的列：%(cols)s。") % {"cols": "、".join(missing)})
-    return problems
-
-
 def _row_submission(platform: str, values: dict[str, str], problems: list[str], regions: list[str] | None):
     from decimal import Decimal, InvalidOperation
 
@@ -223,11 +174,12 @@ def _row_submission(platform: str, values: dict[str, str], problems: list[str], 
     return sub
 
 
-def preview_work_orders(*, platform: str, header: list[str], rows: list[list[str]], actor) -> Preview:
-    """Every problem of every row, and which rows are already imported (skipped); changes nothing."""
-    platform = platform_or_error(platform)
-    file_problems = _header_problems(platform, header)
+def preview_work_orders(*, variant: str, header: list[str], rows: list[list[str]], actor) -> Preview:
+    """Every problem of every row of a ``variant`` (platform) file, and which rows are already imported
+    (skipped); changes nothing. Each row's ``data`` is its intake Submission."""
+    platform = platform_or_error(variant)
     mapping = PLATFORM_COLUMNS[platform]
+    file_problems = header_problems(header, mapping, REQUIRED_FIELDS)
     regions = visible_region_codes(actor)
     ticket_column = next(h for h, f in mapping.items() if f == "ticket")
     tickets = [row[header.index(ticket_column)] for row in rows] if ticket_column in header else []
@@ -239,11 +191,11 @@ def preview_work_orders(*, platform: str, header: list[str], rows: list[list[str
     seen: dict[str, int] = {}
     results = []
     for number, row in enumerate(rows, start=2):
-        values = {mapping[h]: v.strip() for h, v in zip(header, row, strict=True) if h in mapping}
+        values = row_values(header, row, mapping)
         ticket = values.get("ticket", "")
-        result = RowResult(line=number, ticket=ticket)
+        result = RowResult(line=number, key=ticket)
+        results.append(result)
         if file_problems:
-            results.append(result)
             continue
         if not ticket:
             result.problems.append(_("缺少工单编号。"))
@@ -252,23 +204,20 @@ def preview_work_orders(*, platform: str, header: list[str], rows: list[list[str
         else:
             seen[ticket] = number
         if ticket in already:
-            result.skipped = True  # reported in the preview; bad rows are still listed below
+            result.skipped = True  # reported in the preview, never imported twice
         else:
-            result.submission = _row_submission(platform, values, result.problems, regions)
-        results.append(result)
-    return Preview(platform=platform, file_problems=file_problems, rows=results)
+            result.data = _row_submission(platform, values, result.problems, regions)
+    return Preview(file_problems=file_problems, rows=results)
 
 
-def import_work_orders(*, platform: str, header: list[str], rows: list[list[str]], actor) -> tuple[list, Preview]:
+def import_work_orders(*, variant: str, header: list[str], rows: list[list[str]], actor) -> tuple[list, Preview]:
     """Import every new row, or none: re-checks the file (the register may have changed since the preview)
     and raises ValidationFailed while any row has a problem. Returns (created complaints, the preview)."""
-    preview = preview_work_orders(platform=platform, header=header, rows=rows, actor=actor)
+    preview = preview_work_orders(variant=variant, header=header, rows=rows, actor=actor)
     if not preview.ok:
-        raise ValidationFailed(
-            _("有 %(n)d 行存在问题，未导入任何工单。") % {"n": len(preview.bad_rows) or len(preview.file_problems)}
-        )
+        raise preview.refusal()
     try:
-        created = complaint_import_batch(submissions=[r.submission for r in preview.importable], actor=actor)
+        created = complaint_import_batch(submissions=[r.data for r in preview.importable], actor=actor)
     except IntegrityError:  # a ticket imported meanwhile by someone else: nothing of this file is kept
         raise ValidationFailed(_("部分工单已被他人同时导入，未导入任何工单；请重新预览。")) from None
     return created, preview

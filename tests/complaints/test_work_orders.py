@@ -63,7 +63,7 @@ def csv_upload(header, rows, name="orders.csv"):
 
 def test_clean_file_imports_every_row_through_intake_with_the_platform_channel_and_received_time(district_staff):
     rows = [row("GD001"), row("GD002", 工单类型="举报")]
-    created, preview = import_work_orders(platform="12315", header=HEADER, rows=rows, actor=district_staff)
+    created, preview = import_work_orders(variant="12315", header=HEADER, rows=rows, actor=district_staff)
     assert len(created) == 2 and preview.ok
     c = Complaint.objects.get(platform_ticket="GD001")
     assert c.source_platform == SourcePlatform.P12315 and c.channel == Channel.HOTLINE_12315
@@ -82,7 +82,7 @@ def test_preview_lists_each_rows_problem_and_nothing_is_imported(district_staff)
         row("GD100"),  # duplicate of line 2 within the file
         row("GD103", 所属区划=ZHONGZHAN),  # outside the importer's district
     ]
-    preview = preview_work_orders(platform="12315", header=HEADER, rows=rows, actor=district_staff)
+    preview = preview_work_orders(variant="12315", header=HEADER, rows=rows, actor=district_staff)
     problems = {r.line: " ".join(r.problems) for r in preview.rows}
     assert problems[2] == ""
     assert "统一社会信用代码" in problems[3]
@@ -91,48 +91,48 @@ def test_preview_lists_each_rows_problem_and_nothing_is_imported(district_staff)
     assert "不在您的辖区内" in problems[6]
     assert not preview.ok
     with pytest.raises(ValidationFailed):
-        import_work_orders(platform="12315", header=HEADER, rows=rows, actor=district_staff)
+        import_work_orders(variant="12315", header=HEADER, rows=rows, actor=district_staff)
     assert not Complaint.objects.filter(source_platform="12315").exists()
 
 
 def test_unknown_column_is_a_file_problem(district_staff):
-    preview = preview_work_orders(platform="12315", header=[*HEADER, "备注"], rows=[row("GD1") + ["x"]], actor=district_staff)
+    preview = preview_work_orders(variant="12315", header=[*HEADER, "备注"], rows=[row("GD1") + ["x"]], actor=district_staff)
     assert any("备注" in p for p in preview.file_problems) and not preview.ok
 
 
 def test_merchant_matched_by_uscc_in_another_district_is_refused(district_staff, regions):
     other = MerchantFactory(region=regions[ZHONGZHAN])
     preview = preview_work_orders(
-        platform="12315", header=HEADER, rows=[row("GD7", 统一社会信用代码=other.uscc)], actor=district_staff
+        variant="12315", header=HEADER, rows=[row("GD7", 统一社会信用代码=other.uscc)], actor=district_staff
     )
     assert "不在您的辖区内" in " ".join(preview.rows[0].problems)
     mine = MerchantFactory()
     created, _ = import_work_orders(
-        platform="12315", header=HEADER, rows=[row("GD8", 统一社会信用代码=mine.uscc)], actor=district_staff
+        variant="12315", header=HEADER, rows=[row("GD8", 统一社会信用代码=mine.uscc)], actor=district_staff
     )
     assert created[0].merchant == mine
 
 
 def test_already_imported_tickets_are_skipped_and_reported_not_errors(district_staff):
-    import_work_orders(platform="12315", header=HEADER, rows=[row("GD200")], actor=district_staff)
+    import_work_orders(variant="12315", header=HEADER, rows=[row("GD200")], actor=district_staff)
     created, preview = import_work_orders(
-        platform="12315", header=HEADER, rows=[row("GD200"), row("GD201")], actor=district_staff
+        variant="12315", header=HEADER, rows=[row("GD200"), row("GD201")], actor=district_staff
     )
     assert [c.platform_ticket for c in created] == ["GD201"]
-    assert [r.ticket for r in preview.skipped_rows] == ["GD200"]
+    assert [r.key for r in preview.skipped_rows] == ["GD200"]
     assert Complaint.objects.filter(platform_ticket="GD200").count() == 1
     # the same number on the other platform is another work order
     header = list(PLATFORM_COLUMNS["12345"])
     same = dict(zip(HEADER, row("GD200"), strict=True))
     rename = dict(zip(PLATFORM_COLUMNS["12315"], PLATFORM_COLUMNS["12345"], strict=True))
     created, _ = import_work_orders(
-        platform="12345", header=header, rows=[[same[k] for k in rename]], actor=district_staff
+        variant="12345", header=header, rows=[[same[k] for k in rename]], actor=district_staff
     )
     assert created[0].channel == Channel.HOTLINE_12345
 
 
 def test_ticket_is_unique_per_platform_in_the_database(district_staff):
-    import_work_orders(platform="12315", header=HEADER, rows=[row("GD300")], actor=district_staff)
+    import_work_orders(variant="12315", header=HEADER, rows=[row("GD300")], actor=district_staff)
     c = Complaint.objects.get(platform_ticket="GD300")
     c.pk = None
     c.tracking_code = "ZZZZZZZZ"
@@ -142,7 +142,7 @@ def test_ticket_is_unique_per_platform_in_the_database(district_staff):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_outcome_export_round_trips_in_the_platform_format(district_staff, fmt):
-    import_work_orders(platform="12315", header=HEADER, rows=[row("=GD400"), row("GD401")], actor=district_staff)
+    import_work_orders(variant="12315", header=HEADER, rows=[row("=GD400"), row("GD401")], actor=district_staff)
     Complaint.objects.filter(platform_ticket="GD401").update(
         status="closed", closed_at=timezone.now(), outcome_note="已调解，商家退还差价"
     )
@@ -157,10 +157,10 @@ def test_outcome_export_round_trips_in_the_platform_format(district_staff, fmt):
 def test_admin_upload_preview_then_confirm(client, district_staff):
     client.force_login(district_staff)
     url = reverse("admin:complaints_complaint_work_orders_import")
-    bad = client.post(url, {"platform": "12315", "file": csv_upload(HEADER, [row("A1"), row("A1")])})
+    bad = client.post(url, {"variant": "12315", "file": csv_upload(HEADER, [row("A1"), row("A1")])})
     assert bad.status_code == 200 and "与第 2 行重复" in bad.content.decode()
     assert "confirm" not in bad.content.decode()
-    good = client.post(url, {"platform": "12315", "file": csv_upload(HEADER, [row("A1"), row("A2")])})
+    good = client.post(url, {"variant": "12315", "file": csv_upload(HEADER, [row("A1"), row("A2")])})
     assert good.status_code == 200 and not Complaint.objects.exists()
     done = client.post(url, {"confirm": "1"})
     assert done.status_code == 302
@@ -173,12 +173,12 @@ def test_admin_refuses_a_file_that_is_not_a_table(client, district_staff):
     client.force_login(district_staff)
     url = reverse("admin:complaints_complaint_work_orders_import")
     upload = SimpleUploadedFile("x.csv", b"\x00\x01binary", content_type="text/csv")
-    response = client.post(url, {"platform": "12315", "file": upload})
+    response = client.post(url, {"variant": "12315", "file": upload})
     assert response.status_code == 200 and "不是 CSV 或 Excel" in response.content.decode()
 
 
 def test_admin_export_downloads_outcomes(client, district_staff):
-    import_work_orders(platform="12315", header=HEADER, rows=[row("GD500")], actor=district_staff)
+    import_work_orders(variant="12315", header=HEADER, rows=[row("GD500")], actor=district_staff)
     Complaint.objects.update(status="closed", closed_at=timezone.now())
     client.force_login(district_staff)
     response = client.get(reverse("admin:complaints_complaint_work_orders_export"), {"platform": "12315", "fmt": "csv"})
