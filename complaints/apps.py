@@ -26,6 +26,10 @@ class ComplaintsConfig(AppConfig):
         from . import dashboard
 
         dashboard.register()  # this app's figures on the district dashboard (core.dashboard)
+        from . import partners
+
+        partners.register_dashboard()  # consumer-rights stations' figures (docs/PARTNERS.md)
+        partners.register_market_figures()  # stalls' complaint counts for market operators' pages
         from integrity_portal.core.demo import register_demo_seeder
         from integrity_portal.core.ratingfacts import register_fact_provider
 

@@ -50,6 +50,7 @@ class AuditAction(models.TextChoices):
     MERCHANT_ODR_ENROLL = "merchant.odr_enroll", _("加入在线消费纠纷和解")
     MERCHANT_ODR_LEAVE = "merchant.odr_leave", _("退出在线消费纠纷和解")
     COMPLAINT_MERCHANT_REPLY = "complaint.merchant_reply", _("经营者答复")
+    COMPLAINT_STATION_MEDIATION = "complaint.station_mediation", _("消费维权服务站调解")
     COMPLAINT_MERCHANT_UNANSWERED = "complaint.merchant_unanswered", _("经营者逾期未答复")
     COMPLAINT_PROPOSAL_ACCEPTED = "complaint.proposal_accepted", _("投诉人接受和解方案")
     COMPLAINT_PROPOSAL_REJECTED = "complaint.proposal_rejected", _("投诉人拒绝和解方案")

@@ -14,6 +14,8 @@ class AuditAction(models.TextChoices):
     CLAIM_CODE_ISSUE = "claim_code.issue", _("发放认领码")
     MERCHANT_CLAIM = "merchant.claim", _("认领市场主体")
     MEMBERSHIP_GRANT = "membership.grant", _("批准成员")
+    MARKET_CLAIM_LETTERS = "market.claim_letters", _("市场开办方发放摊位认领函")
+    MARKET_COMMITMENT_INVITE = "market.commitment_invite", _("市场开办方邀请摊位签署信用承诺")
     MERCHANT_CREATE = "merchant.create", _("新增市场主体")
     MERCHANT_UPDATE = "merchant.update", _("修改市场主体信息")
     MERCHANT_DELETE = "merchant.delete", _("删除市场主体")

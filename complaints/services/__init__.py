@@ -39,3 +39,8 @@ from .merchant import (  # noqa: F401
     complaint_odr_expire,
     merchant_odr_enroll,
 )
+from .stations import (  # noqa: F401
+    complaint_station_mediate,
+    require_station_staff,
+    station_complaint_intake,
+)

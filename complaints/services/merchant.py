@@ -63,30 +63,36 @@ def complaint_merchant_reply(*, complaint: Complaint, actor: User | None, body: 
         _require_member(actor, c.merchant_id)
         if c.status not in REPLY_STATUSES:
             raise TransitionNotAllowed(_("该投诉当前状态（%(s)s）不能答复。") % {"s": c.get_status_display()})
-        proposal = (proposal or "").strip()
-        if proposal and c.replies.filter(proposal_status=ProposalStatus.PENDING).exists():
-            raise TransitionNotAllowed(_("上一个和解方案尚待投诉人确认，暂不能提出新方案。"))
-        reply = MerchantReply.objects.create(
-            complaint=c,
-            author=actor,
-            body=body.strip(),
-            proposal=proposal,
-            proposal_status=ProposalStatus.PENDING if proposal else ProposalStatus.NONE,
-        )
+        reply = reply_add(c, actor=actor, body=body, proposal=proposal, action=AuditAction.COMPLAINT_MERCHANT_REPLY)
         if c.merchant_replied_at is None:
             c.merchant_replied_at = now()
             c.save(update_fields=["merchant_replied_at", "updated_at"])
-        audit_log(
-            actor=actor,
-            action=AuditAction.COMPLAINT_MERCHANT_REPLY,
-            target=c,
-            data={"reply": reply.pk, "proposal": bool(proposal)},
-        )
         if c.status == Status.ASSIGNED:
             COMPLAINT_WORKFLOW.transition(c, Status.MEDIATING, actor=actor, note=_("经营者答复，进入调解"))
-        # A proposal asks the complainant to decide; a plain reply only tells them to read it.
-        event = "proposal" if proposal else "merchant_reply"
-        notify_later(c.pk, event, key=f"{event}:{reply.pk}")
+    return reply
+
+
+def reply_add(c: Complaint, *, actor: User | None, body: str, proposal: str, action, station=None) -> MerchantReply:
+    """A reply (with a settlement proposal, or not) on the locked complaint ``c``, audited, the complainant
+    told after commit; by the merchant, or by a consumer-rights station mediating (``station``)."""
+    proposal = (proposal or "").strip()
+    if proposal and c.replies.filter(proposal_status=ProposalStatus.PENDING).exists():
+        raise TransitionNotAllowed(_("上一个和解方案尚待投诉人确认，暂不能提出新方案。"))
+    reply = MerchantReply.objects.create(
+        complaint=c,
+        author=actor,
+        station=station,
+        body=body.strip(),
+        proposal=proposal,
+        proposal_status=ProposalStatus.PENDING if proposal else ProposalStatus.NONE,
+    )
+    data = {"reply": reply.pk, "proposal": bool(proposal)}
+    if station is not None:
+        data["station"] = station.pk
+    audit_log(actor=actor, action=action, target=c, data=data)
+    # A proposal asks the complainant to decide; a plain reply only tells them to read it.
+    event = "proposal" if proposal else "merchant_reply"
+    notify_later(c.pk, event, key=f"{event}:{reply.pk}")
     return reply
 
 

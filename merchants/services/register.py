@@ -183,6 +183,12 @@ def claim_code_issue(*, merchant, actor: User | None) -> tuple[ClaimCode, str]:
     """
     if actor is not None and not user_covers_region(actor, merchant.region_id):
         raise NotPermitted(_("只能为本辖区的市场主体发放认领码。"))
+    return claim_code_create(merchant=merchant, actor=actor)
+
+
+def claim_code_create(*, merchant, actor: User | None, data: dict | None = None) -> tuple[ClaimCode, str]:
+    """The issue itself, once the caller has checked ``actor`` may issue for ``merchant`` (staff: its
+    region, ``claim_code_issue``; a market operator: its own stall, ``services.markets``)."""
     if merchant.status == MerchantStatus.DEREGISTERED:
         raise ValidationFailed(_("已注销的市场主体不能发放认领码。"))
     plain = get_random_string(CLAIM_CODE_LENGTH, CLAIM_CODE_ALPHABET)
@@ -202,7 +208,12 @@ def claim_code_issue(*, merchant, actor: User | None) -> tuple[ClaimCode, str]:
             actor=actor,
             action=AuditAction.CLAIM_CODE_ISSUE,
             target=merchant,
-            data={"claim_code_id": claim.pk, "expires_at": claim.expires_at.isoformat(), "revoked": revoked},
+            data={
+                "claim_code_id": claim.pk,
+                "expires_at": claim.expires_at.isoformat(),
+                "revoked": revoked,
+                **(data or {}),
+            },
         )
     return claim, plain
 
