@@ -1,6 +1,6 @@
 """Browser: no public or portal page scrolls sideways on a phone or a tablet, in either language.
 
-Every page of ``site_pages.build_site`` at 320, 375 and 768 px, in Chinese and English, signed out
+Every page of ``site_pages.build_site`` at 320, 375, 768 and 1280 px, in Chinese and English, signed out
 (public pages) and signed in as a merchant (portal pages): ``document.documentElement.scrollWidth`` must not
 exceed the viewport's width. The failure lists every offending page with its width and the widest
 element, so one run shows all there is to fix."""
@@ -16,13 +16,15 @@ from tests.e2e.site_pages import LANGUAGES, build_site, open_context
 
 pytestmark = pytest.mark.browser
 
-WIDTHS = (320, 375, 768)
+WIDTHS = (320, 375, 768, 1280)
 # E2E_SHOTS=/tmp/shots: also keep a full-page PNG of every page at 375 px, for a person to look at.
 SHOTS = os.environ.get("E2E_SHOTS")
 
 # The element that sticks out furthest to the right (a lead for whoever has to fix the page).
-_OVERFLOW = """() => {
-  const vw = window.innerWidth, html = document.documentElement;
+# ``width`` is the device's width: on a phone (is_mobile) Chromium widens the layout viewport, and so
+# window.innerWidth, to fit content that is too wide, so innerWidth alone would hide the overflow.
+_OVERFLOW = """(width) => {
+  const vw = Math.min(width, window.innerWidth), html = document.documentElement;
   if (html.scrollWidth <= vw) return null;
   let worst = null, right = vw;
   for (const el of document.body.querySelectorAll('*')) {
@@ -31,20 +33,31 @@ _OVERFLOW = """() => {
   }
   const name = worst ? worst.tagName.toLowerCase() + (worst.className && typeof worst.className === 'string'
     ? '.' + worst.className.trim().split(/\\s+/).join('.') : '') : '?';
-  return {scrollWidth: html.scrollWidth, innerWidth: vw, widest: name, right: Math.round(right)};
+  return {scrollWidth: html.scrollWidth, innerWidth: window.innerWidth, widest: name, right: Math.round(right)};
 }"""
 
 
 # Below 640 px tables are cards (static/css/site.css "Cards below 640 px"): none scrolls inside its box.
 _SCROLLING_TABLES = """() => Array.from(document.querySelectorAll('.table-wrap, table'))
   .filter(el => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible'
-                || el.tagName === 'TABLE' && el.getBoundingClientRect().width > window.innerWidth)
+                || el.tagName === 'TABLE' && el.getBoundingClientRect().width > document.documentElement.clientWidth)
   .map(el => (el.closest('section, .card') || el).querySelector('h2, h3, caption')?.textContent.trim().slice(0, 30)
              || el.className || el.tagName)"""
 
 
-def overflowing(page) -> dict | None:
-    return page.evaluate(_OVERFLOW)
+# Header links neither wrap onto a second line ("Merchant login" at 1280 px) nor get cut off ("Track a
+# complaint"); on a phone the main navigation is a grid whose cells may wrap, the account links may not.
+_BROKEN_NAV_LINKS = """() => Array.from(document.querySelectorAll(
+    '.account-nav a, .account-nav .linklike' + (window.innerWidth > 640 ? ', .main-nav a' : '')))
+  .filter(a => {
+    const cs = getComputedStyle(a), line = parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.3;
+    const inner = a.getBoundingClientRect().height - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
+    return inner > line * 1.5 || a.scrollWidth > a.clientWidth + 1;
+  }).map(a => a.textContent.trim())"""
+
+
+def overflowing(page, width: int) -> dict | None:
+    return page.evaluate(_OVERFLOW, width)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -62,13 +75,16 @@ def test_no_page_scrolls_sideways(browser, live_server, regions, language):
                     assert "/accounts/login/" not in page.url, f"{url} asked the merchant to sign in"
                 html_lang = page.evaluate("document.documentElement.lang")
                 assert html_lang.lower().startswith("en" if language == "en" else "zh"), (url, html_lang)
-                if SHOTS and width == 375:
+                if SHOTS and width in (375, 1280):
                     name = url.removeprefix(live_server.url).strip("/").replace("/", "_").replace("?", "_") or "home"
                     Path(SHOTS).mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=f"{SHOTS}/{language}_{name[:60]}.png", full_page=True)
-                found = overflowing(page)
+                    page.screenshot(path=f"{SHOTS}/{width}_{language}_{name[:60]}.png", full_page=width < 640)
+                found = overflowing(page, width)
                 if found:
                     problems.append(f"{width}px {language} {url.removeprefix(live_server.url)}: {found}")
+                broken = page.evaluate(_BROKEN_NAV_LINKS)
+                if broken:
+                    problems.append(f"{width}px {language} {url.removeprefix(live_server.url)}: nav links {broken}")
                 tables = page.evaluate(_SCROLLING_TABLES) if width < 640 else []
                 if tables:
                     problems.append(f"{width}px {language} {url.removeprefix(live_server.url)}: tables {tables}")
