@@ -67,7 +67,7 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         if page is None:
             return page
         # The cursor pagination keeps its own (key-only) rows for the next/previous links.
-        return public_merchants_open_data_rows(m.pk for m in page)
+        return public_merchants_open_data_rows(row["id"] for row in page)
 
     def _cached(self, request, action, *args, **kwargs):
         """Answers are cached under the public pages version; throttling and 400s still run on every call.

@@ -37,6 +37,23 @@ def merchant_member_users(merchant: Merchant):
     return get_user_model().objects.filter(memberships__merchant=merchant, is_active=True).order_by("pk")
 
 
+def merchants_member_users(merchant_ids) -> dict[int, list]:
+    """{merchant id: its active accounts, by pk} for many merchants in one query (the bulk fan-out)."""
+    from ..models import Membership
+
+    members: dict[int, list] = {}
+    rows = (
+        Membership.objects.filter(merchant_id__in=list(merchant_ids), user__is_active=True)
+        .select_related("user")
+        .order_by("merchant_id", "user_id")
+    )
+    for row in rows:
+        users = members.setdefault(row.merchant_id, [])
+        if not users or users[-1].pk != row.user_id:  # one account with two roles is told once
+            users.append(row.user)
+    return members
+
+
 PUBLIC_HEADLINE_CACHE_KEY = "public:headline_counts:v1"
 PUBLIC_HEADLINE_TTL = 300
 
@@ -83,8 +100,9 @@ def public_merchants_open_data():
 def public_merchant_keys():
     """Every registered entity, the primary key only: what the API's filters and cursor narrow down before
     ``public_merchants_open_data_rows`` reads the page's rows. Without the joins and annotations a search
-    matching thousands of entities sorts their ids, not thousands of joined rows (docs/BENCHMARKS.md §7)."""
-    return Merchant.objects.only("pk")
+    matching thousands of entities sorts their ids, not thousands of joined rows (docs/BENCHMARKS.md §7).
+    Dicts (``{"id": …}``), not model instances: the cursor pagination reads ``id`` from either."""
+    return Merchant.objects.values("id")
 
 
 def public_merchants_open_data_rows(pks) -> list:
