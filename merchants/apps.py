@@ -166,10 +166,10 @@ class MerchantsConfig(AppConfig):
 
         from notifications.kinds import register_member_resolver, register_notice_link
 
-        from .selectors.register import merchant_member_users
+        from .selectors.register import merchant_member_users, merchants_member_users
 
         # Who a merchant's notices go to, and where the inbox links for a notice about a merchant.
-        register_member_resolver(merchant_member_users)
+        register_member_resolver(merchant_member_users, bulk=merchants_member_users)
         register_notice_link(self.get_model("Merchant"), merchant_notice_link)
 
         from .notices import register_kinds as register_notice_kinds

@@ -480,9 +480,12 @@ NOTICE_BATCH = 1000
 def notify_stars_changed(*, changes: Iterable[StarsChange], actor: User | None) -> int:
     """Notices for the merchants whose stars the recompute changed (inside its transaction).
 
-    Three queries per thousand changed merchants (the merchants, their new and their previous ratings),
-    then ``notify_merchant`` for each: the cost follows the number of changes, never the number of
-    merchants recomputed. Returns the number of merchants notified."""
+    Per thousand changed merchants: three queries (the merchants, their new and their previous ratings),
+    then one ``notify_merchants`` (members, profiles, preferences, rows and audit entries in bulk) and the
+    followers': the cost follows the number of changes, never the number of merchants recomputed, and
+    no query is made per merchant. Returns the number of merchants notified."""
+    from notifications.services import MerchantEvent, notify_merchants
+
     from .models import Merchant, Rating
     from .services.follow import followers_notify_stars
 
@@ -495,18 +498,15 @@ def notify_stars_changed(*, changes: Iterable[StarsChange], actor: User | None) 
         new_ids = [m.current_rating_id for m in merchants.values() if m.current_rating_id]
         old_ids = [c.old_rating_id for c in chunk if c.old_rating_id]
         ratings = Rating.objects.in_bulk(new_ids + old_ids)
+        events = []
         for change in chunk:
             merchant = merchants.get(change.merchant_id)
             rating = ratings.get(merchant.current_rating_id) if merchant is not None else None
             if rating is None:  # deleted under the recompute
                 continue
             old = ratings.get(change.old_rating_id)
-            _send(
-                merchant=merchant,
-                kind=STARS_CHANGED,
-                event_key=f"rating:{merchant.pk}:{rating.pk}",
-                about=rating,
-                actor=actor,
+            params = dict(
+                merchant=merchant.name,
                 old=stars_text(change.old_stars),
                 new=stars_text(rating.stars),
                 date=local_day(rating.computed_at),
@@ -520,7 +520,10 @@ def notify_stars_changed(*, changes: Iterable[StarsChange], actor: User | None) 
                 service=rating.service,
                 credit=rating.credit,
             )
-            notified += 1
+            events.append(MerchantEvent(merchant, f"rating:{merchant.pk}:{rating.pk}", params, rating))
             followed.append((merchant, stars_text(change.old_stars), stars_text(rating.stars), rating))
+        # Members of the whole batch in one fan-out (a constant number of queries per batch).
+        notify_merchants(kind=STARS_CHANGED.code, events=events, actor=actor)
+        notified += len(events)
         followers_notify_stars(changes=followed)  # the citizens following them: one query per batch
     return notified

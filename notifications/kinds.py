@@ -8,7 +8,7 @@ records notices are about registers ``register_notice_link`` so the inbox can li
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import models
@@ -71,20 +71,39 @@ def notice_kinds(audience: str | None = None) -> list[NoticeKind]:
 # --- who a merchant's members are (registered by the app that owns merchants) ---
 
 _member_resolver: Callable[[models.Model], Iterable] | None = None
+_members_resolver: Callable[[list[int]], Mapping[int, Iterable]] | None = None
 
 
-def register_member_resolver(fn: Callable[[models.Model], Iterable]) -> None:
-    """``fn(merchant)`` → the users who act for it (active accounts only)."""
-    global _member_resolver
+def register_member_resolver(
+    fn: Callable[[models.Model], Iterable], *, bulk: Callable[[list[int]], Mapping[int, Iterable]] | None = None
+) -> None:
+    """``fn(merchant)`` → the users who act for it (active accounts only); ``bulk(merchant_ids)`` → the
+    same for many merchants in one query, as {merchant id: users} (the bulk fan-out uses it; without it,
+    ``fn`` is called per merchant)."""
+    global _member_resolver, _members_resolver
     _member_resolver = fn
+    _members_resolver = bulk
+
+
+def _no_resolver() -> RuntimeError:  # pragma: no cover - the merchants app registers one in ready()
+    return RuntimeError("No member resolver registered (the app owning merchants registers one in ready()).")
 
 
 def merchant_members(merchant: models.Model) -> list:
-    if _member_resolver is None:  # pragma: no cover - the merchants app registers one in ready()
-        raise RuntimeError(
-            "No member resolver registered (the app owning merchants registers one in ready())."
-        )
+    if _member_resolver is None:  # pragma: no cover
+        raise _no_resolver()
     return list(_member_resolver(merchant))
+
+
+def merchants_members(merchants: Iterable[models.Model]) -> dict[int, list]:
+    """{merchant pk: its members} for many merchants: one query with a bulk resolver registered."""
+    merchants = list(merchants)
+    if _members_resolver is not None:
+        found = _members_resolver([m.pk for m in merchants])
+        return {m.pk: list(found.get(m.pk, ())) for m in merchants}
+    if _member_resolver is None:  # pragma: no cover
+        raise _no_resolver()
+    return {m.pk: list(_member_resolver(m)) for m in merchants}
 
 
 # --- where the inbox links to (registered by the apps that own the records) ---

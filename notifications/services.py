@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from integrity_portal.core.audit import audit_log
+from integrity_portal.core.audit import audit_log, audit_log_many
 from integrity_portal.core.errors import NotFound, NotPermitted, TransitionNotAllowed, ValidationFailed
 from integrity_portal.core.logging import redact
 from integrity_portal.core.phones import mask_phone
@@ -54,91 +55,148 @@ def _dispatch(notice_id: int) -> bool:
     return send_now(deliver_notice, (notice_id,), fallback=f"notice {notice_id} left queued for the sweep")
 
 
-def notice_enqueue(
-    *,
-    key: str,
-    channel: str,
-    address: str,
-    subject: str,
-    body: str,
-    language: str,
-    about: models.Model,
-    region_code: str = "",
-    actor: User | None = None,
-    recipient: User | None = None,
-    kind: str = "",
-    link: str = "",
-    sms_template: str = "",
-    sms_params: Mapping[str, object] | None = None,
-) -> Notice:
+@dataclass(frozen=True)
+class NoticeSpec:
+    """One notice to enqueue (``notice_enqueue`` / ``notice_enqueue_many``): ``body`` already rendered in
+    the recipient's language."""
+
+    key: str
+    channel: str
+    address: str
+    subject: str
+    body: str
+    language: str
+    about: models.Model
+    region_code: str = ""
+    recipient: User | None = None
+    kind: str = ""
+    link: str = ""
+    sms_template: str = ""
+    sms_params: Mapping[str, object] | None = None
+
+    def identity(self) -> tuple:
+        """What makes it once: (key, channel, recipient) for a user, (key, channel, address) otherwise."""
+        if self.recipient is not None:
+            return (self.key[:120], self.channel, "user", self.recipient.pk)
+        return (self.key[:120], self.channel, "address", (self.address or "").strip())
+
+
+def _identity(notice: Notice) -> tuple:
+    if notice.recipient_id is not None:
+        return (notice.key, notice.channel, "user", notice.recipient_id)
+    return (notice.key, notice.channel, "address", notice.address)
+
+
+def _new_row(spec: NoticeSpec, now) -> Notice:
+    """The row ``spec`` is stored as when it is new: an inbox row to a user is delivered by being written;
+    no address is undeliverable (never sent); anything else is queued, due now."""
+    sms = spec.channel == NoticeChannel.SMS
+    address = (spec.address or "").strip()
+    if spec.channel == NoticeChannel.INBOX and spec.recipient is not None:
+        state = {"status": NoticeStatus.SENT, "sent_at": now}
+    elif not address:
+        state = {"status": NoticeStatus.UNDELIVERABLE}
+    else:
+        state = {"status": NoticeStatus.QUEUED, "next_attempt_at": now}
+    return Notice(
+        key=spec.key[:120],
+        channel=spec.channel,
+        address=address,
+        subject=spec.subject[:200],
+        body=spec.body,
+        language=spec.language or "",
+        content_type=ContentType.objects.get_for_model(spec.about, for_concrete_model=True),
+        object_id=str(spec.about.pk),
+        region_code=spec.region_code or "",
+        recipient=spec.recipient,
+        kind=spec.kind,
+        link=spec.link[:300],
+        sms_template=spec.sms_template if sms else "",
+        sms_params={str(k): str(v) for k, v in (spec.sms_params or {}).items()} if sms else {},
+        **state,
+    )
+
+
+#: At most this many queued notices of one call are published when its transaction commits; the rest
+#: are left to the sweep (``notices_dispatch_due``, every minute), so a recompute that tells 28,000
+#: merchants does not hold its worker publishing tens of thousands of messages.
+DISPATCH_AT_COMMIT = 1000
+
+
+def _dispatch_after_commit(ids: list[int]) -> None:
+    if not ids:
+        return
+    now_ids, later = ids[:DISPATCH_AT_COMMIT], len(ids) - DISPATCH_AT_COMMIT
+
+    def publish():
+        for pk in now_ids:
+            if not _dispatch(pk):  # broker down: the sweep sends the rest
+                break
+        if later > 0:
+            logger.info("%d queued notice(s) left to the sweep", later)
+
+    transaction.on_commit(publish)
+
+
+def notice_enqueue_many(specs: list[NoticeSpec], *, actor: User | None = None) -> list[Notice]:
+    """Record many notices in the caller's transaction and send them after commit; one row per
+    ``spec`` returned, in order (the existing row when the event was enqueued before).
+
+    A constant number of queries whatever the number of rows: the existing rows of these keys, one
+    ``bulk_create(ignore_conflicts=True)`` (the unique constraints keep a notice once even against a
+    concurrent enqueue of the same event, which may then be audited or published twice, never sent
+    twice), the rows read back, and one INSERT of the audit entries of the undeliverable ones."""
+    if not specs:
+        return []
+    for spec in specs:
+        if spec.channel not in NoticeChannel.values:
+            raise ValueError(f"unknown notice channel {spec.channel!r}")
+        if spec.channel == NoticeChannel.SMS:
+            try:  # a provider's limit is a programming error of the caller's template: refused, never cut
+                check_sms_limits(spec.body, {str(k): str(v) for k, v in (spec.sms_params or {}).items()})
+            except ValueError as exc:
+                raise ValidationFailed(_("短信超出服务商限制：%(error)s") % {"error": exc}) from None
+    keys = sorted({spec.key[:120] for spec in specs})
+
+    def stored() -> dict[tuple, Notice]:
+        return {_identity(n): n for n in Notice.objects.filter(key__in=keys, anonymised_at__isnull=True)}
+
+    rows = stored()
+    now = timezone.now()
+    fresh: dict[tuple, NoticeSpec] = {}
+    for spec in specs:
+        if spec.identity() not in rows:
+            fresh.setdefault(spec.identity(), spec)
+    if fresh:
+        Notice.objects.bulk_create(
+            [_new_row(s, now) for s in fresh.values()], ignore_conflicts=True, batch_size=1000
+        )
+        rows = stored()
+        new = [rows[i] for i in fresh if i in rows]
+        audit_log_many(
+            actor=actor,
+            action=AuditAction.NOTICE_UNDELIVERABLE,
+            to_status=NoticeStatus.UNDELIVERABLE,
+            targets=[
+                (fresh[_identity(n)].about, {"notice": n.pk, "key": n.key, "channel": n.channel})
+                for n in new
+                if n.status == NoticeStatus.UNDELIVERABLE
+            ],
+        )
+        _dispatch_after_commit(sorted(n.pk for n in new if n.status == NoticeStatus.QUEUED))
+    return [rows[spec.identity()] for spec in specs]
+
+
+def notice_enqueue(*, actor: User | None = None, **fields) -> Notice:
     """Record one notice in the caller's transaction (rolled back with it) and send it after commit.
 
-    ``body`` is rendered by the caller in the recipient's language. An existing row of the same
-    (key, channel, address) — or (key, channel, recipient) for a notice to a user — is returned as it
-    is: the event was enqueued already, nothing is sent twice. No address: the row is stored
-    undeliverable (audited on ``about``), never sent. The ``inbox`` channel is addressed by
-    ``recipient`` alone: the row is the delivery (status sent at once, no task); without a recipient
-    (a merchant with no account) it is undeliverable."""
-    if channel not in NoticeChannel.values:
-        raise ValueError(f"unknown notice channel {channel!r}")
-    sms_params = {str(k): str(v) for k, v in (sms_params or {}).items()}
-    if channel == NoticeChannel.SMS:
-        try:  # a provider's limit is a programming error of the caller's template: refused here, never cut
-            check_sms_limits(body, sms_params)
-        except ValueError as exc:
-            raise ValidationFailed(_("短信超出服务商限制：%(error)s") % {"error": exc}) from None
-    address = (address or "").strip()
-    key = key[:120]
-    once = {"recipient": recipient} if recipient is not None else {"address": address, "recipient__isnull": True}
-    existing = Notice.objects.filter(key=key, channel=channel, anonymised_at__isnull=True, **once).first()
-    if existing is not None:
-        return existing
-    now = timezone.now()
-    fields = {
-        "key": key,
-        "channel": channel,
-        "address": address,
-        "subject": subject[:200],
-        "body": body,
-        "language": language or "",
-        "content_type": ContentType.objects.get_for_model(about, for_concrete_model=True),
-        "object_id": str(about.pk),
-        "region_code": region_code or "",
-        "recipient": recipient,
-        "kind": kind,
-        "link": link[:300],
-        "sms_template": sms_template if channel == NoticeChannel.SMS else "",
-        "sms_params": sms_params if channel == NoticeChannel.SMS else {},
-    }
-    with transaction.atomic():
-        if channel == NoticeChannel.INBOX and recipient is not None:
-            try:
-                with transaction.atomic():
-                    return Notice.objects.create(**fields, status=NoticeStatus.SENT, sent_at=now)
-            except IntegrityError:
-                return Notice.objects.get(key=key, channel=channel, recipient=recipient, anonymised_at__isnull=True)
-        if not address:
-            try:
-                with transaction.atomic():  # a concurrent enqueue of the same event: theirs is the one
-                    notice = Notice.objects.create(**fields, status=NoticeStatus.UNDELIVERABLE)
-            except IntegrityError:
-                return Notice.objects.get(key=key, channel=channel, anonymised_at__isnull=True, **once)
-            audit_log(
-                actor=actor,
-                action=AuditAction.NOTICE_UNDELIVERABLE,
-                target=about,
-                to_status=NoticeStatus.UNDELIVERABLE,
-                data={"notice": notice.pk, "key": notice.key, "channel": channel},
-            )
-            return notice
-        try:
-            with transaction.atomic():  # a concurrent enqueue of the same notice: keep theirs
-                notice = Notice.objects.create(**fields, status=NoticeStatus.QUEUED, next_attempt_at=now)
-        except IntegrityError:
-            return Notice.objects.get(key=key, channel=channel, anonymised_at__isnull=True, **once)
-    pk = notice.pk
-    transaction.on_commit(lambda: _dispatch(pk))
-    return notice
+    ``fields`` are a ``NoticeSpec``'s: ``body`` is rendered by the caller in the recipient's language.
+    An existing row of the same (key, channel, address) — or (key, channel, recipient) for a notice to
+    a user — is returned as it is: the event was enqueued already, nothing is sent twice. No address:
+    the row is stored undeliverable (audited on ``about``), never sent. The ``inbox`` channel is
+    addressed by ``recipient`` alone: the row is the delivery (status sent at once, no task); without a
+    recipient (a merchant with no account) it is undeliverable."""
+    return notice_enqueue_many([NoticeSpec(**fields)], actor=actor)[0]
 
 
 def _move(notice_id: int, source: str, target: str, **fields) -> bool:
@@ -393,4 +451,4 @@ def notices_anonymise_expired(*, as_of, actor: User | None = None) -> int:
 
 # The fan-out API (kinds of notice, preferences, languages) lives in fanout.py; imported here so the apps
 # call ``notifications.services.notify_merchant`` / ``notify_users`` like every other service.
-from .fanout import notify_merchant, notify_users  # noqa: E402, F401
+from .fanout import MerchantEvent, notify_merchant, notify_merchants, notify_users  # noqa: E402, F401

@@ -16,6 +16,7 @@ action's label, each status as the target model's choice label, the actor's name
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -152,6 +153,38 @@ def audit_log(
         note=note or "",
         data=data or {},
     )
+
+
+def audit_log_many(
+    *,
+    actor: User | None,
+    action: models.TextChoices,
+    targets: Iterable[tuple[models.Model, dict[str, Any] | None]],
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+) -> list[AuditEntry]:
+    """``audit_log`` for many targets of one action in one INSERT (a bulk service: one entry per
+    (target, data) pair, exactly as ``audit_log`` would write each). Returns the entries (their ids are
+    set only on backends that return them from a bulk insert)."""
+    member = audit_action(action)
+    user = acting_user(actor)
+    label = _actor_label(actor)
+    entries = [
+        AuditEntry(
+            actor=user,
+            actor_label=label,
+            action=member.value,
+            content_type=ContentType.objects.get_for_model(target, for_concrete_model=True),
+            object_id=str(target.pk),
+            from_status=str(from_status or ""),
+            to_status=str(to_status or ""),
+            note=note or "",
+            data=data or {},
+        )
+        for target, data in targets
+    ]
+    return AuditEntry.objects.bulk_create(entries, batch_size=1000) if entries else []
 
 
 def audit_entries_for(target: models.Model):

@@ -35,7 +35,7 @@ from integrity_portal.core.errors import DomainError, ValidationFailed
 from integrity_portal.core.retention import retention_cutoff
 from notifications.fanout import render_notice
 from notifications.kinds import notice_kind
-from notifications.services import notice_enqueue
+from notifications.services import NoticeSpec, notice_enqueue_many
 
 from ..audit_actions import AuditAction
 from ..models import Merchant, MerchantFollower
@@ -93,7 +93,8 @@ def follow_email_headers(notice) -> dict[str, str]:
     }
 
 
-def _enqueue(follower: MerchantFollower, *, kind: str, key: str, params: dict, merchant: Merchant) -> None:
+def _spec(follower: MerchantFollower, *, kind: str, key: str, params: dict, merchant: Merchant):
+    """The e-mail notice to one follower, rendered in their language (``notice_enqueue_many`` writes it)."""
     language = follower.language if follower.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     params = {
         **params,
@@ -102,7 +103,7 @@ def _enqueue(follower: MerchantFollower, *, kind: str, key: str, params: dict, m
         "unsubscribe": unsubscribe_url(follower.pk),
     }
     text = render_notice(notice_kind(kind), params, language)
-    notice_enqueue(
+    return NoticeSpec(
         key=key,
         channel="email",
         address=follower.email,
@@ -114,6 +115,10 @@ def _enqueue(follower: MerchantFollower, *, kind: str, key: str, params: dict, m
         kind=kind,
         link=params["url"],
     )
+
+
+def _enqueue(follower: MerchantFollower, **spec) -> None:
+    notice_enqueue_many([_spec(follower, **spec)])
 
 
 def _normalise(email: str) -> str:
@@ -247,18 +252,19 @@ def followers_notify_stars(*, changes: Iterable[tuple[Merchant, object, object, 
     One follower query per batch of merchants; returns the number of notices written."""
     changes = list(changes)
     followers = confirmed_followers(m.pk for m, *_rest in changes)
-    sent = 0
-    for merchant, old, new, rating in changes:
-        for follower in followers.get(merchant.pk, ()):
-            _enqueue(
-                follower,
-                kind="followed_stars_changed",
-                key=f"follow:{follower.pk}:rating:{rating.pk}",
-                params={"old": old, "new": new},
-                merchant=merchant,
-            )
-            sent += 1
-    return sent
+    specs = [
+        _spec(
+            follower,
+            kind="followed_stars_changed",
+            key=f"follow:{follower.pk}:rating:{rating.pk}",
+            params={"old": old, "new": new},
+            merchant=merchant,
+        )
+        for merchant, old, new, rating in changes
+        for follower in followers.get(merchant.pk, ())
+    ]
+    notice_enqueue_many(specs)  # one bulk write for the batch (notifications.services)
+    return len(specs)
 
 
 def followers_notify_list(*, entries: Iterable, change: str) -> int:
