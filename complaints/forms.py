@@ -326,3 +326,31 @@ class StatisticsMonthForm(forms.Form):
         if not (2000 <= year <= timezone.localdate().year + 1) or not 1 <= mon <= 12:
             raise forms.ValidationError(_("月份超出范围（2000 年 1 月至明年 12 月）。"))
         return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+class StationIntakeForm(SubmissionForm):
+    """A consumer-rights station registers what a consumer brought in (channel ``station``, docs/PARTNERS.md)."""
+
+    channel = Channel.STATION
+    use_odr = forms.BooleanField(
+        label=_("先由本服务站调解（仅限本市场摊位，10个工作日内未和解自动转市场监管部门）"), required=False
+    )
+
+    def __init__(self, *args, station=None, **kwargs):
+        self.station = station
+        super().__init__(*args, **kwargs)
+
+    def submission(self, data: dict | None = None) -> Submission:
+        sub = super().submission(data)
+        sub.station_id = self.station.pk if self.station is not None else None
+        return sub
+
+
+class StationMediationForm(forms.Form):
+    body = forms.CharField(label=_("调解意见"), widget=forms.Textarea(attrs={"rows": 3}), max_length=3000)
+    proposal = forms.CharField(
+        label=_("调解方案"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text=_("投诉人接受后即按和解成功办结；拒绝或期满未和解的，转市场监管部门处理。"),
+    )

@@ -163,3 +163,53 @@ def test_dashboard_shows_the_stations_figures(station, station_user, stall, on_d
     assert table.data[district] == {"stations": 1, "taken": 2, "mediated": 1, "settled": 1}
     assert figures.sections and any(s.key == "stations" for s in figures.sections)
     assert stations_section.__name__ == "stations_section"
+
+
+# --- the station's pages ------------------------------------------------------------------------------
+
+
+def test_station_page_lists_its_complaints_without_personal_data_and_404s_for_others(client, station, station_user, stall):
+    from django.urls import reverse
+
+    c = _take(station, station_user, merchant_id=stall.pk, use_odr=True)
+    client.force_login(station_user)
+    page = client.get(reverse("portal_complaints:station", args=[station.pk])).content.decode()
+    assert stall.name in page and "经营者和解中" in page
+    assert "测试王芳" not in page and "13912345678" not in page and c.tracking_code not in page
+    client.force_login(UserFactory())
+    assert client.get(reverse("portal_complaints:station", args=[station.pk])).status_code == 404
+
+
+def test_station_pages_take_a_complaint_and_mediate_it(client, station, station_user, stall):
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from integrity_portal.core import workdays
+
+    client.force_login(station_user)
+    response = client.post(
+        reverse("portal_complaints:station_intake", args=[station.pk]),
+        {
+            "kind": "complaint",
+            "category": "price",
+            "description": "结账时实际收费高于标价二十元，商家拒绝退还。",
+            "name": "测试王芳",
+            "phone": "13912345678",
+            "address": "测试地址人民路1号",
+            "harm_known_on": (workdays.today() - timedelta(days=3)).isoformat(),
+            "merchant": stall.pk,
+            "use_odr": "on",
+            "consent": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    c = Complaint.objects.get()
+    assert c.channel == "station" and c.station_id == station.pk and c.status == Status.ODR
+    bad = client.post(reverse("portal_complaints:station_mediate", args=[station.pk, c.pk]), {"body": "调解"})
+    assert bad.status_code == 400 and not MerchantReply.objects.exists()
+    ok = client.post(
+        reverse("portal_complaints:station_mediate", args=[station.pk, c.pk]), {"body": "经调解", "proposal": "退款20元"}
+    )
+    assert ok.status_code == 302
+    assert MerchantReply.objects.get().station_id == station.pk
