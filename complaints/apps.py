@@ -38,6 +38,9 @@ class ComplaintsConfig(AppConfig):
 
         register_fact_provider("complaints", FACT_COLUMNS, complaint_facts, labels=FACT_LABELS)
         register_demo_seeder("complaints", 30, seed_complaints)
+        from .demo_partners import seed_partners
+
+        register_demo_seeder("partners", 35, seed_partners)  # a market, its operator and station (issue #20)
 
         from integrity_portal.core.holidays import register_schedule_listener
 

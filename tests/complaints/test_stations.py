@@ -213,3 +213,22 @@ def test_station_pages_take_a_complaint_and_mediate_it(client, station, station_
     )
     assert ok.status_code == 302
     assert MerchantReply.objects.get().station_id == station.pk
+
+
+def test_demo_seeds_a_market_operator_and_a_station_once(regions):
+    import io
+
+    from complaints.demo_partners import seed_partners
+
+    market = MerchantFactory(kind=MerchantKind.MARKET, name="演示农贸市场")
+    stalls = [MerchantFactory(parent_market=market) for _ in range(3)]
+    out = io.StringIO()
+    seed_partners(seed=1, merchant_count=4, stdout=out)
+    station = ConsumerRightsStation.objects.get(venue=market)
+    assert station.staff.filter(username="demo_station").exists()
+    assert market.memberships.filter(user__username="demo_market", role="owner").exists()
+    taken = Complaint.objects.filter(station=station, channel="station")
+    assert taken.count() == 3 and taken.filter(status=Status.ODR).count() == 2
+    assert set(taken.values_list("merchant_id", flat=True)) <= {s.pk for s in stalls}
+    seed_partners(seed=1, merchant_count=4, stdout=out)
+    assert ConsumerRightsStation.objects.count() == 1 and Complaint.objects.count() == 3
