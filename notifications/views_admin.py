@@ -22,7 +22,7 @@ def staff_inbox(request):
             inbox_mark_all_read(user=request.user)
         else:
             pk = request.POST.get("read", "")
-            mark_read(request, int(pk) if pk.isdigit() else 0)
+            mark_read(request, int(pk) if pk.isascii() and pk.isdigit() else 0)  # "²".isdigit() is True
         return back(request, "admin-inbox")
     extra = {**admin.site.each_context(request), "title": _("我的站内信")}
     return inbox_page(request, template="notifications/admin_inbox.html", extra=extra)

@@ -25,6 +25,7 @@ from .errors import DomainError
 from .exports import XLSX_TYPE, attachment_disposition, table_writer
 
 FIGURES_CACHE_SECONDS = 120
+FIRST_YEAR = 2000  # no month before it has figures
 
 
 class DashboardForm(forms.Form):
@@ -48,6 +49,8 @@ class DashboardForm(forms.Form):
             month = parse_month(text)
         except ValueError:
             raise forms.ValidationError(_("月份格式应为 YYYY-MM，例如 2026-11。")) from None
+        if month.year < FIRST_YEAR:  # the window of 13 months before year 1 is no date at all (was a 500)
+            raise forms.ValidationError(_("月份不能早于 %(year)d 年。") % {"year": FIRST_YEAR})
         if month > workdays.today().replace(day=1):
             raise forms.ValidationError(_("不能查看尚未到来的月份。"))
         return month
