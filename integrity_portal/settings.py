@@ -556,6 +556,11 @@ BEAT_DEFAULT_SCHEDULE = {
     },
     # After the nightly recompute, so the files carry the night's stars (docs/OPEN_DATA.md).
     "export-open-data": {"task": "merchants.tasks.export_open_data", "schedule": crontab(hour=4, minute=0)},
+    # Yesterday's signed file of list decisions per partner department (docs/PARTNERS.md, joint discipline).
+    "discipline-daily-files": {
+        "task": "merchants.tasks.write_discipline_files",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 
 # Logs (core/logging.py, docs/OPERATIONS.md): one JSON line per record in production (LOG_FORMAT=json, the
@@ -630,6 +635,8 @@ if PERSONAL_DATA_RETENTION_DAYS < 1:
 # resolved when used) and published under this licence, stated on /open-data/ and inside every file. Keep it
 # in step with OPEN_DATA_LICENCE_NAME/_URL, the licence the API schema names.
 OPEN_DATA_ROOT = env.str("OPEN_DATA_ROOT", default="")
+# Partner departments' daily signed files of list decisions (docs/PARTNERS.md); empty: MEDIA_ROOT/discipline-feed.
+DISCIPLINE_FEED_ROOT = env.str("DISCIPLINE_FEED_ROOT", default="")
 OPEN_DATA_LICENCE = env.str(
     "OPEN_DATA_LICENCE",
     default=(

@@ -102,3 +102,14 @@ def export_open_data(region_codes: list[str] | None = None) -> dict:
 
     files = open_data_export(actor=None, region_codes=region_codes)
     return {"files": len(files), "rows": sum(f.row_count for f in files)}
+
+
+@shared_task(name="merchants.tasks.write_discipline_files", acks_late=True)
+def write_discipline_files(day: str | None = None) -> dict:
+    """Yesterday's (or ``day``'s, ISO) signed file of list decisions for every active partner department."""
+    from datetime import date
+
+    from .discipline import daily_files_write
+
+    paths = daily_files_write(day=date.fromisoformat(day) if day else None)
+    return {"files": len(paths)}

@@ -5,11 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrity_portal.core.errors import DomainError
+from integrity_portal.core.table_import import preview_confirm_view
 
+from ..list_import import LIST_COLUMNS, import_list_entries, preview_list_import
+from ..list_import import SOURCES as LIST_SOURCES
 from ..models import INSPECTION_ITEMS, Commitment, Inspection, ListEntry, ListName, Penalty, PenaltyTier
 from ..selectors.staff import inspector_roster_for_viewer
 from ..services import credit as credit_services
@@ -249,8 +253,8 @@ class ListEntryAdmin(ServiceCreateMixin, CreditAdmin):
         "valid_until",
         "ended_at",
     )
-    list_filter = ("list_name", "kind")
-    search_fields = ("decision_number", "merchant__name", "merchant__uscc")
+    list_filter = ("list_name", "kind", "source")
+    search_fields = ("decision_number", "merchant__name", "merchant__uscc", "source_reference")
     date_hierarchy = "valid_from"
     fields = (
         "merchant",
@@ -268,7 +272,32 @@ class ListEntryAdmin(ServiceCreateMixin, CreditAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return self.fields + ("ended_at", "end_reason", "escalated_to")
+        return self.fields + ("source", "source_reference", "ended_at", "end_reason", "escalated_to")
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="merchants_listentry_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Black-list decisions taken elsewhere (national publicity system, other departments), by USCC."""
+        return preview_confirm_view(
+            self,
+            request,
+            session_key="merchants_list_import",
+            preview=preview_list_import,
+            apply=import_list_entries,
+            title=_("导入外部黑名单决定（经营异常名录、严重违法失信名单）"),
+            done_url=reverse("admin:merchants_listentry_changelist"),
+            help_columns={_("列"): list(LIST_COLUMNS)},
+            choices=[(s.value, s.label) for s in LIST_SOURCES],
+            choice_label=_("名单来源"),
+        )
 
     def create(self, request, data):
         common = {

@@ -25,6 +25,7 @@ __all__ = [
     "InspectionOutcome",
     "ListEntry",
     "ListEntryKind",
+    "ListEntrySource",
     "ListName",
     "ListProposal",
     "ProposalStatus",
@@ -270,6 +271,14 @@ BLACK_KINDS = (
 )
 
 
+class ListEntrySource(models.TextChoices):
+    """Where a list decision was taken: by the bureau in the portal, or elsewhere and entered as a fact."""
+
+    PORTAL = "portal", _("本局决定")
+    GSXT = "gsxt", _("国家企业信用信息公示系统")
+    OTHER = "other", _("其他部门")
+
+
 class ListEntry(models.Model):
     """One red- or black-list entry. In force from ``valid_from`` until ``valid_until`` or removal; kept forever."""
 
@@ -286,6 +295,12 @@ class ListEntry(models.Model):
     valid_until = models.DateField(_("届满日期"), null=True, blank=True)
     ended_at = models.DateTimeField(_("移出时间"), null=True, blank=True, db_index=True)
     end_reason = models.CharField(_("移出原因"), max_length=300, blank=True)
+    source = models.CharField(
+        _("来源"), max_length=10, choices=ListEntrySource.choices, default=ListEntrySource.PORTAL, db_index=True
+    )
+    source_reference = models.CharField(
+        _("来源说明"), max_length=200, blank=True, help_text=_("导入的文件名与行号，或来源系统中的编号。")
+    )
     escalated_to = models.ForeignKey(
         "self",
         verbose_name=_("升级为"),

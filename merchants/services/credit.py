@@ -33,6 +33,7 @@ from ..models import (
     InspectionOutcome,
     ListEntry,
     ListEntryKind,
+    ListEntrySource,
     ListName,
     Merchant,
     Penalty,
@@ -386,6 +387,8 @@ def _list_entry_add(
     valid_from,
     valid_until,
     actor: User | None,
+    source: str = ListEntrySource.PORTAL,
+    source_reference: str = "",
 ) -> ListEntry:
     reason = _required(reason, _("列入事由"))
     legal_basis = _required(legal_basis, _("列入依据"))
@@ -408,9 +411,17 @@ def _list_entry_add(
             decided_by=decided_by or "",
             valid_from=valid_from,
             valid_until=valid_until,
+            source=source,
+            source_reference=source_reference[:200],
             created_by=acting_user(actor),
         )
-        audit_log(actor=actor, action=_LIST_ADD_ACTIONS[list_name], target=entry, to_status=kind)
+        audit_log(
+            actor=actor,
+            action=_LIST_ADD_ACTIONS[list_name],
+            target=entry,
+            to_status=kind,
+            data={"source": source, "source_reference": entry.source_reference} if source != ListEntrySource.PORTAL else None,
+        )
         merchant_mark_rating_stale(merchant_ids=[merchant.pk], reason="list_entry")
         followers_notify_list(entries=[entry], change="added")
     return entry
@@ -456,8 +467,11 @@ def list_entry_add_black(
     valid_from: date,
     actor: User | None,
     valid_until: date | None = None,
+    source: str = ListEntrySource.PORTAL,
+    source_reference: str = "",
 ) -> ListEntry:
-    """Serious dishonesty ends by itself after 3 years; the other kinds run until removed."""
+    """Serious dishonesty ends by itself after 3 years; the other kinds run until removed. ``source``: a
+    decision taken elsewhere (e.g. the national publicity system) entered as a fact, with its reference."""
     if kind not in BLACK_KINDS:
         raise ValidationFailed(_("黑名单类别无效。"))
     decided_by = _required(decided_by, _("作出决定机关"))
@@ -478,6 +492,8 @@ def list_entry_add_black(
         valid_from=valid_from,
         valid_until=valid_until,
         actor=actor,
+        source=source,
+        source_reference=source_reference,
     )
 
 
