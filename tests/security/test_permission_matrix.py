@@ -85,6 +85,17 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "public:open_data_file": "public open-data files, manifest-listed only, no personal data: "
     "tests/merchants/test_open_data.py, tests/security/test_public_pages_leak_no_personal_data.py",
     "credit:red_list": PUBLIC,
+    # Role models and feeds (issue #19 items 6, 7): published stories and public columns only.
+    "public:role_models": PUBLIC,
+    "public:role_model_photo": "published stories' photos only (a draft's is a 404 to the public; staff of the "
+    "region for the admin preview): tests/merchants/test_role_models.py",
+    "feed_black_list": PUBLIC + "; tests/merchants/test_feeds.py",
+    "feed_commendations": PUBLIC + "; tests/merchants/test_feeds.py",
+    "feed_spot_checks": PUBLIC + "; tests/merchants/test_feeds.py",
+    # Following a merchant: anonymous, by signed token only; never shows or confirms an address.
+    "public:follow": "anonymous follow request, rate-limited, same answer for every address: tests/merchants/test_follow.py",
+    "public:follow_confirm": "signed, expiring token only: tests/merchants/test_follow.py",
+    "public:follow_unsubscribe": "signed token only: tests/merchants/test_follow.py",
     "credit:black_list": PUBLIC,
     "credit:plaque": PUBLIC,
     "credit:verify": PUBLIC,
@@ -94,6 +105,10 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "campaigns:notice_print": PUBLIC,
     "campaigns:notice_export": PUBLIC,
     "complaints:statistics": PUBLIC,
+    "public_campaigns:list": PUBLIC,
+    "public_campaigns:detail": PUBLIC,
+    # By reference number only: status, candidate and campaign, never the objector (rate-limited).
+    "public_campaigns:objection": PUBLIC,
     "complaints:merchant_search": PUBLIC,
     "complaints:new": TOKEN_GATED,
     "complaints:submitted": TOKEN_GATED,
@@ -186,6 +201,9 @@ ADMIN_CUSTOM = {
     "admin:merchants_ratingappeal_decide": (
         "core.admin_decisions: tests/merchants/test_admin_decisions.py::"
         "test_appeal_of_another_district_is_404_and_view_only_staff_403"
+    ),
+    "admin:merchants_rolemodelstory_decide": (
+        "core.admin_decisions: tests/merchants/test_role_models.py::test_admin_decision_buttons_and_region_scope"
     ),
     "admin:campaigns_campaign_decide": (
         "core.admin_decisions: tests/campaigns/test_admin_decisions.py::"

@@ -92,11 +92,18 @@ def _refuse_repair_evidence(upload):
         raise DomainError(str(exc)) from None
 
 
+def _refuse_role_model_photo(upload):
+    from merchants.services.role_models import role_model_photo_check
+
+    role_model_photo_check(upload)
+
+
 # "app_label.Model.field" → a callable that raises on a refused upload (the app's own validation entry point).
 UPLOAD_CHECKS = {
     "complaints.Attachment.file": _refuse_complaint_attachment,
     "campaigns.AdPlacement.photo": _refuse_psa_photo,
     "merchants.RepairEvidence.file": _refuse_repair_evidence,
+    "merchants.RoleModelStory.photo": _refuse_role_model_photo,
 }
 
 
