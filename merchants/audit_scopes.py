@@ -33,7 +33,7 @@ def find_merchants(text: str):
     found = merchant_search_filter(every, text)
     if found is every:  # nothing searchable in the text (punctuation only): no merchant, not all of them
         found = every.none()
-    if text.isdigit() and len(text) <= 12:
+    if text.isascii() and text.isdigit() and len(text) <= 12:  # "²".isdigit() is True, int("²") fails
         found = found | m.Merchant.objects.filter(pk=int(text))
     return found.order_by().values_list("pk", flat=True)[:50]
 
