@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 CJK_FONT = "STSong-Light"
 CODE_FONT = "Courier-Bold"
 LETTERS_PER_PAGE = 4
+NO_LINE_START = "，。；：、）》」！？"
 
 
 def _wrap(text: str, width: float, font: str, size: float) -> list[str]:
@@ -25,7 +26,8 @@ def _wrap(text: str, width: float, font: str, size: float) -> list[str]:
 
     lines, line = [], ""
     for ch in text:
-        if stringWidth(line + ch, font, size) > width:
+        # Punctuation never starts a line (it may overhang the margin a little instead).
+        if stringWidth(line + ch, font, size) > width and ch not in NO_LINE_START:
             lines.append(line)
             line = ""
         line += ch
