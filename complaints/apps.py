@@ -30,6 +30,9 @@ class ComplaintsConfig(AppConfig):
 
         partners.register_dashboard()  # consumer-rights stations' figures (docs/PARTNERS.md)
         partners.register_market_figures()  # stalls' complaint counts for market operators' pages
+        from integrity_portal.core.panels import register_portal_todo as register_todo
+
+        register_todo("stations", partners.station_todos)  # the station's page, from the portal home
         from integrity_portal.core.demo import register_demo_seeder
         from integrity_portal.core.ratingfacts import register_fact_provider
 
@@ -41,6 +44,9 @@ class ComplaintsConfig(AppConfig):
         from .demo_partners import seed_partners
 
         register_demo_seeder("partners", 35, seed_partners)  # a market, its operator and station (issue #20)
+        from .demo import seed_work_orders
+
+        register_demo_seeder("work_orders", 36, seed_work_orders)  # 12315/12345 imports (issue #20 item 3)
 
         from integrity_portal.core.holidays import register_schedule_listener
 

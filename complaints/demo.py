@@ -217,3 +217,41 @@ def _set_state(c: Complaint, rng: random.Random, cal: _Calendar, today: date, re
     if rng.random() < 0.45:
         c.satisfaction = _weighted(rng, [(5, 45), (4, 25), (3, 15), (2, 8), (1, 7)])
         c.rated_at = c.closed_at
+
+
+def seed_work_orders(*, seed: int, merchant_count: int, stdout) -> None:
+    """Three work orders imported from 12315/12345 through the work-order import (issue #20 item 3), one of
+    them closed so the outcome export has a row. Idempotent by ticket number."""
+    from merchants.models import Merchant
+
+    from .work_orders import PLATFORM_COLUMNS, import_work_orders
+
+    merchant = Merchant.objects.filter(region_id="410802").exclude(uscc=None).order_by("id").first()
+    if merchant is None:
+        stdout.write("work orders: no merchant in 410802, skipped")
+        return
+    now = timezone.localtime()
+    orders = {
+        "12315": [
+            ("DEMO12315-0001", "投诉", "价格", 3, "结账时实际收费高于标价二十元，商家拒绝退还差价。"),
+            ("DEMO12315-0002", "举报", "食品安全", 2, "店内销售的熟食没有标注生产日期，疑似过期。"),
+        ],
+        "12345": [("DEMO12345-0001", "投诉", "服务", 1, "预付卡余额未用完门店即停业，联系不上经营者。")],
+    }
+    created_total = 0
+    for platform, rows in orders.items():
+        header = list(PLATFORM_COLUMNS[platform])
+        table = []
+        for ticket, kind, category, days_ago, text in rows:
+            values = {
+                "ticket": ticket, "kind": kind, "name": "测试赵敏", "phone": "13900001111",
+                "address": "测试地址民主路9号", "uscc": merchant.uscc, "category": category, "description": text,
+                "amount": "20", "received_at": (now - timedelta(days=days_ago)).strftime("%Y-%m-%d %H:%M"),
+            }
+            table.append([values.get(field, "") for field in PLATFORM_COLUMNS[platform].values()])
+        created, _preview = import_work_orders(variant=platform, header=header, rows=table, actor=None)
+        created_total += len(created)
+    Complaint.objects.filter(source_platform="12315", platform_ticket="DEMO12315-0001", closed_at=None).update(
+        status=Status.MEDIATED, closed_at=timezone.now(), outcome_note="经调解，商家退还多收的二十元。"
+    )
+    stdout.write(f"work orders: {created_total} imported from 12315/12345")

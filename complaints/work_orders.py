@@ -180,7 +180,7 @@ def preview_work_orders(*, variant: str, header: list[str], rows: list[list[str]
     platform = platform_or_error(variant)
     mapping = PLATFORM_COLUMNS[platform]
     file_problems = header_problems(header, mapping, REQUIRED_FIELDS)
-    regions = visible_region_codes(actor)
+    regions = visible_region_codes(actor) if actor is not None else None  # None: a system job (seed_demo)
     ticket_column = next(h for h, f in mapping.items() if f == "ticket")
     tickets = [row[header.index(ticket_column)] for row in rows] if ticket_column in header else []
     already = set(

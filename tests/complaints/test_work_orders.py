@@ -13,7 +13,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints.models import Channel, Complaint, SourcePlatform
+from complaints.models import Channel, Complaint, SourcePlatform, Status
 from complaints.work_orders import (
     OUTCOME_COLUMNS,
     PLATFORM_COLUMNS,
@@ -144,13 +144,14 @@ def test_ticket_is_unique_per_platform_in_the_database(district_staff):
 def test_outcome_export_round_trips_in_the_platform_format(district_staff, fmt):
     import_work_orders(variant="12315", header=HEADER, rows=[row("=GD400"), row("GD401")], actor=district_staff)
     Complaint.objects.filter(platform_ticket="GD401").update(
-        status="closed", closed_at=timezone.now(), outcome_note="已调解，商家退还差价"
+        status=Status.MEDIATED, closed_at=timezone.now(), outcome_note="已调解，商家退还差价"
     )
     content = outcomes_export(platform="12315", complaints=Complaint.objects.order_by("id"), fmt=fmt)
     header, rows = read_table_upload(SimpleUploadedFile(f"o.{fmt}", content))
     assert tuple(header) == OUTCOME_COLUMNS["12315"]
     by_ticket = {r[0]: r for r in rows}
-    assert by_ticket["GD401"][3] == "已调解，商家退还差价" and by_ticket["GD401"][2]
+    assert by_ticket["GD401"][1] == "调解成功" and by_ticket["GD401"][3] == "已调解，商家退还差价"
+    assert by_ticket["GD401"][2][:10] == timezone.localdate().isoformat()
     assert "'=GD400" in by_ticket  # a ticket starting with "=" is escaped, never a formula
 
 
@@ -179,7 +180,18 @@ def test_admin_refuses_a_file_that_is_not_a_table(client, district_staff):
 
 def test_admin_export_downloads_outcomes(client, district_staff):
     import_work_orders(variant="12315", header=HEADER, rows=[row("GD500")], actor=district_staff)
-    Complaint.objects.update(status="closed", closed_at=timezone.now())
+    Complaint.objects.update(status=Status.MEDIATED, closed_at=timezone.now())
     client.force_login(district_staff)
     response = client.get(reverse("admin:complaints_complaint_work_orders_export"), {"platform": "12315", "fmt": "csv"})
     assert response.status_code == 200 and "GD500" in response.content.decode("utf-8-sig")
+
+
+def test_seed_demo_imports_a_few_work_orders_once(regions):
+    from complaints.demo import seed_work_orders
+
+    MerchantFactory()
+    seed_work_orders(seed=1, merchant_count=1, stdout=io.StringIO())
+    seed_work_orders(seed=1, merchant_count=1, stdout=io.StringIO())
+    assert Complaint.objects.exclude(platform_ticket="").count() == 3
+    assert Complaint.objects.filter(source_platform="12345").count() == 1
+    assert Complaint.objects.filter(platform_ticket="DEMO12315-0001", closed_at__isnull=False).exists()
