@@ -23,7 +23,7 @@ def complaint_list(request):
 
     qs = selectors.complaints_for_merchant_user(request.user).order_by("-received_at", "-id")
     merchant_id = request.GET.get("merchant")
-    if merchant_id and merchant_id.isdigit():
+    if merchant_id and merchant_id.isascii() and merchant_id.isdigit():  # "²".isdigit() is True
         qs = qs.filter(merchant_id=int(merchant_id))
     return render(
         request,
