@@ -19,6 +19,8 @@ from .models import (
     ReinspectionStatus,
     RepairStatus,
     ReplyStatus,
+    RoleModelStatus,
+    RoleModelStory,
 )
 
 
@@ -53,6 +55,14 @@ SOURCES = (
     ),
     _source("reply", _("商户回应待审核"), RatingReply, [ReplyStatus.PENDING], order=60),
     _source("list_proposal", _("拟列入严重违法失信名单"), ListProposal, [ProposalStatus.OPEN], order=70),
+    # Role-model stories waiting for a second pair of eyes, or approved and not yet published.
+    _source(
+        "role_model",
+        _("诚信典型事迹待审核或发布"),
+        RoleModelStory,
+        [RoleModelStatus.DRAFT, RoleModelStatus.APPROVED],
+        order=80,
+    ),
 )
 
 

@@ -222,3 +222,25 @@ def test_civility_office_adds_a_story_in_the_admin(regions, merchant, writer, cl
         {"merchant": merchant.pk, "year": 1900, "title": "x", "text": "y"},
     )
     assert bad.status_code == 200 and RoleModelStory.objects.count() == 1
+
+
+def test_stories_waiting_for_approval_or_publication_are_on_the_editors_workbench(
+    regions, merchant, writer, approver
+):
+    from integrity_portal.core.workbench import workbench_for
+
+    story = _story(merchant, writer)
+    change = reverse("admin:merchants_rolemodelstory_change", args=[story.pk])
+    assert change in [i.url for i in workbench_for(approver).items if i.kind == "role_model"]
+    assert not [
+        i
+        for i in workbench_for(make_staff("410803", role=StaffRole.CIVILITY_OFFICE)).items
+        if i.kind == "role_model"
+    ]
+    assert not [
+        i
+        for i in workbench_for(make_staff("410802", role=StaffRole.DISTRICT_BRANCH)).items
+        if i.kind == "role_model"
+    ]
+    _publish(story, approver)
+    assert not [i for i in workbench_for(approver).items if i.kind == "role_model"]
