@@ -217,3 +217,26 @@ def stations_section(scope: DashboardScope) -> Section | None:
         data=data,
     )
     return Section(key="stations", title=_("消费维权服务站"), tables=[table])
+
+
+def station_todos(*, viewer, today: date) -> list:
+    """The portal home's to-do items (``core.panels``): one line per station the viewer works at, with the
+    complaints about its stalls still in the settlement period (the station may mediate) and the earliest end."""
+    from django.urls import reverse
+
+    from integrity_portal.core.panels import PortalTodo
+
+    items = []
+    for station in stations_for_user(viewer):
+        waiting = Complaint.objects.filter(q_station_stalls(station), kind=ComplaintKind.COMPLAINT, status=Status.ODR)
+        figures = waiting.aggregate(n=Count("id"), due=Min("odr_due_on"))
+        items.append(
+            PortalTodo(
+                kind="complaint",
+                label=_("消费维权服务站：和解期内的投诉 %(n)d 件") % {"n": figures["n"]},
+                merchant_name=station.name,
+                url=reverse("portal_complaints:station", args=[station.pk]),
+                due=figures["due"],
+            )
+        )
+    return items

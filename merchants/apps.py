@@ -152,6 +152,9 @@ class MerchantsConfig(AppConfig):
         from .selectors.portal import portal_todos
 
         register_portal_todo("merchants", portal_todos)
+        from .selectors.markets import invitation_todos
+
+        register_portal_todo("market_invitations", invitation_todos)  # a market asks its stall to sign (PARTNERS.md)
 
         from .workflow import register_workflows
 

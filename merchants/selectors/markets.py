@@ -188,3 +188,39 @@ def market_summary(*, viewer, market, today: date, months: int = 12) -> dict:
         "levels": levels,
         "complaints_per_month": [(m, per_month.get(m, 0)) for m in month_list],
     }
+
+
+def invitation_todos(*, viewer, today: date) -> list:
+    """The portal home's to-do items (``core.panels``): a market's invitations to the viewer's stalls to sign a
+    commitment, not signed yet, with their deadline."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from integrity_portal.core.panels import PortalTodo
+
+    own = merchants_for_user(viewer).values("pk")
+    invitations = list(
+        CommitmentInvitation.objects.filter(merchant__in=own).select_related("merchant", "market").order_by("due_on")
+    )
+    if not invitations:
+        return []
+    signed = {
+        (c.merchant_id, c.kind): c.signed_at
+        for c in Commitment.objects.filter(merchant__in={i.merchant_id for i in invitations}).order_by("signed_at")
+    }
+    items, seen = [], set()
+    for inv in invitations:
+        key = (inv.merchant_id, inv.kind)
+        if key in seen or (signed.get(key) is not None and signed[key] >= inv.invited_at):
+            continue
+        seen.add(key)
+        items.append(
+            PortalTodo(
+                kind="commitment",
+                label=_("%(market)s邀请您签署%(kind)s") % {"market": inv.market.name, "kind": inv.get_kind_display()},
+                merchant_name=inv.merchant.name,
+                url=reverse("portal_credit:commitment", args=[inv.merchant_id]),
+                due=inv.due_on,
+            )
+        )
+    return items

@@ -232,3 +232,13 @@ def test_demo_seeds_a_market_operator_and_a_station_once(regions):
     assert set(taken.values_list("merchant_id", flat=True)) <= {s.pk for s in stalls}
     seed_partners(seed=1, merchant_count=4, stdout=out)
     assert ConsumerRightsStation.objects.count() == 1 and Complaint.objects.count() == 3
+
+
+def test_station_staff_find_their_station_on_the_portal_home(client, station, station_user, stall):
+    from django.urls import reverse
+
+    _take(station, station_user, merchant_id=stall.pk, use_odr=True)
+    client.force_login(station_user)
+    page = client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal_complaints:station", args=[station.pk]) in page
+    assert "和解期内的投诉 1 件" in page

@@ -231,3 +231,13 @@ def test_invite_view_rejects_a_malformed_date(client, market, operator, stalls):
     assert response.status_code == 400 and "日期格式不正确" in response.content.decode()
     assert not CommitmentInvitation.objects.exists()
 
+
+
+def test_invited_stall_sees_the_invitation_on_its_portal_home_until_it_signs(client, market, operator, stalls):
+    market_commitments_invite(market=market, stall_ids=[stalls[0].pk], kind="price", actor=operator)
+    stall_owner = MembershipFactory(merchant=stalls[0]).user
+    client.force_login(stall_owner)
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "解放路农贸市场邀请您签署价格诚信承诺" in page
+    commitment_sign(merchant=stalls[0], kind="price", actor=stall_owner)
+    assert "邀请您签署" not in client.get(reverse("portal:home")).content.decode()
