@@ -113,6 +113,8 @@ class RoleModelStoryAdmin(DecisionAdminMixin, CreditAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != RoleModelStatus.DRAFT:  # edited only as a draft: return it first
+            return ("merchant", "year", "title", "text", "photo", *fields)
         return ("merchant", *fields) if obj is not None else fields
 
     def has_change_permission(self, request, obj=None):
@@ -127,6 +129,8 @@ class RoleModelStoryAdmin(DecisionAdminMixin, CreditAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
+        if change and not {"year", "title", "text"} <= set(data):
+            return  # an approved or published story's page: nothing to save (the decisions move it)
         photo = data.get("photo")
         fresh = photo if photo and hasattr(photo, "content_type") else None
         if change:

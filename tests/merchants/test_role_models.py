@@ -244,3 +244,15 @@ def test_stories_waiting_for_approval_or_publication_are_on_the_editors_workbenc
     ]
     _publish(story, approver)
     assert not [i for i in workbench_for(approver).items if i.kind == "role_model"]
+
+
+def test_a_published_story_is_read_only_in_the_admin(regions, merchant, writer, approver, client):
+    story = _publish(_story(merchant, writer), approver)
+    client.force_login(approver)
+    change = reverse("admin:merchants_rolemodelstory_change", args=[story.pk])
+    page = client.get(change).content.decode()
+    assert 'name="title"' not in page
+    response = client.post(change, {"title": "偷改标题", "text": "偷改", "year": today().year})
+    assert response.status_code in (200, 302)
+    story.refresh_from_db()
+    assert story.title == "十年诚信经营水产" and story.status == RoleModelStatus.PUBLISHED
