@@ -35,7 +35,7 @@ _RUN_AXE = """async (impacts) => {
 @pytest.fixture
 def axe_js(require_chromium) -> Path:
     if not AXE_JS.is_file():
-        skip_or_fail(f"needs axe-core at {AXE_JS} (.ci/run installs it: npm install --prefix .ci/node axe-core@…)")
+        skip_or_fail(f"needs axe-core at {AXE_JS} (.ci/run installs it; locally: npm install --prefix .ci/node axe-core@4.10.3)")
     return AXE_JS
 
 
