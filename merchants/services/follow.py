@@ -35,7 +35,7 @@ from integrity_portal.core.errors import DomainError, ValidationFailed
 from integrity_portal.core.retention import retention_cutoff
 from notifications.fanout import render_notice
 from notifications.kinds import notice_kind
-from notifications.services import NoticeSpec, notice_enqueue_many
+from notifications.services import NoticeSpec, notice_enqueue_many, notices_anonymise_about
 
 from ..audit_actions import AuditAction
 from ..models import Merchant, MerchantFollower
@@ -219,6 +219,7 @@ def follower_unsubscribe(*, token: str, actor: User | None = None) -> Merchant |
             follower.unsubscribed_at = timezone.now()
             follower.email = ""
             follower.save(update_fields=["unsubscribed_at", "email"])
+            notices_anonymise_about(about=follower, actor=actor)  # the address leaves the outbox too
             audit_log(
                 actor=actor,
                 action=AuditAction.FOLLOWER_UNSUBSCRIBE,
@@ -235,7 +236,14 @@ def followers_anonymise_expired(*, as_of: datetime | None = None, actor: User | 
     stale = MerchantFollower.objects.filter(confirmed_at__isnull=True, unsubscribed_at__isnull=True).filter(
         created_at__lt=as_of - CONFIRM_MAX_AGE
     )
-    done = stale.update(unsubscribed_at=as_of, email="")
+    done = 0
+    for follower in stale.only("pk").iterator():
+        with transaction.atomic():
+            if MerchantFollower.objects.filter(pk=follower.pk, confirmed_at__isnull=True).update(
+                unsubscribed_at=as_of, email=""
+            ):
+                notices_anonymise_about(about=follower, actor=actor)  # its confirmation e-mail's address
+                done += 1
     done += (
         MerchantFollower.objects.filter(unsubscribed_at__lt=retention_cutoff(as_of))
         .exclude(email="")

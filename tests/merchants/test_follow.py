@@ -124,6 +124,7 @@ def test_one_click_unsubscribe_without_sign_in_erases_the_address(merchant, clie
     assert response.status_code == 200 and "已退订" in response.content.decode()
     follower.refresh_from_db()
     assert follower.unsubscribed_at is not None and follower.email == ""
+    assert not Notice.objects.filter(address=ADDRESS).exists()  # the outbox forgets the address too
     assert client.post(link).status_code == 200  # a second click (or the RFC 8058 POST) says the same
     _change_stars(merchant)
     assert not Notice.objects.filter(kind="followed_stars_changed").exists()
@@ -209,3 +210,4 @@ def test_unconfirmed_addresses_are_erased_by_retention(merchant, client):
     assert follow_svc.followers_anonymise_expired(as_of=later) == 1
     follower = MerchantFollower.objects.get()
     assert follower.email == "" and follower.unsubscribed_at is not None
+    assert not Notice.objects.filter(address=ADDRESS).exists()
