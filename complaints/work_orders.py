@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -111,7 +110,7 @@ def _row_submission(platform: str, values: dict[str, str], problems: list[str], 
     from decimal import Decimal, InvalidOperation
 
     from merchants.models import Merchant
-    from merchants.validators import normalize_uscc, validate_uscc
+    from merchants.validators import uscc_problem
 
     kind = KIND_VALUES.get(values.get("kind", ""))
     if kind is None:
@@ -137,12 +136,10 @@ def _row_submission(platform: str, values: dict[str, str], problems: list[str], 
         except InvalidOperation:
             problems.append(_("涉及金额“%(v)s”不是数字。") % {"v": values["amount"]})
     merchant = None
-    uscc = normalize_uscc(values.get("uscc", ""))
-    if uscc:
-        try:
-            validate_uscc(uscc)
-        except ValidationError as exc:
-            problems.append(_("统一社会信用代码 %(c)s 无效：%(m)s") % {"c": uscc, "m": exc.messages[0]})
+    if values.get("uscc"):
+        uscc, problem = uscc_problem(values["uscc"])
+        if problem:
+            problems.append(problem)
         else:
             merchant = Merchant.objects.filter(uscc=uscc).only("pk", "region_id").first()
     region_code = merchant.region_id if merchant else values.get("region_code", "")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +22,7 @@ from integrity_portal.core.table_import import Preview, RowResult, header_proble
 
 from .models import ListEntry, ListEntryKind, ListEntrySource, ListName, Merchant
 from .services.credit import list_entry_add_black
-from .validators import normalize_uscc, validate_uscc
+from .validators import normalize_uscc, uscc_problem
 
 #: Header of the exported list → field.
 LIST_COLUMNS = {
@@ -68,12 +67,10 @@ def _check_row(values: dict, problems: list[str], regions: list[str] | None):
     elif valid_from and valid_from > timezone.localdate():
         problems.append(_("列入日期 %(v)s 晚于今天。") % {"v": values["valid_from"]})
     merchant = None
-    uscc = normalize_uscc(values.get("uscc", ""))
-    if uscc:
-        try:
-            validate_uscc(uscc)
-        except ValidationError as exc:
-            problems.append(_("统一社会信用代码 %(c)s 无效：%(m)s") % {"c": uscc, "m": exc.messages[0]})
+    if values.get("uscc"):
+        uscc, problem = uscc_problem(values["uscc"])
+        if problem:
+            problems.append(problem)
         else:
             merchant = Merchant.objects.filter(uscc=uscc).first()
             if merchant is None:

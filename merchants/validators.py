@@ -82,3 +82,13 @@ def registration_number_label(number: str) -> str:
     anything else (the 15-digit number of the old register, a local licence number) is a 注册号.
     The one helper behind the plaque, the lists and the profiles (template filter ``registration_label``)."""
     return _("统一社会信用代码") if len(normalize_uscc(number)) == 18 else _("注册号")
+
+
+def uscc_problem(value: str) -> tuple[str, str | None]:
+    """(the normalised code, why it is not a valid USCC or None) — for imports that list every row's problems."""
+    code = normalize_uscc(value)
+    try:
+        validate_uscc(code)
+    except ValidationError as exc:
+        return code, _("统一社会信用代码 %(c)s 无效：%(m)s") % {"c": code, "m": exc.messages[0]}
+    return code, None

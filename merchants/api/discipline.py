@@ -13,6 +13,7 @@ from datetime import date
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.response import Response
@@ -44,6 +45,14 @@ class PartnerApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return KEYWORD
+
+
+class PartnerApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = PartnerApiKeyAuthentication
+    name = "partnerApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": f"{KEYWORD} <key>"}
 
 
 class HasPartnerKey(permissions.BasePermission):
