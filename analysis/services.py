@@ -307,10 +307,17 @@ def parse_attendees(text: str) -> list[tuple[str, str]]:
     return rows
 
 
+MEETING_FIRST_YEAR = 2000  # the year of the quarter discussed: 2000 … the year after the meeting
+
+
 def meeting_check(*, region, held_on, year, quarter, attendees, minutes, reports, actor) -> None:
     _require_region(actor, region.pk)
     if quarter not in (1, 2, 3, 4):
         raise ValidationFailed(_("季度须为1至4。"))
+    if not MEETING_FIRST_YEAR <= (year or 0) <= held_on.year + 1:
+        raise ValidationFailed(
+            _("年度须在 %(first)d 至 %(last)d 之间。") % {"first": MEETING_FIRST_YEAR, "last": held_on.year + 1}
+        )
     if not parse_attendees(attendees) or any(not unit for unit, _people in parse_attendees(attendees)):
         raise ValidationFailed(_("请按“单位：参会人员”逐行填写参会单位。"))
     if not (minutes or "").strip():
