@@ -189,3 +189,37 @@ def test_bad_since_and_cursor_are_400(client, key):
     assert get(client, raw, since="yesterday").status_code == 400
     assert get(client, raw, since="2026-01-01", cursor="!!").status_code == 400
     assert reverse("api-discipline-feed") == URL
+
+
+def test_admin_creates_a_department_through_the_service_and_issues_a_key_shown_once(client, regions):
+    from merchants.models import PartnerDepartment
+    from tests.factories import UserFactory
+
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    response = client.post(
+        reverse("admin:merchants_partnerdepartment_add"),
+        {"code": "court", "name": "中级人民法院", "regions": [JIEFANG], "decision_kinds": ["black_list"], "active": "on"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    department = PartnerDepartment.objects.get(code="court")
+    assert len(department.signing_secret) == 64 and list(department.regions.values_list("code", flat=True)) == [JIEFANG]
+    assert AuditEntry.objects.filter(action="partner_department.save", object_id=str(department.pk)).exists()
+    response = client.post(
+        reverse("admin:merchants_partnerdepartment_changelist"),
+        {"action": "issue_key", "_selected_action": [department.pk]},
+        follow=True,
+    )
+    key = PartnerApiKey.objects.get(department=department)
+    shown = [str(m) for m in response.context["messages"]]
+    raw = next(m.split("：")[-1] for m in shown if key.prefix in m)
+    assert hashlib.sha256(raw.encode()).hexdigest() == key.key_hash
+    assert get(client, raw, since="2026-01-01").status_code == 200
+
+
+def test_staff_below_superuser_cannot_reach_partner_admin(client, regions):
+    from integrity_portal.core.roles import StaffRole
+    from tests.factories import make_staff
+
+    client.force_login(make_staff("410800", StaffRole.CITY_BUREAU))
+    assert client.get(reverse("admin:merchants_partnerdepartment_changelist")).status_code == 403
