@@ -12,6 +12,8 @@ plans) subclass the base in their own ``feeds.py``.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -28,6 +30,12 @@ from .selectors.credit import list_entries_public
 
 FEED_ITEMS = 50
 ATOM_CONTENT_TYPE = "application/atom+xml; charset=utf-8"
+#: Characters XML 1.0 cannot carry; one in a stored text (pasted from a word processor) made the feed a 500.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_safe(value):
+    return _XML_ILLEGAL.sub("", value) if isinstance(value, str) else value
 
 
 class RegionFeed(Feed):
@@ -49,6 +57,14 @@ class RegionFeed(Feed):
         if response.status_code == 200:
             public_cache_set(key, version, response.content)
         return response
+
+    def get_feed(self, obj, request):
+        """The feed with control characters dropped from every text (titles, descriptions, links)."""
+        feed = super().get_feed(obj, request)
+        feed.feed = {key: _xml_safe(value) for key, value in feed.feed.items()}
+        for item in feed.items:
+            item.update({key: _xml_safe(value) for key, value in item.items()})
+        return feed
 
     def get_object(self, request, region_code: str):
         if not region_exists(region_code):
