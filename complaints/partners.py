@@ -164,7 +164,7 @@ def stations_section(scope: DashboardScope) -> Section | None:
     add(
         in_scope.filter(channel="station", received_at__gte=start, received_at__lt=end)
         .values_list("region_id")
-        .annotate(n=Count("id")),
+        .annotate(n=Count("*")),  # COUNT(*): an index-only scan of complaint_dash_received_idx (COUNT(id) reads the table)
         "taken",
     )
     mediations = MerchantReply.objects.filter(

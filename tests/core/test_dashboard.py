@@ -528,3 +528,43 @@ def test_the_dashboard_speaks_english(facts, city_user, client, settings):
     assert "<caption>Complaints and reports received and closed (by month)" in html
     assert "On-time rate (%)" in html and "Integrity star distribution (now)" in html
     assert "Download all (Excel)" in html
+
+
+def test_current_stars_read_the_entities_once_and_new_entities_count_only_now(regions, today, city_user):
+    """The current distribution and "existed at the previous month end" come from one grouped scan of the
+    entities (an index-only scan of ``merchant_region_stars_idx`` on PostgreSQL); when the current
+    distribution comes from the cache, the previous month end counts its entities itself: same figures."""
+    from django.core.cache import cache
+
+    from integrity_portal.core.dashboard import build_scope
+    from merchants.models import Merchant
+    from merchants.selectors.dashboard import stars_cache_key
+
+    old, unrated_old, new = MerchantFactory.create_batch(3)  # Jiefang
+    Merchant.objects.update(created_at=at(dt.date(2026, 1, 5)))
+    Merchant.objects.filter(pk=new.pk).update(created_at=at(dt.date(2026, 11, 3)))  # created this month
+    rate_at(old, 4, at(dt.date(2026, 10, 2)))
+    rate_at(new, 2, at(dt.date(2026, 11, 4)))
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        stars = dashboard_figures(viewer=city_user).table("stars")
+    entity_scans = [
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "merchants_merchant"' in q["sql"]
+        and ('"merchants_merchant"."stars"' in q["sql"] or '"merchants_merchant"."created_at" <' in q["sql"])
+    ]
+    assert len(entity_scans) == 1, entity_scans
+    expected = {
+        "end": {5: 0, 4: 1, 3: 0, 2: 1, 1: 0, 0: 0, "unrated": 1},
+        "previous": {5: 0, 4: 1, 3: 0, 2: 0, 1: 0, 0: 0, "unrated": 1},  # the new entity did not exist yet
+        "change": {5: 0, 4: 0, 3: 0, 2: 1, 1: 0, 0: 0, "unrated": 0},
+    }
+    assert stars.data == expected
+    assert row(stars, "2 星")[1] == 1 and row(stars, "未评级")[1] == 1
+
+    # The current distribution cached, the end of October not: counted apart, the same figures.
+    scope = build_scope(viewer=city_user)
+    cache.delete(stars_cache_key(scope, "20261101"))
+    again = dashboard_figures(viewer=city_user).table("stars")
+    assert again.data == expected
