@@ -45,6 +45,14 @@ INFRA = "infrastructure (health check, language switch, API schema/docs), no obj
 API_MATRIX = "authenticated API: test_api_matrix"
 UPLOADS = "attachment download: tests/security/test_uploads.py"
 TWO_FACTOR = "two-factor sign-in pages of the signed-in user's own account: tests/core/test_two_factor.py"
+MARKET_OPERATOR = (
+    "market operator's pages keyed by market id, 404 for a non-member and for another market's stalls: "
+    "tests/merchants/test_market_operators.py"
+)
+STATION = (
+    "consumer-rights station pages keyed by station id, 404 for non-staff, no personal data: "
+    "tests/complaints/test_stations.py"
+)
 INBOX = (
     "the signed-in user's own notices and notice settings only (another user's notice is a 404): "
     "tests/notifications/test_inbox.py, tests/notifications/test_preferences.py"
@@ -148,6 +156,12 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "portal_credit:appeal": PORTAL_MERCHANT,
     "portal_credit:reply": PORTAL_MERCHANT,
     "portal_credit:reinspection": PORTAL_MERCHANT,
+    "portal:market": MARKET_OPERATOR,
+    "portal:market_claim_letters": MARKET_OPERATOR,
+    "portal:market_invite": MARKET_OPERATOR,
+    "portal_complaints:station": STATION,
+    "portal_complaints:station_intake": STATION,
+    "portal_complaints:station_mediate": STATION,
     "inbox:list": INBOX,
     "inbox:read": INBOX,
     "inbox:read_all": INBOX,
