@@ -523,7 +523,7 @@ def notify_stars_changed(*, changes: Iterable[StarsChange], actor: User | None) 
             events.append(MerchantEvent(merchant, f"rating:{merchant.pk}:{rating.pk}", params, rating))
             followed.append((merchant, stars_text(change.old_stars), stars_text(rating.stars), rating))
         # Members of the whole batch in one fan-out (a constant number of queries per batch).
-        notify_merchants(kind=STARS_CHANGED.code, events=events, actor=actor)
+        notify_merchants(kind=STARS_CHANGED.code, events=events, actor=actor, fetch=False)
         notified += len(events)
         followers_notify_stars(changes=followed)  # the citizens following them: one query per batch
     return notified

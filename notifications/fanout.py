@@ -210,19 +210,20 @@ def _no_member_spec(kind: NoticeKind, event: MerchantEvent, region_code: str):
 
 
 def notify_merchants(
-    *, kind: str, events: Iterable[MerchantEvent | tuple], actor: User | None = None
-) -> list[Notice]:
+    *, kind: str, events: Iterable[MerchantEvent | tuple], actor: User | None = None, fetch: bool = True
+) -> list[Notice] | list[int]:
     """Notices of ``kind`` for many events, each to every active member of its merchant; a merchant with
     no member gets one ``undeliverable`` row. ``events``: ``MerchantEvent`` or (merchant, event_key,
     params, about) tuples.
 
     Per round of ``FANOUT_BATCH`` merchants a constant number of queries (members, profiles, preferences,
-    the rows: ``notice_enqueue_many``), never one per merchant. Returns the rows in event order."""
+    the rows: ``notice_enqueue_many``), never one per merchant. Returns the rows in event order (their
+    ids only with ``fetch=False``: a recompute telling thousands of merchants needs none back)."""
     from .services import notice_enqueue_many
 
     notice = notice_kind(kind)
     events = [e if isinstance(e, MerchantEvent) else MerchantEvent(*e) for e in events]
-    notices: list[Notice] = []
+    notices: list = []
     for start in range(0, len(events), FANOUT_BATCH):
         chunk = events[start : start + FANOUT_BATCH]
         members = merchants_members(e.merchant for e in chunk)
@@ -244,7 +245,7 @@ def notify_merchants(
                     region_code=region_code,
                 )
             )
-        notices.extend(notice_enqueue_many(specs, actor=actor))
+        notices.extend(notice_enqueue_many(specs, actor=actor, fetch=fetch))
     return notices
 
 

@@ -81,10 +81,10 @@ class NoticeSpec:
         return (self.key[:120], self.channel, "address", (self.address or "").strip())
 
 
-def _identity(notice: Notice) -> tuple:
-    if notice.recipient_id is not None:
-        return (notice.key, notice.channel, "user", notice.recipient_id)
-    return (notice.key, notice.channel, "address", notice.address)
+def _identity(key: str, channel: str, recipient_id: int | None, address: str) -> tuple:
+    if recipient_id is not None:
+        return (key, channel, "user", recipient_id)
+    return (key, channel, "address", address)
 
 
 def _new_row(spec: NoticeSpec, now) -> Notice:
@@ -105,10 +105,10 @@ def _new_row(spec: NoticeSpec, now) -> Notice:
         subject=spec.subject[:200],
         body=spec.body,
         language=spec.language or "",
-        content_type=ContentType.objects.get_for_model(spec.about, for_concrete_model=True),
+        content_type_id=ContentType.objects.get_for_model(spec.about, for_concrete_model=True).pk,
         object_id=str(spec.about.pk),
         region_code=spec.region_code or "",
-        recipient=spec.recipient,
+        recipient_id=spec.recipient.pk if spec.recipient is not None else None,
         kind=spec.kind,
         link=spec.link[:300],
         sms_template=spec.sms_template if sms else "",
@@ -138,14 +138,21 @@ def _dispatch_after_commit(ids: list[int]) -> None:
     transaction.on_commit(publish)
 
 
-def notice_enqueue_many(specs: list[NoticeSpec], *, actor: User | None = None) -> list[Notice]:
-    """Record many notices in the caller's transaction and send them after commit; one row per
-    ``spec`` returned, in order (the existing row when the event was enqueued before).
+_IDENTITY = ("key", "channel", "recipient_id", "address")
 
-    A constant number of queries whatever the number of rows: the existing rows of these keys, one
-    ``bulk_create(ignore_conflicts=True)`` (the unique constraints keep a notice once even against a
-    concurrent enqueue of the same event, which may then be audited or published twice, never sent
-    twice), the rows read back, and one INSERT of the audit entries of the undeliverable ones."""
+
+def notice_enqueue_many(
+    specs: list[NoticeSpec], *, actor: User | None = None, fetch: bool = True
+) -> list[Notice] | list[int]:
+    """Record many notices in the caller's transaction and send them after commit; one row per
+    ``spec`` returned, in order (the existing row when the event was enqueued before) — or, with
+    ``fetch=False`` (a large fan-out that needs no rows back), their ids only.
+
+    A constant number of queries whatever the number of rows: the identities of the rows these keys
+    already have, one ``bulk_create(ignore_conflicts=True)`` per 1,000 rows (the unique constraints keep
+    a notice once even against a concurrent enqueue of the same event, which may then be audited or
+    published twice, never sent twice), the rows read back, and one INSERT of the audit entries of the
+    undeliverable ones."""
     if not specs:
         return []
     for spec in specs:
@@ -156,35 +163,36 @@ def notice_enqueue_many(specs: list[NoticeSpec], *, actor: User | None = None) -
                 check_sms_limits(spec.body, {str(k): str(v) for k, v in (spec.sms_params or {}).items()})
             except ValueError as exc:
                 raise ValidationFailed(_("短信超出服务商限制：%(error)s") % {"error": exc}) from None
-    keys = sorted({spec.key[:120] for spec in specs})
-
-    def stored() -> dict[tuple, Notice]:
-        return {_identity(n): n for n in Notice.objects.filter(key__in=keys, anonymised_at__isnull=True)}
-
-    rows = stored()
-    now = timezone.now()
+    current = Notice.objects.filter(key__in=sorted({spec.key[:120] for spec in specs}), anonymised_at__isnull=True)
+    existing = {_identity(*row) for row in current.values_list(*_IDENTITY)}
     fresh: dict[tuple, NoticeSpec] = {}
     for spec in specs:
-        if spec.identity() not in rows:
+        if spec.identity() not in existing:
             fresh.setdefault(spec.identity(), spec)
     if fresh:
-        Notice.objects.bulk_create(
-            [_new_row(s, now) for s in fresh.values()], ignore_conflicts=True, batch_size=1000
-        )
-        rows = stored()
-        new = [rows[i] for i in fresh if i in rows]
+        now = timezone.now()
+        Notice.objects.bulk_create([_new_row(s, now) for s in fresh.values()], ignore_conflicts=True, batch_size=1000)
+    if fetch:
+        rows = {_identity(n.key, n.channel, n.recipient_id, n.address): n for n in current}
+        stored = {i: (n.pk, n.status) for i, n in rows.items()}
+    else:
+        stored = {_identity(*row[:4]): row[4:] for row in current.values_list(*_IDENTITY, "pk", "status")}
+    if fresh:
+        new = [(i, *stored[i]) for i in fresh if i in stored]  # (identity, pk, status) of the rows written now
         audit_log_many(
             actor=actor,
             action=AuditAction.NOTICE_UNDELIVERABLE,
             to_status=NoticeStatus.UNDELIVERABLE,
             targets=[
-                (fresh[_identity(n)].about, {"notice": n.pk, "key": n.key, "channel": n.channel})
-                for n in new
-                if n.status == NoticeStatus.UNDELIVERABLE
+                (fresh[i].about, {"notice": pk, "key": i[0], "channel": i[1]})
+                for i, pk, status in new
+                if status == NoticeStatus.UNDELIVERABLE
             ],
         )
-        _dispatch_after_commit(sorted(n.pk for n in new if n.status == NoticeStatus.QUEUED))
-    return [rows[spec.identity()] for spec in specs]
+        _dispatch_after_commit(sorted(pk for _i, pk, status in new if status == NoticeStatus.QUEUED))
+    if fetch:
+        return [rows[spec.identity()] for spec in specs]
+    return [stored[spec.identity()][0] for spec in specs]
 
 
 def notice_enqueue(*, actor: User | None = None, **fields) -> Notice:

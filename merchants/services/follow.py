@@ -271,7 +271,7 @@ def followers_notify_stars(*, changes: Iterable[tuple[Merchant, object, object, 
         for merchant, old, new, rating in changes
         for follower in followers.get(merchant.pk, ())
     ]
-    notice_enqueue_many(specs)  # one bulk write for the batch (notifications.services)
+    notice_enqueue_many(specs, fetch=False)  # one bulk write for the batch (notifications.services)
     return len(specs)
 
 
