@@ -249,7 +249,13 @@ def seed_work_orders(*, seed: int, merchant_count: int, stdout) -> None:
                 "amount": "20", "received_at": (now - timedelta(days=days_ago)).strftime("%Y-%m-%d %H:%M"),
             }
             table.append([values.get(field, "") for field in PLATFORM_COLUMNS[platform].values()])
-        created, _preview = import_work_orders(variant=platform, header=header, rows=table, actor=None)
+        try:
+            created, _preview = import_work_orders(variant=platform, header=header, rows=table, actor=None)
+        except RuntimeError:
+            # The batch files in its own durable transaction: inside a caller's transaction (a test world
+            # built in one, like the partners' station) the work orders are not seeded.
+            stdout.write("work orders: inside a caller's transaction, skipped")
+            return
         created_total += len(created)
     Complaint.objects.filter(source_platform="12315", platform_ticket="DEMO12315-0001", closed_at=None).update(
         status=Status.MEDIATED, closed_at=timezone.now(), outcome_note="经调解，商家退还多收的二十元。"

@@ -91,6 +91,7 @@ class _Builder:
     def __init__(self, world: World, staff_by_district: dict[str, object]):
         self.world = world
         self.staff = staff_by_district
+        self.other_staff: dict[str, object] = {}
         self.counter = 0
 
     def merchant_for(self, district: str):
@@ -120,13 +121,22 @@ class _Builder:
             return found
         return self.build(model, district)
 
-    def value_for(self, f, district: str):
+    def second_user(self, district: str):
+        """Another staff member of ``district`` (an inspector): for a row that names two different people,
+        e.g. a spot-check task's two inspectors (constraint spotchecktask_two_inspectors)."""
+        from tests.factories import make_inspector
+
+        if district not in self.other_staff:
+            self.other_staff[district] = make_inspector(district)
+        return self.other_staff[district]
+
+    def value_for(self, f, district: str, *, users_so_far: int = 0):
         from django.contrib.auth import get_user_model
 
         if f.is_relation:
             target = f.related_model
             if target is get_user_model():
-                return self.staff[district]
+                return self.staff[district] if users_so_far == 0 else self.second_user(district)
             if target._meta.app_label in ("merchants", "complaints", "campaigns"):
                 return self.get_or_build(target, district)
             return target._default_manager.first()
@@ -154,7 +164,10 @@ class _Builder:
         return None
 
     def build(self, model, district: str):
+        from django.contrib.auth import get_user_model
+
         kwargs = {}
+        users = 0
         for f in model._meta.concrete_fields:
             if f.primary_key or f.auto_created:
                 continue
@@ -173,7 +186,8 @@ class _Builder:
                 required = True
             if not required:
                 continue
-            kwargs[f.name] = self.value_for(f, district)
+            kwargs[f.name] = self.value_for(f, district, users_so_far=users)
+            users += f.is_relation and f.related_model is get_user_model()
         try:
             with transaction.atomic():
                 return model._default_manager.create(**kwargs)

@@ -182,6 +182,20 @@ NON_ADMIN_COVERAGE: dict[str, str] = {
     "api-staff-inspections": (
         "staff inspection API: tests/merchants/test_inspections.py::test_api_is_for_staff_who_may_record_in_their_district"
     ),
+    # 双随机、一公开: published plans, their frozen draw record and the drawing script; drafts and unpublished
+    # results are 404 to the public (tests/spotchecks/test_public.py, tests/spotchecks/test_api.py).
+    "spotchecks:plan_list": PUBLIC + "; tests/spotchecks/test_public.py",
+    "spotchecks:plan_detail": PUBLIC + "; tests/spotchecks/test_public.py",
+    "spotchecks:draw_record": PUBLIC + "; tests/spotchecks/test_draw_service.py, tests/spotchecks/test_api.py",
+    "spotchecks:draw_script": "the public drawing script (a static Python file), no object data",
+    "api-spot-checks": ANON_API,
+    "api-spot-check": PUBLIC + "; published plans only, drafts 404: tests/spotchecks/test_api.py",
+    "api-spot-check-results": PUBLIC + "; published results only: tests/spotchecks/test_api.py::"
+    "test_unpublished_results_and_drafts_answer_404_with_the_one_error_body",
+    "api-discipline-feed": (
+        "partner departments' key only (401 without, 403 outside the key's scope), no session access: "
+        "tests/merchants/test_discipline_feed.py"
+    ),
 }
 
 ADMIN_SITE_EXEMPT = {
@@ -223,6 +237,32 @@ ADMIN_CUSTOM = {
         "core.admin_decisions: tests/campaigns/test_admin_decisions.py::"
         "test_other_city_gets_404_and_view_only_district_403"
     ),
+    "workbench": "test_staff_pages_refuse_the_public_and_merchants_and_stay_in_region",
+    "admin-models": "test_staff_pages_refuse_the_public_and_merchants_and_stay_in_region",
+    "staff-audit-log": "test_staff_pages_refuse_the_public_and_merchants_and_stay_in_region; "
+    "tests/core/test_staff_audit_log.py (rows of the user's region only)",
+    "admin-dashboard": "test_staff_pages_refuse_the_public_and_merchants_and_stay_in_region; "
+    "tests/core/test_dashboard.py::test_a_district_user_cannot_reach_another_district_by_url",
+    "admin:notifications_notice_decide": "test_admin_object_views_refuse_other_districts (core.admin_decisions)",
+    "admin:spotchecks_spotcheckplan_decide": "test_admin_object_views_refuse_other_districts (core.admin_decisions)",
+    "admin:spotchecks_spotchecktask_decide": "test_admin_object_views_refuse_other_districts (core.admin_decisions)",
+    "admin:spotchecks_spotchecktask_record": "test_admin_object_views_refuse_other_districts",
+    "admin:analysis_monthlyreport_decide": "test_admin_object_views_refuse_other_districts (core.admin_decisions)",
+    "admin:analysis_monthlyreport_pdf": "test_admin_object_views_refuse_other_districts",
+    "admin:analysis_monthlyreport_xlsx": "test_admin_object_views_refuse_other_districts",
+    "admin:analysis_actionitem_decide": "test_admin_object_views_refuse_other_districts (core.admin_decisions)",
+    "admin:merchants_listentry_import": (
+        "test_staff_pages_refuse_the_public_and_merchants_and_stay_in_region; rows of the user's region only: "
+        "tests/merchants/test_list_import.py"
+    ),
+    "admin:complaints_complaint_work_orders_import": (
+        "test_staff_pages_refuse_the_public_and_merchants_and_stay_in_region; a merchant of another district is "
+        "refused: tests/complaints/test_work_orders.py::test_merchant_matched_by_uscc_in_another_district_is_refused"
+    ),
+    "admin:complaints_complaint_work_orders_export": (
+        "test_staff_pages_refuse_the_public_and_merchants_and_stay_in_region; region-scoped queryset: "
+        "tests/complaints/test_work_orders.py::test_admin_export_downloads_outcomes"
+    ),
     "admin-inbox": "staff page (admin_view), the signed-in staff member's own notices only: tests/notifications/test_inbox.py",
     "personal-data-request": (
         "staff page (admin_view), superuser/city/district bureau in their region only: "
@@ -247,6 +287,10 @@ UNSCOPED_ADMINS = {
     "core.WorkingDayOverride": "national working-day calendar: superuser only (test_settings_for_every_city)",
     "core.LegalDocument": "privacy notice and user agreement: superuser only (tests/core/test_legal_documents.py)",
     "merchants.RatingPolicy": "one rating policy for the whole system",
+    "merchants.PartnerDepartment": (
+        "partner departments and their API keys: superuser only "
+        "(tests/merchants/test_discipline_feed.py::test_staff_below_superuser_cannot_reach_partner_admin)"
+    ),
     "django_celery_beat.PeriodicTask": "system schedules: superuser only (test_settings_for_every_city)",
     "django_celery_beat.ClockedSchedule": "system schedules: superuser only",
     "django_celery_beat.CrontabSchedule": "system schedules: superuser only",
@@ -451,6 +495,62 @@ def test_admin_merchant_export_is_region_scoped(world, db):
         assert own.uscc in body, f"{role}'s export misses its own merchant (form errors: {form.errors})"
         assert other.uscc not in body, f"{role}'s export contains {other.name} of another district"
     _assert_login_redirect(client_for(world, "owner_a").get(url), url)
+
+
+# Staff pages hosted under /admin/ (admin_view): the staff sign-in for everyone else; staff see their own region.
+STAFF_PAGES = (
+    "workbench",
+    "admin-models",
+    "staff-audit-log",
+    "admin-dashboard",
+    "admin:merchants_listentry_import",
+    "admin:complaints_complaint_work_orders_import",
+    "admin:complaints_complaint_work_orders_export",
+)
+
+
+def test_staff_pages_refuse_the_public_and_merchants_and_stay_in_region(world, db):
+    for name in STAFF_PAGES:
+        url = reverse(name)
+        for role in ("anonymous", "owner_a", "owner_b"):
+            _assert_login_redirect(client_for(world, role).get(url), url)
+    for role in ("staff_x", "staff_y", "city"):
+        client = client_for(world, role)
+        for name in ("workbench", "admin-models", "staff-audit-log", "admin-dashboard"):
+            assert client.get(reverse(name)).status_code == 200, f"{role} {name}"
+    dashboard = reverse("admin-dashboard")
+    for role, other in (("staff_x", DISTRICT_B), ("staff_y", DISTRICT_A)):
+        assert client_for(world, role).get(f"{dashboard}?region={other}").status_code == 404, role
+    for role, other in (("staff_x", world.merchant_b), ("staff_y", world.merchant_a)):
+        html = client_for(world, role).get(reverse("staff-audit-log")).content.decode()
+        assert other.name not in html, f"{role}'s audit log names {other.name} of another district"
+
+
+# Custom admin views keyed by one object: (URL name, model, extra args after the pk).
+OBJECT_VIEWS = (
+    ("admin:notifications_notice_decide", "notifications.Notice", ["resend"]),
+    ("admin:spotchecks_spotcheckplan_decide", "spotchecks.SpotCheckPlan", ["approve"]),
+    ("admin:spotchecks_spotchecktask_decide", "spotchecks.SpotCheckTask", ["merchant_closed"]),
+    ("admin:spotchecks_spotchecktask_record", "spotchecks.SpotCheckTask", []),
+    ("admin:analysis_monthlyreport_decide", "analysis.MonthlyReport", ["refresh"]),
+    ("admin:analysis_monthlyreport_pdf", "analysis.MonthlyReport", []),
+    ("admin:analysis_monthlyreport_xlsx", "analysis.MonthlyReport", []),
+    ("admin:analysis_actionitem_decide", "analysis.ActionItem", ["done"]),
+)
+
+
+@pytest.mark.parametrize(("url_name", "label", "extra"), OBJECT_VIEWS, ids=[v[0] for v in OBJECT_VIEWS])
+def test_admin_object_views_refuse_other_districts(url_name, label, extra, world, db):
+    for role, district in (("staff_x", DISTRICT_B), ("staff_y", DISTRICT_A)):
+        obj = world.obj(label, district)
+        url = reverse(url_name, args=[obj.pk, *extra])
+        client = client_for(world, role)
+        assert client.get(url).status_code in (*DENIED, 405), f"{role} GET {url}"
+        assert client.post(url, {"reason": "越权", "outcome": "pass"}).status_code in DENIED, f"{role} POST {url}"
+    url = reverse(url_name, args=[world.obj(label, DISTRICT_A).pk, *extra])
+    for role in ("anonymous", "owner_a"):
+        _assert_login_redirect(client_for(world, role).get(url), url)
+        _assert_login_redirect(client_for(world, role).post(url, {"reason": "越权"}), url)
 
 
 # ---------------------------------------------------------------------------------------------
