@@ -205,6 +205,13 @@ def follower_confirm(*, token: str, actor: User | None = None) -> MerchantFollow
     return follower
 
 
+def follower_for_unsubscribe_token(token: str) -> MerchantFollower | None:
+    """The subscription an unsubscribe link names (None if it is gone), without changing it: the GET of
+    the link only shows the button (mail scanners open links; RFC 8058 one-click is a POST)."""
+    pk = _follower_id(token, salt=UNSUBSCRIBE_SALT, max_age=None)
+    return MerchantFollower.objects.select_related("merchant").filter(pk=pk).first()
+
+
 def follower_unsubscribe(*, token: str, actor: User | None = None) -> Merchant | None:
     """One click from any e-mail: the subscription ends and its address is erased. A second click, or a
     link of a subscription already ended, answers the same (nothing to tell anyone)."""

@@ -27,6 +27,7 @@ from ..services.follow import (
     FollowRateLimited,
     follower_confirm,
     follower_for_confirm_token,
+    follower_for_unsubscribe_token,
     follower_request,
     follower_unsubscribe,
 )
@@ -108,9 +109,19 @@ def follow_confirm(request, token: str):
 @csrf_exempt  # RFC 8058 one-click unsubscribe: the mail client POSTs without a form or a session
 @require_http_methods(["GET", "POST"])
 def follow_unsubscribe(request, token: str):
-    """One click, no sign-in: the link itself unsubscribes (and erases the address)."""
+    """GET shows a button (link scanners that open mail links unsubscribe nobody); POST unsubscribes and
+    erases the address: the button's form, or the mail client's RFC 8058 one-click POST
+    (``List-Unsubscribe=One-Click``), which carries no CSRF token: the signed token authorises it."""
     try:
-        merchant = follower_unsubscribe(token=token)
+        if request.method == "GET":
+            follower = follower_for_unsubscribe_token(token)
+            if follower is not None and follower.unsubscribed_at is None:
+                return render(
+                    request, "merchants/follow_unsubscribe.html", {"merchant": follower.merchant, "token": token}
+                )
+            merchant = follower.merchant if follower is not None else None
+        else:
+            merchant = follower_unsubscribe(token=token)
     except FollowLinkInvalid as exc:
         return _invalid(request, exc)
     return render(request, "merchants/follow_message.html", {"merchant": merchant, "unsubscribed": True})

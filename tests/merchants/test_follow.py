@@ -11,6 +11,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail, signing
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -117,15 +118,32 @@ def test_forged_and_expired_links_are_refused_with_a_clear_page(merchant, client
     )
 
 
-def test_one_click_unsubscribe_without_sign_in_erases_the_address(merchant, client):
+def test_opening_the_unsubscribe_link_only_shows_a_button(merchant, client):
+    """Mail link scanners open every link: a GET unsubscribes nobody, it shows a POST form."""
     follower = _follow(client, merchant)
     link = _link(_confirm_notice(merchant), "public:follow_unsubscribe")
     response = client.get(link)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'method="post"' in html and "确认退订" in html
+    assert "已退订" not in html and ADDRESS not in html
+    follower.refresh_from_db()
+    assert follower.unsubscribed_at is None and follower.email == ADDRESS and follower.confirmed_at is not None
+    assert not [e for e in audit_entries_for(merchant) if e.action == "follower.unsubscribe"]
+
+
+def test_one_click_unsubscribe_without_sign_in_erases_the_address(merchant, client):
+    follower = _follow(client, merchant)
+    link = _link(_confirm_notice(merchant), "public:follow_unsubscribe")
+    # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" with no session and no CSRF token.
+    one_click = Client(enforce_csrf_checks=True)
+    response = one_click.post(link, {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and "已退订" in response.content.decode()
     follower.refresh_from_db()
     assert follower.unsubscribed_at is not None and follower.email == ""
     assert not Notice.objects.filter(address=ADDRESS).exists()  # the outbox forgets the address too
-    assert client.post(link).status_code == 200  # a second click (or the RFC 8058 POST) says the same
+    assert len([e for e in audit_entries_for(merchant) if e.action == "follower.unsubscribe"]) == 1
+    assert client.post(link).status_code == 200  # a second click (the page's button) says the same
+    assert "已退订" in client.get(link).content.decode()  # and the link of an ended subscription says so
     _change_stars(merchant)
     assert not Notice.objects.filter(kind="followed_stars_changed").exists()
 
