@@ -32,6 +32,12 @@ class NotificationsConfig(AppConfig):
         register_audit_actions(AuditAction)
         register_workflows()
         register_anonymiser("notifications", notices_anonymise_expired)
+        from integrity_portal.core.retention import register_person_data
+
+        from .personal_data import profile_erase, profile_export, profiles_of_person
+
+        # A member's or staff user's SMS number (NoticeProfile.phone): found, exported and erased by number.
+        register_person_data("notice_profiles", find=profiles_of_person, export=profile_export, erase=profile_erase)
 
         from integrity_portal.core.roles import register_role_permissions
 

@@ -17,3 +17,5 @@ class AuditAction(models.TextChoices):
     NOTICE_RESENT = "notice.resent", _("重新发送通知")
     #: A user changed their notice language, SMS number or channels per kind (notifications preferences).
     NOTICE_PREFERENCES_CHANGED = "notice.preferences_changed", _("修改通知设置")
+    #: A person's erasure request (core.retention): their notice SMS number cleared, its notices anonymised.
+    NOTICE_PROFILE_ERASED = "notice.profile_erased", _("删除通知手机号（个人信息删除申请）")
