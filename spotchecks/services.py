@@ -561,6 +561,19 @@ def _require_task_region(actor: User | None, task: SpotCheckTask) -> None:
         raise NotPermitted(_("只能处理本辖区的抽查任务。"))
 
 
+def _require_task_recorder(actor: User | None, task: SpotCheckTask) -> None:
+    """Who records a task's result: one of its two drawn inspectors, or a planner (city bureau or district
+    branch officer) of the task's region who may change tasks (entering the visit's paper record), a
+    superuser, or the system. Another inspector of the district is refused: the draw chose the pair."""
+    _require_task_region(actor, task)
+    if actor is None or is_unrestricted(actor) or actor.pk in (task.inspector_1_id, task.inspector_2_id):
+        return
+    if staff_role(actor) not in PLANNER_ROLES or not actor.has_perm("spotchecks.change_spotchecktask"):
+        raise NotPermitted(
+            _("只有本任务抽取的两名检查人员，或本辖区可管理抽查任务的市场监管局、分局工作人员，可以录入检查结果。")
+        )
+
+
 def spot_check_task_record(
     *,
     task_id: int,
@@ -575,7 +588,7 @@ def spot_check_task_record(
     linked to the task; the task is done and the plan moves on (in progress, completed)."""
     with transaction.atomic():
         task = _locked_task(task_id)
-        _require_task_region(actor, task)
+        _require_task_recorder(actor, task)
         TASK_WORKFLOW.check(task.status, TaskStatus.DONE)
         outside = set(findings or {}) - set(task.plan.items or [])
         if outside:
