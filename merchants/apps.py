@@ -8,6 +8,8 @@ def role_grants() -> dict:
     in or edited); history rows are written by django-simple-history, never by hand."""
     from integrity_portal.core.roles import StaffRole
 
+    # Partner departments and their API keys (docs/PARTNERS.md): superusers only (admin SuperuserOnly).
+    no_partners = ["!merchants.*_partnerdepartment", "!merchants.*_partnerapikey"]
     register_admin = [
         "!merchants.add_region",
         "!merchants.change_region",
@@ -16,6 +18,7 @@ def role_grants() -> dict:
         "!merchants.add_historical*",
         "!merchants.change_historical*",
         "!merchants.*_merchantfollower",  # citizens' e-mail addresses: nobody browses them
+        *no_partners,
     ]
     # Role-model stories are written and decided by the civility office and the city bureau only.
     no_stories = ["!merchants.add_rolemodelstory", "!merchants.change_rolemodelstory"]
@@ -54,6 +57,7 @@ def role_grants() -> dict:
             "!merchants.view_staffprofile",
             "!merchants.*_merchantfollower",
             *no_stories,
+            *no_partners,
         ],
     }
 

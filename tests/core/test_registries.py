@@ -46,6 +46,8 @@ def test_each_app_contributes_its_own_role_patterns_only():
         "!merchants.*_merchantfollower",
         "!merchants.add_rolemodelstory",
         "!merchants.change_rolemodelstory",
+        "!merchants.*_partnerdepartment",
+        "!merchants.*_partnerapikey",
         "spotchecks.view_spotcheckplan",
         "spotchecks.view_spotchecktask",
         "spotchecks.change_spotchecktask",

@@ -288,9 +288,10 @@ UNSCOPED_ADMINS = {
     "core.LegalDocument": "privacy notice and user agreement: superuser only (tests/core/test_legal_documents.py)",
     "merchants.RatingPolicy": "one rating policy for the whole system",
     "merchants.PartnerDepartment": (
-        "partner departments and their API keys: superuser only "
+        "partner departments: superuser only, no role grants them "
         "(tests/merchants/test_discipline_feed.py::test_staff_below_superuser_cannot_reach_partner_admin)"
     ),
+    "merchants.PartnerApiKey": "partner departments' API keys (stored hashed): superuser only, no role grants them",
     "django_celery_beat.PeriodicTask": "system schedules: superuser only (test_settings_for_every_city)",
     "django_celery_beat.ClockedSchedule": "system schedules: superuser only",
     "django_celery_beat.CrontabSchedule": "system schedules: superuser only",
