@@ -24,7 +24,16 @@ from ._service_admin import ERROR_SEPARATOR
 class RatingPolicyForm(forms.ModelForm):
     class Meta:
         model = RatingPolicy
-        fields = ("version", "name", "rules", "notes")
+        fields = (
+            "version",
+            "name",
+            "rules",
+            "market_counts_stalls",
+            "market_low_share_pct",
+            "market_min_stalls",
+            "market_low_stalls_deduction",
+            "notes",
+        )
 
     def clean_rules(self):
         rules = self.cleaned_data["rules"]
@@ -39,13 +48,26 @@ class RatingPolicyAdmin(admin.ModelAdmin):
     """Not region-scoped: one policy for the whole city. Only the city bureau may change it."""
 
     form = RatingPolicyForm
-    list_display = ("version", "name", "is_active", "activated_at", "created_at")
+    list_display = ("version", "name", "market_counts_stalls", "is_active", "activated_at", "created_at")
     readonly_fields = ("is_active", "activated_at", "rules_preview")
     actions = ["activate"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_active:
-            return ("version", "name", "rules", "is_active", "activated_at", "rules_preview")
+            # The market rule is part of the policy: changing it takes a new version and its activation
+            # (which marks every merchant stale, the usual recompute).
+            return (
+                "version",
+                "name",
+                "rules",
+                "market_counts_stalls",
+                "market_low_share_pct",
+                "market_min_stalls",
+                "market_low_stalls_deduction",
+                "is_active",
+                "activated_at",
+                "rules_preview",
+            )
         return self.readonly_fields
 
     @admin.display(description=gettext_lazy("规则（格式化）"))

@@ -3,6 +3,7 @@ appeal, right to reply and re-inspection requests."""
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,27 @@ class RatingPolicy(models.Model):
     activated_at = models.DateTimeField(_("启用时间"), null=True, blank=True, editable=False)
     notes = models.TextField(_("说明"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # A market's own rating counting its stalls (seed 004 §6: market operators answer for integrity at
+    # source). Off by default; applied by the Scorer (``market_rule``), documented in docs/RATINGS.md.
+    market_counts_stalls = models.BooleanField(_("市场评级计入摊位表现"), default=False)
+    market_low_share_pct = models.PositiveSmallIntegerField(
+        _("低星摊位占比阈值（%）"),
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("在册且已评级的摊位中，2 星及以下（含 0 星）的占比超过此值时扣分。"),
+    )
+    market_min_stalls = models.PositiveSmallIntegerField(
+        _("最少已评级摊位数"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_("已评级摊位少于此数时不计入。"),
+    )
+    market_low_stalls_deduction = models.PositiveSmallIntegerField(
+        _("低星摊位过多扣分"),
+        default=10,
+        validators=[MaxValueValidator(30)],
+        help_text=_("计入信用管理一项（受该项上限约束）。"),
+    )
 
     class Meta:
         verbose_name = _("评级规则")

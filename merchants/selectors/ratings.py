@@ -111,6 +111,15 @@ def policy_explanation(policy) -> dict:
         _rule(_("大型场所公益广告未达标"), c.get("psa_noncompliant", 0), per=False),
         _rule(_("近三年获文明诚信表彰"), c.get("commended_bonus", 0), per=False, bonus=True),
     ]
+    if getattr(policy, "market_counts_stalls", False):  # off by default: the page then says nothing of it
+        credit.append(
+            _rule(
+                _("（仅市场开办方）在册且已评级的摊位不少于 %(n)s 个、其中 2 星及以下占比超过 %(p)s%%")
+                % {"n": policy.market_min_stalls, "p": policy.market_low_share_pct},
+                policy.market_low_stalls_deduction,
+                per=False,
+            )
+        )
     elements = [
         {
             "key": key,
@@ -234,7 +243,30 @@ def rating_explanation(
             )
         else:
             lines.append(_("%(band)s，因此为 %(s)s 星。") % {"band": band_text, "s": rating.stars})
+    market_line = _market_stalls_line(rating.facts or {}, rating.policy if rating.policy_id else None)
+    if market_line:
+        out["market_deduction"] = rating.facts["market_deduction"]
+        lines.append(market_line)
     return out
+
+
+def _market_stalls_line(facts: dict, policy) -> str:
+    """The sentence for a market's deduction for its low-star stalls (policy ``market_counts_stalls``), from
+    the stored row: empty when the row carries no such deduction."""
+    points = facts.get("market_deduction")
+    if not points:
+        return ""
+    rated, low = facts.get("market_stalls_rated", 0), facts.get("market_stalls_low", 0)
+    return _(
+        "市场开办方责任：本市场在册且已评级的 %(n)s 个摊位中有 %(low)s 个为 2 星及以下（占 %(pct)s%%），"
+        "超过评级规则规定的 %(limit)s%%，信用管理一项因此扣 %(p)s 分。"
+    ) % {
+        "n": rated,
+        "low": low,
+        "pct": round(100 * low / rated) if rated else 0,
+        "limit": getattr(policy, "market_low_share_pct", "—"),
+        "p": points,
+    }
 
 
 # --- share of merchants at each star level (directory, district) -------------------------------------

@@ -35,7 +35,15 @@ from ..audit_actions import AuditAction
 from ..models import Merchant, Rating
 from ..notices import StarsChange, notify_stars_changed
 from .rating_facts import N, fact_sources, fact_vectors, stream_rows
-from .rating_policy import FACT_COLUMNS, Scored, Scorer, rating_policy_active
+from .rating_policy import (
+    FACT_COLUMNS,
+    IDX_MARKET_LOW,
+    IDX_MARKET_RATED,
+    Scored,
+    Scorer,
+    market_rule,
+    rating_policy_active,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +67,10 @@ class RecomputeResult:
 
 
 def _digest(version: int, vector, scored) -> int:
+    if not (vector[IDX_MARKET_RATED] or vector[IDX_MARKET_LOW]):
+        # Without a market's stall facts (the rule off, or not a market) the digest is the one computed
+        # before those columns existed: adding them rewrote no one's rating.
+        vector = vector[:IDX_MARKET_RATED]
     payload = f"{version}|{','.join(map(str, vector))}|{scored.stars}|{scored.credit_class}".encode()
     return zlib.crc32(payload)
 
@@ -67,6 +79,8 @@ def _facts_json(vector, scored) -> dict:
     out = {name: vector[i] for i, name in enumerate(FACT_COLUMNS) if vector[i]}
     if scored.capped:
         out["capped"] = True
+    if scored.market_deduction:
+        out["market_deduction"] = scored.market_deduction
     return out
 
 
@@ -320,16 +334,39 @@ def _tune_transaction(*, outermost: bool) -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def _markets_of(stall_ids: list[int]) -> list[int]:
+    """The markets of the given merchants (one query per ``BATCH`` ids)."""
+    markets: set[int] = set()
+    for start in range(0, len(stall_ids), BATCH):
+        markets.update(
+            Merchant.objects.filter(pk__in=stall_ids[start : start + BATCH], parent_market_id__isnull=False)
+            .values_list("parent_market_id", flat=True)
+            .distinct()
+        )
+    return sorted(markets)
+
+
 def ratings_recompute(
-    *, region_code=None, stale_only=False, merchant_ids=None, actor: User | None = None, as_of: date | None = None
+    *,
+    region_code=None,
+    stale_only=False,
+    merchant_ids=None,
+    actor: User | None = None,
+    as_of: date | None = None,
+    follow_markets: bool = True,
 ) -> RecomputeResult:
-    """Recompute all merchants, a region, the given ids, or only stale ones. Idempotent."""
+    """Recompute all merchants, a region, the given ids, or only stale ones. Idempotent.
+
+    With the policy's market rule on, a market is scored on its stalls' stored stars; the markets of the
+    stalls whose stars moved in this run are then recomputed once more in the same transaction
+    (``follow_markets``), so a market never lags its stalls."""
     from ..regions import region_and_descendant_codes
 
     started = time.perf_counter()
     as_of = as_of or timezone.localdate()
     policy = rating_policy_active()
-    scorer = Scorer(policy.rules)
+    market = market_rule(policy)
+    scorer = Scorer(policy.rules, market)
     region_codes = region_and_descendant_codes(region_code) if region_code else None
     ids = sorted({int(i) for i in merchant_ids}) if merchant_ids is not None else None
     result = RecomputeResult()
@@ -350,7 +387,11 @@ def ratings_recompute(
         small = ids is not None and len(ids) <= SMALL_SCOPE
         facts = fact_vectors(
             fact_sources(
-                as_of=as_of, rules=policy.rules, ids=ids if small else None, region_codes=region_codes
+                as_of=as_of,
+                rules=policy.rules,
+                ids=ids if small else None,
+                region_codes=region_codes,
+                market_stalls=market is not None,
             )
         )
         writer = _RatingWriter()
@@ -358,6 +399,7 @@ def ratings_recompute(
         zero = (0,) * N
         fact_id, vector = next(facts, (None, zero))
         stars_changes: list[StarsChange] = []
+        stars_moved: list[int] = []  # stalls whose stars moved: their markets follow (market rule on)
         for merchant_id, stars, klass, digest, rating_id in _current(ids, region_codes):
             while fact_id is not None and fact_id < merchant_id:
                 fact_id, vector = next(facts, (None, zero))
@@ -382,13 +424,19 @@ def ratings_recompute(
             if digest == outcome.digest and stars == scored.stars and klass == scored.credit_class:
                 continue
             writer.rating(merchant_id, outcome)
+            if market is not None and follow_markets and stars != scored.stars:
+                stars_moved.append(merchant_id)
             if stars is not None and stars != scored.stars:  # a change of rated stars: a legal notice
                 stars_changes.append(StarsChange(merchant_id, stars, rating_id))
         writer.flush()
         result.history_rows = writer.history_rows
         result.changed = writer.changed
+        if stars_moved and (markets := _markets_of(stars_moved)):
+            follow = ratings_recompute(merchant_ids=markets, actor=actor, as_of=as_of, follow_markets=False)
+            result.history_rows += follow.history_rows
+            result.notified += follow.notified
         # In this transaction, after the new ratings are written: a rollback leaves no notice.
-        result.notified = notify_stars_changed(changes=stars_changes, actor=actor) if stars_changes else 0
+        result.notified += notify_stars_changed(changes=stars_changes, actor=actor) if stars_changes else 0
         # Per-event recomputes are traced by their history rows; batch runs also leave an audit entry.
         if result.changed and (actor is not None or merchant_ids is None):
             audit_log(

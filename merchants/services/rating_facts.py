@@ -22,7 +22,17 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value,
 
 from integrity_portal.core.ratingfacts import fact_providers
 
-from ..models import Commitment, FindingLevel, Inspection, ListEntry, ListName, Merchant, Penalty, PenaltyTier
+from ..models import (
+    Commitment,
+    FindingLevel,
+    Inspection,
+    ListEntry,
+    ListName,
+    Merchant,
+    MerchantStatus,
+    Penalty,
+    PenaltyTier,
+)
 from ..selectors.credit import q_commitment_in_force, q_entry_in_force, q_penalty_in_publicity
 from ..selectors.findings import q_commitment_breach, q_item_open
 from .rating_policy import FACT_COLUMNS, IDX
@@ -80,8 +90,31 @@ def _scope_filter(ids: list[int] | None, region_codes: list[str] | None) -> Q:
     return q
 
 
+def market_stalls_source(*, ids: list[int] | None, region_codes: list[str] | None) -> Source:
+    """Per market: its stalls that are not deregistered and have current stars, and how many of those are at
+    2 stars or fewer. One GROUP BY on ``parent_market_id`` (its index) over the stalls' stored stars."""
+    q = Q(parent_market_id__isnull=False, stars__isnull=False) & ~Q(status=MerchantStatus.DEREGISTERED)
+    if ids is not None:
+        q &= Q(parent_market_id__in=ids)
+    if region_codes is not None:
+        q &= Q(parent_market_id__in=Merchant.objects.filter(region_id__in=region_codes).values("id"))
+    rows = (
+        Merchant.objects.filter(q)
+        .values("parent_market_id")
+        .order_by("parent_market_id")
+        .annotate(rated=Count("id"), low=Count("id", filter=Q(stars__lte=2)))
+        .values_list("parent_market_id", "rated", "low")
+    )
+    return rows, [(1, IDX["market_stalls_rated"]), (2, IDX["market_stalls_low"])]
+
+
 def fact_sources(
-    *, as_of: date, rules: dict, ids: list[int] | None, region_codes: list[str] | None
+    *,
+    as_of: date,
+    rules: dict,
+    ids: list[int] | None,
+    region_codes: list[str] | None,
+    market_stalls: bool = False,
 ) -> list[Source]:
     """One grouped query per source, each ordered by merchant id. Rows outside the scope are harmless:
     the merge only looks at the merchants it walks."""
@@ -160,6 +193,8 @@ def fact_sources(
         (commitments, [(1, IDX["commitments_in_force"]), (2, IDX["commitments_revoked"])]),
         (entries, [(1, IDX["black_in_force"]), (2, IDX["red_in_force"])]),
     ]
+    if market_stalls:  # the policy's market rule is on (off by default: the query is not even run)
+        sources.append(market_stalls_source(ids=ids, region_codes=region_codes))
     for provider in fact_providers():
         source = _provider_source(provider, as_of=as_of, ids=ids, region_codes=region_codes)
         if source is not None:

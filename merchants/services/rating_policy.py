@@ -55,8 +55,14 @@ FACT_COLUMNS = (
     # Appended (never reordered: the Scorer reads positions, the digest reads the whole vector).
     "commitment_breaches",  # inspections in the look-back window with a finding in a committed area
     "complaints_settled_fast",  # complaints provider: ODR settled in time, or mediated on time
+    # A market's stalls (only read when the policy's ``market_counts_stalls`` is on; zero otherwise, and then
+    # left out of the digest so that turning the feature on changes nothing for anyone until it is on).
+    "market_stalls_rated",  # stalls not deregistered with current stars (0★ included)
+    "market_stalls_low",  # of which at 2 stars or fewer
 )
+MARKET_FACTS = ("market_stalls_rated", "market_stalls_low")
 IDX = {name: i for i, name in enumerate(FACT_COLUMNS)}
+IDX_MARKET_RATED, IDX_MARKET_LOW = IDX["market_stalls_rated"], IDX["market_stalls_low"]
 
 DEFAULT_RULES: dict = {
     "windows": {"recent_months": 12, "lookback_months": 24},
@@ -201,13 +207,39 @@ class Scored:
     credit_class: str
     black_listed: bool
     capped: bool
+    market_deduction: int = 0  # points of ``credit`` for a market's low-star stalls (before the cap)
+
+
+@dataclass(frozen=True)
+class MarketRule:
+    """The policy's "a market counts its stalls" rule: ``deduction`` points on the credit element when at
+    least ``min_stalls`` stalls are rated and more than ``share_pct`` % of them are at 2 stars or fewer."""
+
+    min_stalls: int
+    share_pct: int
+    deduction: int
+
+    def applies(self, rated: int, low: int) -> bool:
+        return rated >= self.min_stalls and low * 100 > self.share_pct * rated
+
+
+def market_rule(policy: RatingPolicy | None) -> MarketRule | None:
+    """The policy's market rule, or None when it is off (the default)."""
+    if policy is None or not getattr(policy, "market_counts_stalls", False):
+        return None
+    return MarketRule(
+        min_stalls=max(int(policy.market_min_stalls), 1),
+        share_pct=int(policy.market_low_share_pct),
+        deduction=int(policy.market_low_stalls_deduction),
+    )
 
 
 class Scorer:
     """Pure scoring under one policy's rules; one instance per recompute, called per merchant."""
 
-    def __init__(self, rules: dict):
+    def __init__(self, rules: dict, market: MarketRule | None = None):
         self.rules = rules
+        self.market = market
         t, s, c = rules["trading"], rules["service"], rules["credit"]
         self.t, self.s, self.c = t, s, c
         self.settled_fast = int(s.get("settled_fast", 0) or 0)
@@ -242,8 +274,14 @@ class Scorer:
             + (c["psa_noncompliant"] if f[23] else 0)
             + f[24] * self.commitment_breach
             - (c["commended_bonus"] if f[22] else 0)
+            + self.market_deduction(f)
         )
         return min(trading, t["max"]), min(service, s["max"]), max(min(credit, c["max"]), 0)
+
+    def market_deduction(self, f) -> int:
+        if self.market is None or not self.market.applies(f[IDX_MARKET_RATED], f[IDX_MARKET_LOW]):
+            return 0
+        return self.market.deduction
 
     def stars_for(self, total: int, worst: int) -> tuple[int, bool]:
         by_total = next(stars for stars, hi, _cap in self.bands if hi is None or total <= hi)
@@ -272,12 +310,13 @@ class Scorer:
             klass = "B"
         else:
             klass = "A"
+        market = self.market_deduction(f)
         if black:
-            return Scored(0, trading, service, credit, total, klass, True, False)
+            return Scored(0, trading, service, credit, total, klass, True, False, market)
         if not self.is_rated(f):
-            return Scored(None, trading, service, credit, total, klass, False, False)
+            return Scored(None, trading, service, credit, total, klass, False, False, market)
         stars, capped = self.stars_for(total, max(trading, service, credit))
-        return Scored(stars, trading, service, credit, total, klass, False, capped)
+        return Scored(stars, trading, service, credit, total, klass, False, capped, market)
 
 
 def rating_policy_active() -> RatingPolicy:
