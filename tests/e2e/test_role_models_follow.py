@@ -53,7 +53,7 @@ def test_role_model_cards_fit_and_the_badge_leads_to_the_story(
     photo = card.locator("img.role-model-photo")
     expect(photo).to_be_visible()
     assert page.evaluate("document.querySelector('img.role-model-photo').naturalWidth") == 640
-    assert overflowing(page) is None
+    assert overflowing(page, width) is None
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/{width}_{language}_role-models.png", full_page=True)
 
@@ -61,7 +61,7 @@ def test_role_model_cards_fit_and_the_badge_leads_to_the_story(
     page.locator(f'a.badge[href="/merchants/{story_merchant.pk}/#role-models"]').first.click()
     expect(page.locator("#role-models")).to_contain_text("十余年诚信经营")
     expect(page.locator(".follow-card")).to_be_visible()
-    assert overflowing(page) is None
+    assert overflowing(page, width) is None
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/{width}_{language}_profile-story.png", full_page=True)
     context.close()
@@ -77,7 +77,7 @@ def test_following_from_the_profile_on_a_phone(browser, live_server, story_merch
     page.fill("#follow-email", "walker@example.cn")
     page.click(".follow-form button[type=submit]")
     expect(page.locator("main")).to_contain_text("如果该邮箱地址有效")
-    assert overflowing(page) is None
+    assert overflowing(page, 375) is None
     follower = MerchantFollower.objects.get(merchant=story_merchant)
     assert follower.confirmed_at is None
     assert Notice.objects.filter(kind="follow_confirm", address="walker@example.cn").count() == 1
