@@ -223,3 +223,58 @@ def test_staff_below_superuser_cannot_reach_partner_admin(client, regions):
 
     client.force_login(make_staff("410800", StaffRole.CITY_BUREAU))
     assert client.get(reverse("admin:merchants_partnerdepartment_changelist")).status_code == 403
+
+
+def test_an_approved_credit_repair_appears_in_the_feed_exactly_once(client, key, regions, monkeypatch):
+    """Approving a repair ends the black entry / the penalty's publicity by an update (no list or penalty
+    audit of its own): the feed carries the repair's one ``repair.approved`` entry as "removed" / "withdrawn",
+    once, on the day of the approval, and nothing for a refused request."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from merchants.models import Penalty
+    from merchants.services.credit import repair_request_decide, repair_request_submit
+    from tests.factories import make_staff
+    from tests.upload_samples import pdf_bytes
+
+    _key, raw = key
+    today = timezone.localdate()
+    d1, d2 = today - timedelta(days=5), today - timedelta(days=3)
+    mine = MerchantFactory()
+    with on_day(monkeypatch, d1):
+        entry = blacklist(mine, valid_from=today - timedelta(days=400))
+        penalty = penalise(mine)
+        refused_penalty = penalise(mine)
+    Penalty.objects.filter(pk__in=[penalty.pk, refused_penalty.pk]).update(
+        publicity_from=today - timedelta(days=120)
+    )
+    penalty.refresh_from_db()
+    refused_penalty.refresh_from_db()
+
+    def submit(**target):
+        return repair_request_submit(
+            merchant=mine, application="已全部整改并缴清罚款。", pledge_text="守法诚信经营。", pledge_signed=True,
+            evidence_files=[SimpleUploadedFile("receipt.pdf", pdf_bytes())], actor=None, **target,
+        )
+
+    staff = make_staff()
+    with on_day(monkeypatch, d2):
+        for target, approve in ((dict(list_entry=entry), True), (dict(penalty=penalty), True),
+                                (dict(penalty=refused_penalty), False)):
+            repair_request_decide(request=submit(**target), approve=approve, reason="整改到位", actor=staff)
+    entry.refresh_from_db()
+    penalty.refresh_from_db()
+    assert entry.ended_at is not None and penalty.publicity_ended_at is not None
+
+    response = get(client, raw, since=(d1 - timedelta(days=1)).isoformat())
+    assert response.status_code == 200, response.content
+    days = {d["date"]: d["decisions"] for d in response.json()["days"]}
+    every = [d for decisions in days.values() for d in decisions]
+    removed = [d for d in every if d["change"] == "removed"]
+    withdrawn = [d for d in every if d["change"] == "withdrawn"]
+    assert len(removed) == 1 and removed[0]["list_entry"]["decision_number"] == entry.decision_number
+    assert len(withdrawn) == 1 and withdrawn[0]["penalty"]["decision_number"] == penalty.decision_number
+    assert removed[0] in days[d2.isoformat()] and withdrawn[0] in days[d2.isoformat()]
+    approvals = AuditEntry.objects.filter(action="repair.approved").values_list("pk", flat=True)
+    assert sorted(d["id"] for d in removed + withdrawn) == sorted(approvals)
+    assert not any(d["change"] == "repaired" for d in every)
+    assert len(every) == len({d["id"] for d in every})
