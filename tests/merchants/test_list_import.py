@@ -111,3 +111,11 @@ def test_admin_preview_then_confirm(client, staff):
     assert not ListEntry.objects.exists()
     assert client.post(url, {"confirm": "1"}).status_code == 302
     assert ListEntry.objects.get(merchant=m).source == "gsxt"
+
+
+def test_list_entry_change_list_links_to_the_black_list_import_page(client, staff):
+    client.force_login(staff)
+    url = reverse("admin:merchants_listentry_import")
+    body = client.get(reverse("admin:merchants_listentry_changelist")).content.decode()
+    assert f'href="{url}"' in body and "导入外部黑名单决定" in body
+    assert client.get(url).status_code == 200
