@@ -60,6 +60,8 @@ def build_site(live_server_url: str) -> Site:
         )
     )[0]
 
+    market, station = _market_with_station(owner)
+
     from tests.campaigns.conftest import make_campaign
 
     campaign = make_campaign(scheme_text="一、指导思想：以诚信经营为核心，开展文明诚信市场、企业、商户创建。")
@@ -108,12 +110,43 @@ def build_site(live_server_url: str) -> Site:
         f"/portal/credit/{shop.pk}/appeal/",
         "/portal/inbox/",
         "/portal/inbox/preferences/",
+        f"/portal/markets/{market.pk}/",
+        f"/portal/complaints/stations/{station.pk}/",
     ]
     return Site(
         public=[base + p for p in public],
         portal=[base + p for p in portal],
         session_cookie={"name": "sessionid", "value": cookie.value, "url": base},
     )
+
+
+def _market_with_station(owner):
+    """A market run by ``owner`` (市场开办方) with rated stalls, one with an open complaint, and the market's
+    consumer-rights station with ``owner`` on its staff: /portal/markets/<id>/ and the station page."""
+    from complaints.models import ConsumerRightsStation
+    from complaints.services import Submission, complaint_submit
+    from integrity_portal.core import workdays
+    from merchants.models import MerchantKind
+
+    market = MerchantFactory(name="解放路农贸市场", kind=MerchantKind.MARKET)
+    MembershipFactory(user=owner, merchant=market)
+    stalls = [
+        MerchantFactory(name=f"解放路农贸市场{i}号摊位（蔬菜水果批发零售）", parent_market=market, stars=stars)
+        for i, stars in enumerate((5, 3, None), start=1)
+    ]
+    complaint_submit(
+        submission=Submission(
+            kind="complaint", category="quality", description="购买的蔬菜短斤少两，摊主不予退换。",
+            name="测试李强", phone="13812345678", address="测试地址解放路2号",
+            harm_known_on=workdays.today() - timedelta(days=2), target_name=stalls[0].name,
+            target_address=stalls[0].address, region_code="410802", consent=True, merchant_id=stalls[0].pk,
+        )
+    )
+    station = ConsumerRightsStation.objects.create(
+        venue=market, name="解放路市场消费维权服务站", address="市场东门", phone="03913000000"
+    )
+    station.staff.add(owner)
+    return market, station
 
 
 def _role_model_story(merchant):
