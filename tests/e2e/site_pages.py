@@ -121,12 +121,14 @@ def build_site(live_server_url: str) -> Site:
 
 
 def _market_with_station(owner):
-    """A market run by ``owner`` (市场开办方) with rated stalls, one with an open complaint, and the market's
-    consumer-rights station with ``owner`` on its staff: /portal/markets/<id>/ and the station page."""
+    """A market run by ``owner`` (市场开办方) with rated stalls, one with an open complaint, two invited to sign
+    a commitment, and the market's consumer-rights station with ``owner`` on its staff: /portal/markets/<id>/
+    and the station page."""
     from complaints.models import ConsumerRightsStation
     from complaints.services import Submission, complaint_submit
     from integrity_portal.core import workdays
     from merchants.models import MerchantKind
+    from merchants.services.markets import market_commitments_invite
 
     market = MerchantFactory(name="解放路农贸市场", kind=MerchantKind.MARKET)
     MembershipFactory(user=owner, merchant=market)
@@ -142,6 +144,7 @@ def _market_with_station(owner):
             target_address=stalls[0].address, region_code="410802", consent=True, merchant_id=stalls[0].pk,
         )
     )
+    market_commitments_invite(market=market, stall_ids=[s.pk for s in stalls[:2]], kind="price", actor=owner)
     station = ConsumerRightsStation.objects.create(
         venue=market, name="解放路市场消费维权服务站", address="市场东门", phone="03913000000"
     )
