@@ -188,6 +188,11 @@ class _Builder:
                 continue
             kwargs[f.name] = self.value_for(f, district, users_so_far=users)
             users += f.is_relation and f.related_model is get_user_model()
+        # A model scoped by a plain code column (the outbox's ``region_code``) belongs to the district only
+        # if that column says so; left blank, the row is in no region and its district's staff cannot see it.
+        path = region_path_of(model)
+        if path and path != "pk" and "__" not in path and not model._meta.get_field(path).is_relation:
+            kwargs[path] = district
         try:
             with transaction.atomic():
                 return model._default_manager.create(**kwargs)
