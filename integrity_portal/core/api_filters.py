@@ -8,7 +8,7 @@ never an ignored filter that would silently return the whole table.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 import django_filters
 from django import forms
@@ -33,7 +33,11 @@ def parse_moment(value: str) -> datetime | None:
         return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
-    return moment
+    # In UTC: Python accepts offsets up to ±23:59, PostgreSQL only up to ±15:59 (``+19:24`` was a 500).
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00-05:00 has no UTC moment
+        return None
 
 
 class MomentField(forms.CharField):

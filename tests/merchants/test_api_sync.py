@@ -92,6 +92,20 @@ def test_updated_since_returns_what_changed_by_register_edit_or_new_rating(api, 
     assert row["updated_at"] == row["rated_at"]
 
 
+def test_updated_since_with_an_offset_postgresql_cannot_store_is_the_same_moment_in_utc(api, regions):
+    """Python takes offsets up to ±23:59 and PostgreSQL only ±15:59: ``+19:24`` (found by schemathesis) was
+    a 500 on PostgreSQL. 2026-01-05T20:00+19:24 is 00:36 UTC that day: after the old rows, before the edit."""
+    old, edited = (MerchantFactory(name=n, region_id="410802") for n in ("旧店", "改名店"))
+    Merchant.objects.filter(pk=old.pk).update(updated_at=timezone.make_aware(datetime(2026, 1, 4, 9, 0)))
+    Merchant.objects.filter(pk=edited.pk).update(updated_at=timezone.make_aware(datetime(2026, 1, 6, 9, 0)))
+    for value, expected in (("2026-01-05T20:00:00+19:24", {"改名店"}), ("1885-04-01T02:12:27+19:24", {"旧店", "改名店"})):
+        response = api.get(LIST, {"updated_since": value})
+        assert response.status_code == 200, response.content
+        assert {row["name"] for row in response.json()["results"]} == expected
+    response = api.get(LIST, {"updated_since": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "updated_since"
+
+
 @pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "2026-02-30", "1700000000"])
 def test_invalid_updated_since_is_400_with_a_message(api, regions, value):
     response = api.get(LIST, {"updated_since": value})
