@@ -153,14 +153,21 @@ def regions(db):
 @pytest.fixture
 def celery_worker_real(require_redis, transactional_db):
     """A real Celery worker thread consuming from the Redis broker (not eager)."""
+    from celery._state import _set_task_join_will_block
     from celery.contrib.testing.worker import start_worker
 
     from integrity_portal.celery import app
 
     app.conf.task_always_eager = False
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        yield app
-    app.conf.task_always_eager = True
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield app
+    finally:
+        app.conf.task_always_eager = True
+        # The worker thread's pool component sets Celery's process-wide "a join would block" flag
+        # (celery/worker/components.py), possibly after start_worker has cleared it; left set, every later
+        # test's ``.get()`` fails with "Never call result.get() within a task!".
+        _set_task_join_will_block(False)
 
 
 def give_second_factor(client, user) -> None:
