@@ -70,7 +70,7 @@ def test_objection_done_page_links_to_the_outcome(client, regions):
 
 
 def test_unknown_reference_is_a_clear_404(client, regions):
-    response = client.get(reverse("public_campaigns:objection"), {"reference": "YY20260101XXXXXX"})
+    response = client.get(reverse("public_campaigns:objection"), {"reference": "YY20260101ZZZZZZ"})
     assert response.status_code == 404
     assert "没有找到该受理编号的异议" in response.content.decode()
 
