@@ -57,10 +57,16 @@ def require_chromium():
 @pytest.fixture(autouse=True)
 def _celery_eager():
     """Unit tests run tasks in-process; tests with a real worker use ``celery_worker_real``."""
+    from celery._state import _set_task_join_will_block
+
     from integrity_portal.celery import app
 
     old = app.conf.task_always_eager
     app.conf.task_always_eager = True
+    # Celery's process-wide "a join would block" flag is set by a worker's pool component, in the worker's
+    # thread, possibly after a real-worker test has torn down; left set, an eager ``.get()`` in a later test
+    # fails with "Never call result.get() within a task!" (seen twice in CI after test_celery_worker.py).
+    _set_task_join_will_block(False)
     yield
     app.conf.task_always_eager = old
 
