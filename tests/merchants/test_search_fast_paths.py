@@ -5,6 +5,7 @@ star displays."""
 from __future__ import annotations
 
 import re
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from merchants.models import MerchantStatus
+from merchants.selectors.search import SERIAL_PLAN_SQL
 from tests.factories import MerchantFactory
 from tests.merchants.test_search import _fresh_cache  # noqa: F401 (autouse: a clear cache around each test)
 
@@ -68,7 +70,9 @@ def test_api_search_reads_the_keys_then_the_page_rows_whatever_the_number_of_mat
         cache.clear()
         with CaptureQueriesContext(connection) as captured:
             assert client.get("/api/v1/merchants/", {"search": "火锅"}).status_code == 200
-        selects.append([q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")])
+        # A search query is sent with its ``SET LOCAL`` prefix (``serial_plan``): one statement string.
+        sent = [q["sql"].removeprefix(SERIAL_PLAN_SQL) for q in captured.captured_queries]
+        selects.append([sql for sql in sent if sql.startswith("SELECT")])
     assert len(selects[0]) == 2  # the keys, then the page's rows: none per row
     assert [q[:60] for q in selects[0]] == [q[:60] for q in selects[1]]
     keys = 'SELECT "merchants_merchant"."id" AS "id" FROM "merchants_merchant" WHERE'
@@ -132,9 +136,22 @@ def test_search_queries_run_without_parallel_workers_on_postgresql(client, regio
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: SQLite has no parallel plans")
     MerchantFactory(name="火锅店", region=regions["410802"])
+    from django.db.backends import utils
+
+    sent = []
+    real_execute = utils.CursorWrapper._execute
+
+    def record(self, sql, params, *args):  # what reaches psycopg2, after every execute wrapper
+        sent.append(sql)
+        return real_execute(self, sql, params, *args)
+
     for url, params in (("/merchants/", {"q": "火锅"}), ("/api/v1/merchants/", {"search": "火锅"})):
-        with CaptureQueriesContext(connection) as captured:
+        sent.clear()
+        with mock.patch.object(utils.CursorWrapper, "_execute", record):
             assert client.get(url, params).status_code == 200
-        sql = [q["sql"] for q in captured.captured_queries]
-        setting = sql.index("SET LOCAL max_parallel_workers_per_gather = 0")
-        assert "merchant_search_grams" in sql[setting + 1]  # the search query itself, right after
+        searches = [sql for sql in sent if "merchant_search_grams" in sql]
+        assert searches, sent
+        # The setting travels in the same string as the search query: no round trip of its own, and it
+        # ends with the query's transaction.
+        assert all(sql.startswith("SET LOCAL max_parallel_workers_per_gather = 0; ") for sql in searches)
+        assert not any(sql.strip().upper() in ("BEGIN", "COMMIT") for sql in sent)
