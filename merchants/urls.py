@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from .views import directory as directory_views
 from .views import engagement as engagement_views
 from .views import open_data as open_data_views
 from .views import public as views
@@ -8,7 +9,7 @@ from .views import ratings as rating_views
 app_name = "public"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("merchants/", views.merchant_list, name="merchant_list"),
+    path("merchants/", directory_views.merchant_list, name="merchant_list"),
     path("merchants/<int:pk>/", views.merchant_detail, name="merchant_detail"),
     path("ratings/how/", rating_views.ratings_how, name="ratings_how"),
     # Role models (诚信典型库) and following a merchant by e-mail (issue #19 items 6 and 7).

@@ -162,12 +162,16 @@ class MerchantDirectoryFilter(RegisterFilterBase):
         label=_("名称、地址或代码"),
         method="filter_noop",
         max_length=SEARCH_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"placeholder": _("名称、曾用名、街道、信用代码或注册号"), "type": "search"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": _("名称、曾用名、街道、信用代码或注册号"), "type": "search"}
+        ),
     )
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, label=_("经营状态"), empty_label=None, method="filter_noop"
     )
-    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, label=_("排序"), empty_label=None, method="filter_noop")
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, label=_("排序"), empty_label=None, method="filter_noop"
+    )
 
     class Meta(RegisterFilterBase.Meta):
         fields = ["q", "region", "kind", "industry", "stars", "status", "sort"]
@@ -178,7 +182,9 @@ class MerchantDirectoryFilter(RegisterFilterBase):
     def filter_noop(self, qs, name, value):
         return qs  # applied in filter_queryset, after the others
 
-    def filter_queryset(self, queryset):
+    def narrowed(self, queryset) -> tuple:
+        """``queryset`` narrowed by every filter but the query, and the order asked for: what a search then
+        ranks (also reused by the directory's shell, ``views.directory``, for every query with these filters)."""
         data = self.form.cleaned_data
         for name, value in data.items():
             if name not in ("q", "status", "sort"):
@@ -186,9 +192,13 @@ class MerchantDirectoryFilter(RegisterFilterBase):
         status = data.get("status") or MerchantStatus.OPERATING
         if status != STATUS_ALL:
             queryset = queryset.filter(status=status)
-        order = data.get("sort") or "relevance"
-        if SearchQuery(data.get("q")):
-            return merchant_search_ranked(queryset, data["q"], order=order)
+        return queryset, data.get("sort") or "relevance"
+
+    def filter_queryset(self, queryset):
+        queryset, order = self.narrowed(queryset)
+        q = self.form.cleaned_data.get("q")
+        if SearchQuery(q):
+            return merchant_search_ranked(queryset, q, order=order)
         return queryset.order_by(*DIRECTORY_ORDERS.get(order, DIRECTORY_ORDERS["name"]))
 
 

@@ -54,11 +54,12 @@ class Region(models.Model):
 
     @property
     def full_name(self) -> str:
-        return (
-            f"{self.parent.name}{self.name}"
-            if self.parent_id and self.level == RegionLevel.DISTRICT
-            else self.name
-        )
+        return self.compose_full_name(self.name, self.level, self.parent.name if self.parent_id else None)
+
+    @staticmethod
+    def compose_full_name(name: str, level: str, parent_name: str | None) -> str:
+        """A district is shown with its city's name before its own (``焦作市山阳区``); from read columns too."""
+        return f"{parent_name}{name}" if parent_name and level == RegionLevel.DISTRICT else name
 
 
 class MerchantKind(models.TextChoices):

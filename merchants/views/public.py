@@ -1,22 +1,16 @@
-"""Public pages: home with headline counts, the merchant directory and a merchant's profile."""
+"""Public pages: home with headline counts and a merchant's profile; the public page cache (the directory: ``directory``)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import EmptyResultSet
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.translation import get_language
-from django_filters.views import FilterView
 
 from integrity_portal.core.cache import reduce_query
 from integrity_portal.core.public_cache import (
@@ -30,7 +24,6 @@ from ..filters.register import (
     INDUSTRY_LABELS,
     KIND_LABELS,
     STATUS_LABELS,
-    MerchantDirectoryFilter,
     region_choices,
     region_groups,
 )
@@ -38,9 +31,7 @@ from ..models import MerchantStatus
 from ..selectors.register import (
     public_headline_counts,
     public_merchant_or_404,
-    public_merchants,
 )
-from ..selectors.search import SEARCH_CANDIDATES, RankedSearch
 
 # The rendered page is the same for every anonymous visitor except the CSRF token of the language form,
 # which is cut out before storing and filled in with this visitor's own token on every hit.
@@ -77,7 +68,7 @@ def _serve_cached(request, key_parts: tuple, produce, admit_after: int = 1):
     if hit is not None:
         content_type, body = hit
         return HttpResponse(body.replace(_CSRF_SLOT, get_token(request).encode()), content_type=content_type)
-    response = produce()
+    response = produce(version)
     if not _admitted(key, admit_after):
         return response
     if hasattr(response, "render") and callable(response.render):
@@ -108,7 +99,7 @@ def cached_public_page(view=None, *, params: tuple[str, ...] = (), admit_after: 
             reduce_query(request, params)
             if not _cacheable_request(request):
                 return view(request, *args, **kwargs)
-            return _serve_cached(request, (), lambda: view(request, *args, **kwargs), admit_after)
+            return _serve_cached(request, (), lambda _version: view(request, *args, **kwargs), admit_after)
 
         return wrapper
 
@@ -137,76 +128,6 @@ def home(request):
         "public/home.html",
         {"counts": counts, "region_choices": region_choices(), "region_groups": groups},
     )
-
-
-DIRECTORY_COUNT_TTL = 120
-_PK_PLACEHOLDER = 9_876_543_210
-
-
-class CachedCountPaginator(Paginator):
-    """Counts at most ``SEARCH_CANDIDATES + 1`` rows (``SELECT count(*) FROM (… LIMIT 1001)``), never the
-    table: above that the page says "more than 1,000" (``count_is_bound``) and offers the first 1,000 rows —
-    50 pages — for a visitor to narrow down. The bounded count is cached for two minutes."""
-
-    bound = SEARCH_CANDIDATES
-
-    @cached_property
-    def count(self) -> int:
-        if isinstance(self.object_list, RankedSearch):  # a search: its candidates, already bounded
-            return min(len(self.object_list), self.bound + 1)
-        try:
-            sql, params = self.object_list.query.sql_with_params()
-        except EmptyResultSet:
-            return 0
-        key = "public:directory_count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
-        total = cache.get(key)
-        if total is None:
-            # the ids only: no black-list column or search rank computed for rows that are only counted
-            total = self.object_list.values("pk").order_by()[: self.bound + 1].count()
-            cache.set(key, total, DIRECTORY_COUNT_TTL)
-        return min(total, self.bound + 1)
-
-    @property
-    def count_is_bound(self) -> bool:
-        """True when there are more rows than were counted: the total is shown as "more than …"."""
-        return self.count > self.bound
-
-    @cached_property
-    def num_pages(self) -> int:
-        return max(1, -(-min(self.count, self.bound) // self.per_page))
-
-
-class MerchantDirectoryView(FilterView):
-    """Directory with filters; an invalid filter shows the form error and no rows, a page past the end is 404."""
-
-    filterset_class = MerchantDirectoryFilter
-    template_name = "merchants/merchant_list.html"
-    context_object_name = "merchants"
-    paginate_by = 20
-    paginator_class = CachedCountPaginator
-    strict = True
-
-    def get_queryset(self):
-        return public_merchants()
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        # One reverse() for the page instead of one per row: the profile URL with a placeholder id.
-        detail_url = reverse("public:merchant_detail", args=[_PK_PLACEHOLDER])
-        for merchant in context["merchants"]:
-            _label(merchant)
-            merchant.detail_url = detail_url.replace(str(_PK_PLACEHOLDER), str(merchant.pk), 1)
-        params = self.request.GET.copy()  # already reduced to DIRECTORY_PARAMS by cached_public_page
-        params.pop("page", None)
-        context["query_string"] = params.urlencode()
-        context["filtered"] = any(v for k, v in self.request.GET.items() if k != "page")
-        return context
-
-
-# Free text and page numbers make the directory's key space unbounded: only a query asked for a second
-# time is stored, so one-off searches do not push the popular filter pages out of the cache.
-DIRECTORY_PARAMS = (*MerchantDirectoryFilter.base_filters, "page")
-merchant_list = cached_public_page(MerchantDirectoryView.as_view(), params=DIRECTORY_PARAMS, admit_after=2)
 
 
 @cached_public_page

@@ -1,0 +1,146 @@
+"""The directory's fast path for an anonymous search (``merchants/views/directory.py``, docs/SEARCH.md
+"Rendering"): the page around the results rendered once per filter combination and language with markers,
+the cards from a per-shape template. Proven here to answer exactly what the view answers, for hostile queries,
+every card shape, other filters, pages and both languages; and to leave to the view what it cannot answer."""
+
+from __future__ import annotations
+
+import re
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from merchants.models import MerchantStatus
+from merchants.selectors.register import public_merchants
+from merchants.selectors.search import PageRows
+from merchants.views import directory
+from tests.factories import MerchantFactory, make_staff
+from tests.merchants.credit_factories import blacklist
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE_NAME = "城南五金\"<b>&'店"
+CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    cache.clear()
+    directory._SHELLS.clear()
+    directory._CARDS.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def shops(regions):
+    market = MerchantFactory(name="城南五金市场", kind="market", region=regions["410802"], stars=4)
+    MerchantFactory(name=HOSTILE_NAME, region=regions["410802"], address='和平路<1>号 & "东"', stars=5)
+    MerchantFactory(name="五金大全", region=regions["410811"], stars=0, is_time_honored=True)
+    MerchantFactory(name="停业五金铺", region=regions["410802"], status=MerchantStatus.SUSPENDED)
+    MerchantFactory(
+        name="注销五金铺", region=regions["410802"], status=MerchantStatus.DEREGISTERED, stars=None
+    )
+    MerchantFactory(name="市场里的五金摊", region=regions["410802"], parent_market=market, stars=3, uscc="")
+    dark = MerchantFactory(name="失信五金行", region=regions["410811"], stars=2)
+    blacklist(dark)
+    for n in range(25):  # a second page
+        MerchantFactory(name=f"五金杂货{n:02d}", region=regions["410821"], stars=n % 6)
+    return market
+
+
+def _through_shell(client, params) -> str:
+    """The anonymous answer, proven to come from the shell (the view is never called)."""
+    cache.clear()  # the page cache would answer a repeated URL
+    with mock.patch.object(directory, "_directory_view", side_effect=AssertionError("the view answered")):
+        response = client.get("/merchants/", params)
+    assert response.status_code == 200
+    return CSRF.sub(r"\1TOKEN\2", response.content.decode())
+
+
+def _through_view(client, params) -> str:
+    """The same URL answered by the view: a visitor with a session cookie is never served from a cache."""
+    cache.clear()
+    client.cookies["sessionid"] = "not-a-session"
+    try:
+        response = client.get("/merchants/", params)
+    finally:
+        del client.cookies["sessionid"]
+    assert response.status_code == 200
+    return CSRF.sub(r"\1TOKEN\2", response.content.decode())
+
+
+QUERIES = [
+    {"q": "五金"},
+    {"q": "五金", "page": "2"},
+    {"q": "  五金 "},
+    {"q": "五金", "sort": "stars", "status": "all"},
+    {"q": "五金", "sort": "name", "status": "deregistered"},
+    {"q": "五金", "region": "410802", "stars": "none"},
+    {"q": "五金", "kind": "market", "status": "all"},
+    {"q": '"><script>alert(1)</script>'},
+    {"q": "a&b=c+d%"},
+    {"q": "\ue000q\ue001"},  # the shell's own marker as a query: text like any other
+    {"q": "金\"<b>&'店"},
+]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_search_through_the_shell_is_the_page_the_view_renders(client, shops, language):
+    client.cookies["django_language"] = language
+    for params in QUERIES:
+        assert _through_shell(client, params) == _through_view(client, params), params
+
+
+def test_every_card_shape_is_shown_with_its_badges_and_values_escaped(client, shops):
+    page = "".join(_through_shell(client, {"q": "五金", "status": "all", "page": n}) for n in ("1", "2"))
+    assert "城南五金&quot;&lt;b&gt;&amp;&#x27;店" in page and HOSTILE_NAME not in page
+    assert "和平路&lt;1&gt;号 &amp; &quot;东&quot;" in page
+    assert page.count("badge-black-list") == 1 and "badge-gold" in page and "is-deregistered" in page
+    assert "城南五金市场</dd>" in page  # the market a stall is in
+    assert 'class="stars-wrap"' in page and "超过" not in page
+
+
+def test_a_hostile_query_is_escaped_in_the_search_box_and_the_language_form(client, shops):
+    page = _through_shell(client, {"q": '"><script>alert(1)</script>'})
+    assert "<script>alert(1)</script>" not in page
+    assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    assert "q=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E" in page  # the language form's next URL
+
+
+def test_what_the_shell_cannot_answer_goes_to_the_view(client, shops):
+    # an invalid filter: the view shows the form error
+    response = client.get("/merchants/", {"q": "五金", "region": "999999"})
+    assert response.status_code == 200 and response.context["filter"].errors
+    # a page past the end: the view's 404
+    assert client.get("/merchants/", {"q": "五金", "page": "9"}).status_code == 404
+    assert client.get("/merchants/", {"q": "五金", "page": "x"}).status_code == 404
+    # a query too long for the form, or with a NUL byte: the form error, never a 500
+    response = client.get("/merchants/", {"q": "五" * 61})
+    assert response.status_code == 200 and response.context["filter"].errors
+    assert client.get("/merchants/", {"q": "五\x00金"}).status_code == 400  # refused before any view
+    # a signed-in visitor
+    client.force_login(make_staff())
+    with mock.patch.object(directory, "search_page", side_effect=AssertionError("the shell answered")):
+        assert client.get("/merchants/", {"q": "五金"}).status_code == 200
+
+
+def test_a_rename_shows_in_the_next_search(client, shops, regions):
+    search = {"q": "五金", "region": "410802"}
+    assert "城南五金市场" in _through_shell(client, search)
+    shops.name = "新名字五金市场"
+    shops.save()
+    page = _through_shell(client, search)
+    assert "新名字五金市场" in page and "城南五金市场" not in page
+
+
+def test_page_rows_keep_the_order_given_and_skip_unknown_ids(shops):
+    ids = list(public_merchants().order_by("name").values_list("pk", flat=True)[:5])
+    reader = PageRows(public_merchants(), ("pk", "name"))
+    wanted = [ids[3], 999_999, ids[0], ids[2]]
+    assert [row[0] for row in reader(wanted)] == [ids[3], ids[0], ids[2]]
+    assert reader([]) == []
+    if connection.vendor == "postgresql":  # one SQL text for any number of ids: compiled once
+        assert "= ANY(%s)" in reader.sql
