@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
-from ..models import Merchant, MerchantStatus, Region
+from ..models import Merchant, MerchantStatus, Region, RegionLevel
+
+# The representations of the declared date fields, for the fast path of ``MerchantSerializer`` (the time
+# zone and format are read at each call, as the fields do).
+_DATETIME = serializers.DateTimeField()
+_DATE = serializers.DateField()
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -22,7 +30,13 @@ class RegionSerializer(serializers.ModelSerializer):
 
 class MerchantSerializer(serializers.ModelSerializer):
     """One naming scheme across the API (docs/API.md "v1.1"): ``merchant_id``, ``uscc``, ``licence_number``,
-    ``region_code``, ``rated_at``."""
+    ``region_code``, ``rated_at``.
+
+    The declared fields are the schema (drf-spectacular reads them) and the representation of a model
+    instance. The API's views pass rows of ``selectors.api_search.OPEN_DATA_COLUMNS`` (dicts) instead, which
+    ``row_representation`` turns into the same fields directly: through the fields, a page of 50 rows cost
+    more CPU than the rest of an uncached search request (docs/SEARCH.md "The API's search path");
+    tests/merchants/test_api_fast_rows.py holds the two to the same output."""
 
     merchant_id = serializers.IntegerField(source="pk", read_only=True, help_text="市场主体编号")
     region_code = serializers.CharField(source="region_id", read_only=True, help_text="GB/T 2260 区划代码")
@@ -95,6 +109,50 @@ class MerchantSerializer(serializers.ModelSerializer):
     # (profile, directory, plaque, this API): the same rule as templates/merchants/_stars.html.
     # The annotations of selectors.register.public_merchants_open_data; the recompute writes a rating row,
     # not the merchant's updated_at, hence the later of the two.
+    def to_representation(self, instance):
+        if isinstance(instance, dict):
+            return self.row_representation(instance)
+        return super().to_representation(instance)
+
+    @staticmethod
+    def row_representation(row: dict) -> dict:
+        """The fields of one open-data row, in ``Meta.fields`` order, as the declared fields give them (a
+        ``None`` stays ``None``; ``str``/``int``/``bool`` conversions as CharField, IntegerField and
+        BooleanField make them; choices are their stored values)."""
+        tz = timezone.get_current_timezone() if settings.USE_TZ else None
+        deregistered = row["status"] == MerchantStatus.DEREGISTERED
+        stars = row["stars"]
+        rated_at, updated_at = row["rated_at"], row["updated_at"]
+        region_name = row["region__name"]
+        if row["region__parent"] and row["region__level"] == RegionLevel.DISTRICT:
+            region_name = f"{row['region__parent__name']}{region_name}"
+        market = row["parent_market_id"]
+        return {
+            "merchant_id": row["id"],
+            "name": _text(row["name"]),
+            "kind": row["kind"],
+            "industry": row["industry"],
+            "uscc": _text(row["uscc"]),
+            "licence_number": _text(row["licence_number"]),
+            "legal_representative": _text(row["legal_representative"]),
+            "address": _text(row["address"]),
+            "region_code": _text(row["region_id"]),
+            "region_name": _text(region_name),
+            "parent_market_id": None if market is None else int(market),
+            "parent_market_name": _text(row["parent_market__name"]),
+            "is_large_venue": bool(row["is_large_venue"]),
+            "is_time_honored": bool(row["is_time_honored"]),
+            "status": row["status"],
+            "registered_on": _DATE.to_representation(row["registered_on"]),
+            "stars": None if deregistered else stars,
+            "rating_state": "deregistered" if deregistered else ("not_rated" if stars is None else "rated"),
+            "black_listed": bool(row["on_black_list"]),
+            "rated_at": _datetime(rated_at, tz),
+            "new_rating_pending": bool(row["new_rating_pending"]),
+            "rating_under_appeal": bool(row["rating_under_appeal"]),
+            "updated_at": _datetime(max(updated_at, rated_at or updated_at), tz),
+        }
+
     def get_updated_at(self, obj) -> datetime:
         rated_at = getattr(obj, "rated_at", None)
         return serializers.DateTimeField().to_representation(max(obj.updated_at, rated_at or obj.updated_at))
@@ -107,3 +165,18 @@ class MerchantSerializer(serializers.ModelSerializer):
         if obj.status == MerchantStatus.DEREGISTERED:
             return "deregistered"
         return "not_rated" if obj.stars is None else "rated"
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _datetime(value, tz) -> str | None:
+    """``DateTimeField.to_representation`` for an aware value in ISO 8601 (the API's format), with the time zone
+    looked up once per row instead of per field; anything else goes through the field itself."""
+    if not value:
+        return None
+    if tz is None or api_settings.DATETIME_FORMAT != ISO_8601 or timezone.is_naive(value):
+        return _DATETIME.to_representation(value)
+    text = value.astimezone(tz).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -14,13 +14,9 @@ from integrity_portal.core.cache import reduce_query
 from integrity_portal.core.public_cache import public_cache_get, public_cache_key, public_cache_set
 
 from ..filters.register import MerchantApiFilter
-from ..selectors.register import (
-    public_merchant_keys,
-    public_merchants_open_data,
-    public_merchants_open_data_rows,
-    public_regions,
-)
-from ..selectors.search import serial_plan
+from ..selectors.api_search import open_data_keys, public_merchants_open_data_values
+from ..selectors.register import public_regions
+from ..selectors.search import SEARCH_MAX_LENGTH, SearchQuery, serial_plan
 from .serializers import MerchantSerializer, RegionSerializer
 
 
@@ -28,7 +24,14 @@ class MerchantCursorPagination(DefaultCursorPagination):
     ordering = "-id"
 
 
-API_PARAMS = (*MerchantApiFilter.base_filters, "cursor", MerchantCursorPagination.page_size_query_param, "format")
+API_PARAMS = (
+    *MerchantApiFilter.base_filters,
+    "cursor",
+    MerchantCursorPagination.page_size_query_param,
+    "format",
+)
+# Parameters that leave a request with ``search`` as its one filter (``MerchantViewSet.filter_queryset``).
+SEARCH_ONLY_PARAMS = frozenset({"search", "cursor", MerchantCursorPagination.page_size_query_param, "format"})
 
 
 @extend_schema_view(
@@ -48,26 +51,35 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = MerchantCursorPagination
     lookup_url_kwarg = "merchant_id"
 
-    def _keys_first(self) -> bool:
-        """A search can match thousands of entities: filter and page their keys, then read the page's rows
-        (one more query). Without one, the id order walks the primary key and joins one page's rows only."""
-        request = getattr(self, "request", None)
-        return self.action == "list" and request is not None and bool(request.query_params.get("search"))
-
     def get_queryset(self):
-        if self._keys_first():
-            return public_merchant_keys().order_by("-id")
-        return public_merchants_open_data().order_by("-id")
+        """A list filters and pages the register's keys, and the page's evaluation reads the page's rows as
+        dicts in the same query (``selectors.api_search``): whatever the filters, the joins cost one page of
+        rows, never every match. One entity is read as the same dict."""
+        if self.action == "list":
+            return open_data_keys()
+        return public_merchants_open_data_values()
+
+    def filter_queryset(self, queryset):
+        """A search with no other filter skips the filterset (built per request, its deep copies and form
+        cost more than the search's SQL): the value is checked as its ``CharFilter`` checks it — stripped, at
+        most ``SEARCH_MAX_LENGTH`` characters, no NUL — and anything else goes through the filterset, which
+        answers 400 as before. The keys then carry the search, so the page may come from the newest
+        entities' window."""
+        params = self.request.query_params
+        value = params.get("search")
+        if self.action != "list" or value is None or not SEARCH_ONLY_PARAMS.issuperset(params):
+            return super().filter_queryset(queryset)
+        value = value.strip()
+        if len(value) > SEARCH_MAX_LENGTH or "\x00" in value:
+            return super().filter_queryset(queryset)
+        query = SearchQuery(value)
+        return queryset.searching(query) if query else queryset
 
     def paginate_queryset(self, queryset):
-        if not self._keys_first():
-            return super().paginate_queryset(queryset)
+        # The search queries run without parallel workers (``serial_plan``); the pagination's slice is
+        # evaluated here, and reads the page's rows (dicts with ``id``, which the cursor links read).
         with serial_plan(queryset.db):
-            page = super().paginate_queryset(queryset)
-        if page is None:
-            return page
-        # The cursor pagination keeps its own (key-only) rows for the next/previous links.
-        return public_merchants_open_data_rows(row["id"] for row in page)
+            return super().paginate_queryset(queryset)
 
     def _cached(self, request, action, *args, **kwargs):
         """Answers are cached under the public pages version; throttling and 400s still run on every call.

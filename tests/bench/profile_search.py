@@ -108,7 +108,7 @@ def main() -> None:
             f"{min(queries)}–{max(queries)}"
         )
         if profile:
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile).sort_stats(os.environ.get("NSORT", "cumulative")).print_stats(int(os.environ.get("NSTATS", 40)))
 
 
 if __name__ == "__main__":

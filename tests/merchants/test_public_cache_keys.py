@@ -73,8 +73,8 @@ def test_open_data_api_ignores_unknown_parameters(regions, monkeypatch):
     calls = []
     from merchants.api import views as api_views
 
-    real = api_views.public_merchants_open_data
-    monkeypatch.setattr(api_views, "public_merchants_open_data", lambda: calls.append(1) or real())
+    real = api_views.open_data_keys
+    monkeypatch.setattr(api_views, "open_data_keys", lambda: calls.append(1) or real())
     api = Client()
     assert api.get("/api/v1/merchants/?r=1").status_code == 200
     assert api.get("/api/v1/merchants/?r=2").status_code == 200

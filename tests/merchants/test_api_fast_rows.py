@@ -1,0 +1,226 @@
+"""The open-data API's fast path (docs/SEARCH.md "The API's search path"): rows read as dicts and turned into
+``MerchantSerializer``'s fields directly must give exactly what the declared fields give for a model instance,
+and the newest-entities window of a search must give exactly the pages the index gives."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from merchants.api.serializers import MerchantSerializer
+from merchants.models import Merchant, MerchantKind, MerchantStatus
+from merchants.selectors import api_search
+from merchants.selectors.register import public_merchants_open_data
+from merchants.selectors.search import SERIAL_PLAN_SQL
+from merchants.services.rating import ratings_recompute
+from tests.factories import MerchantFactory
+from tests.merchants.credit_factories import blacklist, inspect
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api():
+    cache.clear()
+    return APIClient()
+
+
+@pytest.fixture
+def varied(regions):
+    """Entities in every state a row can show (each name holds 测试, the search below)."""
+    district, city = regions["410802"], regions["410800"]
+    market = MerchantFactory(
+        name="测试农贸市场", kind=MerchantKind.MARKET, region=district, is_large_venue=True
+    )
+    rated = MerchantFactory(
+        name="测试面馆",
+        region=district,
+        parent_market=market,
+        registered_on=date(2019, 3, 4),
+        is_time_honored=True,
+    )
+    inspect(rated)
+    ratings_recompute(merchant_ids=[rated.pk])
+    pending = MerchantFactory(name="测试粮油店", region=district, stars=4)
+    Merchant.objects.filter(pk=pending.pk).update(rating_stale=True)
+    deregistered = MerchantFactory(
+        name="测试注销商店", region=city, stars=3, status=MerchantStatus.DEREGISTERED
+    )
+    listed = MerchantFactory(name="测试失信公司", kind=MerchantKind.ENTERPRISE, region=district)
+    blacklist(listed)
+    appealed = MerchantFactory(name="测试申诉商户", region=city, stars=0)
+    Merchant.objects.filter(pk=appealed.pk).update(rating_under_appeal=True)
+    unrated = MerchantFactory(name="测试新开商户", region=district, stars=None)
+    return {
+        "market": market,
+        "rated": Merchant.objects.get(pk=rated.pk),
+        "pending": pending,
+        "deregistered": deregistered,
+        "listed": listed,
+        "appealed": appealed,
+        "unrated": unrated,
+    }
+
+
+def _declared_fields(merchant: Merchant) -> dict:
+    """What the declared fields give for the model instance (REST framework's own field-by-field path)."""
+    instance = public_merchants_open_data().get(pk=merchant.pk)
+    return dict(MerchantSerializer(instance).data)
+
+
+def _listed(api, **params) -> dict[int, dict]:
+    response = api.get("/api/v1/merchants/", params)
+    assert response.status_code == 200, response.content
+    return {row["merchant_id"]: row for row in response.json()["results"]}
+
+
+def test_fast_rows_equal_the_declared_fields_for_every_state(api, varied):
+    searched = _listed(api, search="测试")  # the search-only path (no filterset)
+    filtered = _listed(api, search="测试", region_code="410800")  # through the filterset
+    plain = _listed(api, page_size=200)  # no search
+    assert set(searched) == {m.pk for m in varied.values()}
+    for merchant in varied.values():
+        expected = _declared_fields(merchant)
+        assert list(searched[merchant.pk]) == list(MerchantSerializer.Meta.fields)
+        assert searched[merchant.pk] == expected
+        assert filtered[merchant.pk] == expected
+        assert plain[merchant.pk] == expected
+        assert api.get(f"/api/v1/merchants/{merchant.pk}/").json() == expected
+
+
+def test_fast_rows_field_by_field(api, varied):
+    rows = _listed(api, search="测试")
+    market, rated = rows[varied["market"].pk], rows[varied["rated"].pk]
+    assert market["kind"] == "market" and market["is_large_venue"] is True
+    assert market["region_code"] == "410802" and market["region_name"] == "焦作市解放区"
+    assert market["parent_market_id"] is None and market["parent_market_name"] is None
+    assert market["rating_state"] == "not_rated" and market["stars"] is None and market["rated_at"] is None
+
+    assert rated["parent_market_id"] == varied["market"].pk and rated["parent_market_name"] == "测试农贸市场"
+    assert rated["registered_on"] == "2019-03-04" and rated["is_time_honored"] is True
+    assert rated["rating_state"] == "rated" and rated["stars"] == varied["rated"].stars is not None
+    computed = varied["rated"].current_rating.computed_at
+    assert rated["rated_at"] == timezone.localtime(computed).isoformat()
+    assert rated["rated_at"].endswith("+08:00")  # Asia/Shanghai, as DateTimeField gives it
+    changed = max(varied["rated"].updated_at, computed)
+    assert rated["updated_at"] == timezone.localtime(changed).isoformat()
+    assert rated["new_rating_pending"] is False and rated["black_listed"] is False
+
+    assert rows[varied["pending"].pk]["new_rating_pending"] is True
+    assert rows[varied["pending"].pk]["stars"] == 4
+
+    gone = rows[varied["deregistered"].pk]
+    assert (
+        gone["status"] == "deregistered" and gone["rating_state"] == "deregistered" and gone["stars"] is None
+    )
+    assert gone["region_name"] == "焦作市"  # a city: its own name
+
+    assert rows[varied["listed"].pk]["black_listed"] is True
+    assert rows[varied["listed"].pk]["kind"] == "enterprise"
+    appealed = rows[varied["appealed"].pk]
+    assert (
+        appealed["rating_under_appeal"] is True
+        and appealed["stars"] == 0
+        and appealed["rating_state"] == "rated"
+    )
+    assert rows[varied["unrated"].pk]["registered_on"] is None
+    assert rows[varied["unrated"].pk]["rating_state"] == "not_rated"
+
+
+def test_search_only_request_is_validated_as_the_filterset_validates_it(api, regions):
+    MerchantFactory(name="测试商户", region=regions["410802"])
+    assert api.get("/api/v1/merchants/", {"search": "测" * 61}).status_code == 400
+    assert api.get("/api/v1/merchants/", {"search": "测\x00试"}).status_code == 400
+    assert api.get("/api/v1/merchants/", {"search": "  测试  "}).json()["results"][0]["name"] == "测试商户"
+    assert len(api.get("/api/v1/merchants/", {"search": "   "}).json()["results"]) == 1  # no search: all
+
+
+# --- The newest entities' window ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def window(monkeypatch):
+    """A window of 8 entities, and statistics that call 火锅店's bigrams common."""
+    monkeypatch.setattr(api_search, "API_SEARCH_WINDOW", 8)
+    monkeypatch.setattr(api_search, "gram_frequencies", lambda using: ({"火锅": 1.0, "锅店": 1.0}, 0.01))
+
+
+def _selects(captured) -> list[str]:
+    sent = [q["sql"].removeprefix(SERIAL_PLAN_SQL) for q in captured.captured_queries]
+    return [sql for sql in sent if sql.startswith("SELECT")]
+
+
+def _follow(api, url: str, params: dict, link: str) -> tuple[list[list[int]], list[int], str | None]:
+    """Every page by its ``link`` ("next" or "previous") links: the ids of each page, the SELECTs each page
+    cost, and the last page's link the other way."""
+    pages, selects, other = [], [], None
+    while url:
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            body = api.get(url, params).json()
+        selects.append(len(_selects(captured)))
+        pages.append([row["merchant_id"] for row in body["results"]])
+        other = body["previous" if link == "next" else "next"]
+        url, params = (
+            (urlparse(body[link]).path, parse_qs(urlparse(body[link]).query)) if body[link] else ("", {})
+        )
+    return pages, selects, other
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the window is PostgreSQL's")
+def test_window_pages_equal_the_index_pages(api, regions, window):
+    region = regions["410802"]
+    old = [MerchantFactory(name=f"火锅店{i}" if i % 6 == 0 else f"面馆{i}", region=region) for i in range(30)]
+    new = [
+        MerchantFactory(name=f"老火锅店{i}" if i % 2 == 0 else f"粮油{i}", region=region) for i in range(12)
+    ]
+    expected = sorted((m.pk for m in (*old, *new) if "火锅店" in m.name), reverse=True)
+
+    pages, selects, previous = _follow(
+        api, "/api/v1/merchants/", {"search": "火锅店", "page_size": 3}, "next"
+    )
+    assert [pk for page in pages for pk in page] == expected
+    # Newest first: 8 entities hold 4 matches (a page and the next's first), one query; further back the
+    # window falls short and the index answers (a second query).
+    assert selects[0] == 1 and 2 in selects
+    # The same pages through the previous links (the window walks upwards from the cursor).
+    query = parse_qs(urlparse(previous).query)
+    back, _selects_back, _next = _follow(api, urlparse(previous).path, query, "previous")
+    assert back == list(reversed(pages[:-1]))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the window is PostgreSQL's")
+def test_window_is_tried_only_for_a_query_of_common_bigrams(api, regions, window):
+    MerchantFactory.create_batch(5, name="老火锅店", region=regions["410802"])
+    with CaptureQueriesContext(connection) as captured:
+        api.get("/api/v1/merchants/", {"search": "火锅店", "page_size": 3})
+    assert "LIMIT 8" in _selects(captured)[0] and len(_selects(captured)) == 1
+    for rare in ("火锅城", "火锅"):  # 锅城 is not among the common bigrams; one bigram: the planner's choice
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            api.get("/api/v1/merchants/", {"search": rare, "page_size": 3})
+        assert len(_selects(captured)) == 1 and "LIMIT 8" not in _selects(captured)[0]
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:  # another filter: the filterset, never the window
+        api.get("/api/v1/merchants/", {"search": "火锅店", "page_size": 3, "kind": "merchant"})
+    assert "LIMIT 8" not in _selects(captured)[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statistics of PostgreSQL")
+def test_gram_frequencies_come_from_the_index_statistics(regions, monkeypatch):
+    MerchantFactory.create_batch(40, name="火锅店", region=regions["410802"])
+    MerchantFactory.create_batch(40, name="粮油商行", region=regions["410802"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Merchant._meta.db_table}")
+    monkeypatch.setattr(api_search, "_gram_stats", {})
+    freqs, floor = api_search.gram_frequencies(connection.alias)
+    assert 0.4 <= freqs["火锅"] <= 0.6 and 0.4 <= freqs["粮油"] <= 0.6 and 0 < floor <= 0.6
+    assert api_search.likely_common("火锅店", connection.alias, 51)  # 0.5 × 5000 ≥ 2 × 51
+    assert not api_search.likely_common("火锅粮", connection.alias, 51)  # 锅粮 is in no name
