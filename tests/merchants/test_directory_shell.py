@@ -144,3 +144,29 @@ def test_page_rows_keep_the_order_given_and_skip_unknown_ids(shops):
     assert reader([]) == []
     if connection.vendor == "postgresql":  # one SQL text for any number of ids: compiled once
         assert "= ANY(%s)" in reader.sql
+
+
+def test_page_rows_are_prepared_once_per_connection_on_postgresql(shops):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no prepared statements here")
+    from django.test.utils import CaptureQueriesContext
+
+    ids = list(public_merchants().order_by("-pk").values_list("pk", flat=True)[:3])
+    reader = PageRows(public_merchants(), directory.CARD_COLUMNS)
+    plain = public_merchants().filter(pk__in=ids).values_list(*directory.CARD_COLUMNS)
+    expected = sorted(plain, key=lambda row: ids.index(row[0]))
+    with connection.cursor() as cursor:  # as on a new connection: nothing prepared
+        cursor.execute("DEALLOCATE ALL")
+    connection._prepared_page_rows = None
+    with CaptureQueriesContext(connection) as first:
+        assert reader(ids) == expected
+    with CaptureQueriesContext(connection) as second:
+        assert reader(ids[::-1]) == expected[::-1]
+    assert any(q["sql"].startswith("PREPARE ip_rows_") for q in first.captured_queries)
+    assert [q["sql"].split("(")[0] for q in second.captured_queries] == [f"EXECUTE {reader.name}"]
+    # the black-list flag and the joined names come through the prepared statement as they do without it
+    assert {row[1] for row in reader(ids)} == {row[1] for row in expected}
+
+    # prepared already on the session but not known to this process's bookkeeping: used, not refused
+    connection._prepared_page_rows = None
+    assert reader(ids) == expected and reader.prepare_sql is not None
