@@ -7,7 +7,8 @@ order, as dicts of the columns the API shows — one query, ``id IN (the keys' q
 its city, the market's name and the current rating. No model instance is built and no unused column read.
 
 For a search with no other filter the keys come from a **window** first when the query is likely common:
-the newest ``API_SEARCH_WINDOW`` entities after the cursor, walked through the primary key and tested with
+the newest entities after the cursor — as many as the query's bigrams promise to hold twice the page, at most
+``API_SEARCH_WINDOW`` — walked through the primary key and tested with
 ``strpos`` (the walk stops as soon as it has the page). If the window holds a whole page it *is* the page —
 every match newer than the window's oldest id is in the window — otherwise the ordinary query through the
 grams index answers (one more query). This keeps a common three-character word at 1.4M entities off the plan
@@ -19,6 +20,7 @@ PostgreSQL keeps for the grams index (``most_common_elems``), for the window to 
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.db import connections
@@ -32,9 +34,9 @@ from ..search import GRAMS_INDEX, query_grams
 from .register import on_black_list_now
 from .search import SearchQuery
 
-#: Entities walked (newest first, from the cursor) before a likely-common search falls back to the index.
-API_SEARCH_WINDOW = 5000
-#: A bigram's share of the register must promise this many times the page within the window.
+#: Most entities a window walks (newest first, from the cursor) before a search falls back to the index.
+API_SEARCH_WINDOW = 100_000
+#: A window is sized to hold this many times the page at the share of the query's rarest bigram.
 WINDOW_MARGIN = 2
 #: Seconds the index's statistics are kept per process (they change with ANALYZE only).
 GRAM_STATS_TTL = 600
@@ -184,19 +186,20 @@ def _rows_template(using: str, order: tuple) -> tuple[str, str, tuple, tuple[str
 
 
 def _window_rows(keys: OpenDataKeys, search: SearchQuery, order) -> list[dict] | None:
-    """The page from the newest ``API_SEARCH_WINDOW`` entities after the cursor, or None: not tried (the query
-    is rare, a code, or not on PostgreSQL), or the window held less than the page."""
+    """The page from the newest entities after the cursor (``window_size`` of them), or None: not tried (the
+    query is rare, a code, or not on PostgreSQL), or the window held less than the page."""
     query = keys.query
     if not query.is_sliced or query.high_mark is None or order not in (("-id",), ("id",)):
         return None
     want = query.high_mark - query.low_mark
-    if search.code or not likely_common(search.text, keys.db, query.high_mark):
+    size = 0 if search.code else window_size(search.text, keys.db, query.high_mark)
+    if not size:
         return None
     window = (
         Merchant.objects.using(keys.db)
         .filter(**keys.bounds)
         .order_by(*order)
-        .values("id", "search_text")[:API_SEARCH_WINDOW]
+        .values("id", "search_text")[:size]
     )
     window_sql, params = window.query.get_compiler(using=keys.db).as_sql()
     direction = "DESC" if order[0].startswith("-") else "ASC"
@@ -238,16 +241,20 @@ def gram_frequencies(using: str) -> tuple[dict[str, float], float]:
     return freqs, floor
 
 
-def likely_common(text: str, using: str, need: int) -> bool:
-    """Whether the newest ``API_SEARCH_WINDOW`` entities likely hold ``need`` matches of ``text``: a query of
-    two or more bigrams each of which is held by at least ``WINDOW_MARGIN * need / API_SEARCH_WINDOW`` of the
-    register. A one-bigram query is left to the planner, whose estimate for it is right (the statistics are
-    the bigram's own); a bigram not among the most common ones is rarer than the least common listed."""
+def window_size(text: str, using: str, need: int) -> int:
+    """How many of the newest entities likely hold ``need`` matches of ``text`` (``WINDOW_MARGIN`` times
+    over, at the share of the register holding its rarest bigram), or 0 when that is more than
+    ``API_SEARCH_WINDOW``: the query is too rare for a walk, or has a single bigram — left to the planner,
+    whose estimate is then right (the statistics are the bigram's own). A bigram not among the most common
+    ones counts as absent (it is rarer than the least common listed)."""
     if connections[using].vendor != "postgresql":
-        return False
+        return 0
     grams = query_grams(text)
     if len(grams) < 2:
-        return False
+        return 0
     freqs, _floor = gram_frequencies(using)
     share = min(freqs.get(gram, 0.0) for gram in grams)
-    return share * API_SEARCH_WINDOW >= WINDOW_MARGIN * need
+    if share <= 0:
+        return 0
+    size = math.ceil(WINDOW_MARGIN * need / share)
+    return size if size <= API_SEARCH_WINDOW else 0

@@ -147,7 +147,8 @@ def test_search_only_request_is_validated_as_the_filterset_validates_it(api, reg
 
 @pytest.fixture
 def window(monkeypatch):
-    """A window of 8 entities, and statistics that call 火锅店's bigrams common."""
+    """Windows of at most 8 entities, and statistics by which every entity holds 火锅店's bigrams (so a page
+    of 3 asks for the newest 2 × 4 = 8)."""
     monkeypatch.setattr(api_search, "API_SEARCH_WINDOW", 8)
     monkeypatch.setattr(api_search, "gram_frequencies", lambda using: ({"火锅": 1.0, "锅店": 1.0}, 0.01))
 
@@ -222,5 +223,9 @@ def test_gram_frequencies_come_from_the_index_statistics(regions, monkeypatch):
     monkeypatch.setattr(api_search, "_gram_stats", {})
     freqs, floor = api_search.gram_frequencies(connection.alias)
     assert 0.4 <= freqs["火锅"] <= 0.6 and 0.4 <= freqs["粮油"] <= 0.6 and 0 < floor <= 0.6
-    assert api_search.likely_common("火锅店", connection.alias, 51)  # 0.5 × 5000 ≥ 2 × 51
-    assert not api_search.likely_common("火锅粮", connection.alias, 51)  # 锅粮 is in no name
+    # Half the register holds each bigram of 火锅店: twice a page of 51 is likely among the newest ~204.
+    assert 170 <= api_search.window_size("火锅店", connection.alias, 51) <= 255
+    assert api_search.window_size("火锅粮", connection.alias, 51) == 0  # 锅粮 is in no name
+    assert api_search.window_size("火锅", connection.alias, 51) == 0  # one bigram: the planner's estimate
+    monkeypatch.setattr(api_search, "API_SEARCH_WINDOW", 150)
+    assert api_search.window_size("火锅店", connection.alias, 51) == 0  # more than the most a window walks
