@@ -40,7 +40,7 @@ from .. import regions as region_tree
 from ..filters.register import INDUSTRY_LABELS, KIND_LABELS, STATUS_LABELS, MerchantDirectoryFilter
 from ..models import MerchantStatus, Region
 from ..selectors.register import public_merchants
-from ..selectors.search import SEARCH_CANDIDATES, PageRows, RankedSearch, SearchQuery
+from ..selectors.search import SEARCH_CANDIDATES, CandidatesStatements, PageRows, RankedSearch, SearchQuery
 from ..templatetags.credit_tags import stars as stars_html
 from ..validators import registration_number_label
 from .public import _CSRF_INPUT, _cacheable_request, _serve_cached
@@ -179,9 +179,25 @@ class DirectoryRow:
         )
 
 
+_LABELS: dict[str, tuple[dict, dict, dict]] = {}
+
+
+def _labels() -> tuple[dict, dict, dict]:
+    """Kind, industry and status labels translated once per language (60 lookups per page otherwise)."""
+    language = get_language()
+    labels = _LABELS.get(language)
+    if labels is None:
+        labels = _LABELS[language] = tuple(
+            {key: str(label) for key, label in names.items()}
+            for names in (KIND_LABELS, INDUSTRY_LABELS, STATUS_LABELS)
+        )
+    return labels
+
+
 def result_cards(rows: list[DirectoryRow]) -> list[str]:
     """The directory's result cards, in order."""
     detail_url = reverse("public:merchant_detail", args=[_PK_PLACEHOLDER])  # one reverse() per page
+    kinds, industries, statuses = _labels()
     cards = []
     for m in rows:
         number = m.uscc or m.licence_number or ""
@@ -196,9 +212,9 @@ def result_cards(rows: list[DirectoryRow]) -> list[str]:
             "detail_url": detail_url.replace(str(_PK_PLACEHOLDER), str(m.pk), 1),
             "name": m.name,
             "stars_html": stars_html(m.stars, m.status),
-            "kind_label": KIND_LABELS.get(m.kind, m.kind),
-            "industry_label": INDUSTRY_LABELS.get(m.industry, m.industry),
-            "status_label": STATUS_LABELS.get(m.status, m.status),
+            "kind_label": kinds.get(m.kind, m.kind),
+            "industry_label": industries.get(m.industry, m.industry),
+            "status_label": statuses.get(m.status, m.status),
             "registration_label": registration_number_label(number),
             "registration_number": number,
             "region_name": Region.compose_full_name(m.region_name, m.region_level, m.region_parent_name),
@@ -320,7 +336,7 @@ def _build_shell(request) -> tuple | None:
     except SlotError:
         return None
     queryset, order = view.filterset.narrowed(public_merchants())
-    return template, queryset, order, PageRows(queryset, CARD_COLUMNS)
+    return template, queryset, order, PageRows(queryset, CARD_COLUMNS), CandidatesStatements(queryset)
 
 
 def _shell(request, version: int) -> tuple | None:
@@ -361,8 +377,8 @@ def search_page(request, version: int) -> HttpResponse | None:
     shell = _shell(request, version)
     if shell is None:
         return None
-    template, queryset, order, page_rows = shell
-    ranked = RankedSearch(queryset.all(), query, order)
+    template, queryset, order, page_rows, statements = shell
+    ranked = RankedSearch(queryset, query, order, statements=statements)
     paginator = CachedCountPaginator(ranked, PAGE_SIZE)
     try:
         number = paginator.validate_number(request.GET.get("page") or 1)

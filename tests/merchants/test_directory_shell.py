@@ -170,3 +170,23 @@ def test_page_rows_are_prepared_once_per_connection_on_postgresql(shops):
     # prepared already on the session but not known to this process's bookkeeping: used, not refused
     connection._prepared_page_rows = None
     assert reader(ids) == expected and reader.prepare_sql is not None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["五金", "火锅店", "店", "城南 五金", "91410802", "abc", "a%_\\b", "ｋｔｖ", "'\"<>", "x" * 60, "五金路1号"],
+)
+def test_candidates_compiled_once_are_the_statement_each_search_compiles(shops, raw):
+    from merchants.selectors.search import CandidatesStatements, RankedSearch, SearchQuery
+
+    for queryset in (
+        public_merchants().filter(status=MerchantStatus.OPERATING),
+        public_merchants().filter(region__in=["410802", "410811"], stars__isnull=True),
+    ):
+        statements = CandidatesStatements(queryset)
+        query = SearchQuery(raw)
+        expected = RankedSearch(queryset, query, "relevance").candidates_sql()
+        assert statements.sql(query) == expected
+        assert statements._compiled[bool(query.code)] is not None  # reused, not compiled per search
+        ranked = RankedSearch(queryset, query, "relevance", statements=statements)
+        assert ranked.ids == RankedSearch(queryset, query, "relevance").ids
