@@ -354,6 +354,7 @@ class CandidatesStatements:
         return {
             "text": text,
             "text_prefix": f"{like(text)}%",
+            "text_contains": f"%{like(text)}%",  # SQLite's contains (PostgreSQL's is strpos and the grams)
             "grams": list(query_grams(text)),
             "code_upper_prefix": f"{like(code.upper())}%",
             "code_prefix": f"{like(code)}%",
