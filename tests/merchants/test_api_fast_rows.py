@@ -154,6 +154,7 @@ def window(monkeypatch):
 
 
 def _selects(captured) -> list[str]:
+    """The SELECTs sent (keys and windows; the page's rows are an EXECUTE of a prepared statement)."""
     sent = [q["sql"].removeprefix(SERIAL_PLAN_SQL) for q in captured.captured_queries]
     return [sql for sql in sent if sql.startswith("SELECT")]
 
@@ -188,8 +189,8 @@ def test_window_pages_equal_the_index_pages(api, regions, window):
         api, "/api/v1/merchants/", {"search": "火锅店", "page_size": 3}, "next"
     )
     assert [pk for page in pages for pk in page] == expected
-    # Newest first: 8 entities hold 4 matches (a page and the next's first), one query; further back the
-    # window falls short and the index answers (a second query).
+    # Newest first: 8 entities hold 4 matches (a page and the next's first): the window's keys are the page's
+    # (one SELECT, then the rows by id); further back the window falls short and the index answers (a second).
     assert selects[0] == 1 and 2 in selects
     # The same pages through the previous links (the window walks upwards from the cursor).
     query = parse_qs(urlparse(previous).query)

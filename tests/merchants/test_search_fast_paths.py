@@ -61,7 +61,7 @@ def test_api_search_pages_every_match_in_id_order_with_the_same_rows_as_the_plai
     assert {r["parent_market_name"] for r in rows} == {"城南市场", None}
 
 
-def test_api_search_reads_one_page_of_rows_in_one_query_whatever_the_number_of_matches(client, regions):
+def test_api_search_reads_the_keys_then_the_page_rows_whatever_the_number_of_matches(client, regions):
     from django.db import connection
 
     selects = []
@@ -72,13 +72,13 @@ def test_api_search_reads_one_page_of_rows_in_one_query_whatever_the_number_of_m
             assert client.get("/api/v1/merchants/", {"search": "火锅"}).status_code == 200
         # A search query is sent with its ``SET LOCAL`` prefix (``serial_plan``): one statement string.
         sent = [q["sql"].removeprefix(SERIAL_PLAN_SQL) for q in captured.captured_queries]
-        selects.append([sql for sql in sent if sql.startswith("SELECT")])
-    # The page's rows with its keys as a subquery: one query, none per row.
-    assert len(selects[0]) == len(selects[1]) == 1
+        # The page's rows by id through a statement prepared once per connection (``PageRows``).
+        selects.append([sql.split("(")[0] for sql in sent if sql.startswith(("SELECT", "EXECUTE"))])
+    assert len(selects[0]) == 2  # the keys, then the page's rows: none per row
     assert [q[:60] for q in selects[0]] == [q[:60] for q in selects[1]]
-    # The keys alone (no join, no annotation) are filtered, ordered and limited; the rows join one page.
-    keys = 'IN (SELECT "merchants_merchant"."id" AS "id" FROM "merchants_merchant" WHERE'
-    assert keys in selects[0][0] and selects[0][0].rstrip().endswith("LIMIT 51) ORDER BY 1 DESC")
+    keys = 'SELECT "merchants_merchant"."id" AS "id" FROM "merchants_merchant" WHERE'
+    assert selects[0][0].startswith(keys)  # the keys alone: no join, no annotation
+    assert selects[0][1].startswith("EXECUTE ip_rows_")
 
 
 def _selected_region(html: str) -> list[str]:
