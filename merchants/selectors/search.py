@@ -247,6 +247,28 @@ def merchant_search_filter(qs, raw: str | None):
     return qs.filter(query.q_any(vendor))
 
 
+# The ranking of ``RankedSearch.rank_rows`` in SQL over the candidates ``c``: 0 exact name or code, 1 name or
+# code prefix, 2 name contains, 3 the rest (address, former name); stars highest first, unrated last; names in
+# code point order (``COLLATE "C"``, as Python compares strings). The parameters: the query text, the code
+# (upper case, empty when the query is not code-like).
+_RANK_SQL = (
+    "CASE WHEN c.search_name = %s OR (%s <> '' AND (coalesce(c.uscc, '') = %s"
+    " OR upper(coalesce(c.licence_number, '')) = %s)) THEN 0"
+    " WHEN starts_with(c.search_name, %s) OR (%s <> '' AND (starts_with(coalesce(c.uscc, ''), %s)"
+    " OR starts_with(upper(coalesce(c.licence_number, '')), %s))) THEN 1"
+    " WHEN strpos(c.search_name, %s) > 0 THEN 2 ELSE 3 END"
+)
+_RANK_PARAMS = ("text", "code", "code", "code", "text", "code", "code", "code", "text")
+_STARS_SQL = "c.stars DESC NULLS LAST"
+_NAME_SQL = 'c.name COLLATE "C", c.pk'
+_SQL_ORDERS = {
+    "relevance": (f"{_RANK_SQL}, {_STARS_SQL}, {_NAME_SQL}", _RANK_PARAMS),
+    "stars": (f"{_STARS_SQL}, {_RANK_SQL}, {_NAME_SQL}", _RANK_PARAMS),
+    "name": (_NAME_SQL, ()),
+    "newest": ("c.pk DESC", ()),
+}
+
+
 class RankedSearch:
     """The ranked matches as a sequence for ``Paginator``: the candidates' ids and ranking columns are read
     in one query (at most ``SEARCH_CANDIDATES + 1`` rows per kind of match, through the indexes) and ranked
@@ -288,9 +310,23 @@ class RankedSearch:
 
     def _ranked_ids(self) -> list[int]:
         sql, params = self.statements.sql(self.query) if self.statements else self.candidates_sql()
-        with serial_plan(self.qs.db), connections[self.qs.db].cursor() as cursor:
+        connection = connections[self.qs.db]
+        if connection.vendor == "postgresql":
+            # Ranked by the server: one array of ids back instead of up to 3,003 rows sorted in Python.
+            text, code = self.query.text, self.query.code.upper()
+            order, order_params = _SQL_ORDERS.get(self.order, _SQL_ORDERS["relevance"])
+            ranked = f"SELECT array_agg(c.pk ORDER BY {order}) FROM ({sql}) c"  # noqa: S608 (fixed text, parameters)
+            with serial_plan(self.qs.db), connection.cursor() as cursor:
+                # the ORDER BY's parameters come first in the text, then the candidates'
+                cursor.execute(ranked, [*(text if p == "text" else code for p in order_params), *params])
+                return cursor.fetchone()[0] or []
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
+            return self.rank_rows(cursor.fetchall())
+
+    def rank_rows(self, rows: list[tuple]) -> list[int]:
+        """The candidates' ids in ``order``, ranked here (SQLite; PostgreSQL ranks the same way in SQL, see
+        ``_SQL_ORDERS``, proven equal in tests/merchants/test_directory_shell.py)."""
         text, code = self.query.text, self.query.code.upper()
 
         def rank(row) -> int:
@@ -303,7 +339,7 @@ class RankedSearch:
             return 2 if text in search_name else 3
 
         def stars(row) -> int:
-            return -1 if row[2] is None else -row[2]  # highest first, unrated last
+            return 1 if row[2] is None else -row[2]  # highest first, unrated last (after 0 stars)
 
         keys = {
             "relevance": lambda r: (rank(r), stars(r), r[3], r[0]),

@@ -190,3 +190,33 @@ def test_candidates_compiled_once_are_the_statement_each_search_compiles(shops, 
         assert statements._compiled[bool(query.code)] is not None  # reused, not compiled per search
         ranked = RankedSearch(queryset, query, "relevance", statements=statements)
         assert ranked.ids == RankedSearch(queryset, query, "relevance").ids
+
+
+@pytest.mark.parametrize("order", ["relevance", "stars", "name", "newest"])
+def test_postgresql_ranks_the_candidates_as_the_python_ranking_does(shops, regions, order):
+    """The server's ranking (``_SQL_ORDERS``) against ``rank_rows`` on the same candidates: same ids, same order."""
+    from merchants.selectors.search import RankedSearch, SearchQuery
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite ranks in Python")
+
+    MerchantFactory(name="Ab五金", region=regions["410802"], stars=3, uscc="91410802AB0000001X")
+    MerchantFactory(name="ab五金", region=regions["410802"], stars=3, licence_number="ab12345")
+    MerchantFactory(name="五金", region=regions["410811"], stars=None, former_names="老五金")
+    MerchantFactory(name="和平商店", region=regions["410811"], stars=1, address="五金路3号")
+    queryset = public_merchants()
+    for raw in ("五金", "ab", "91410802", "AB12", "金", "五金路", "和平商店"):
+        ranked = RankedSearch(queryset, SearchQuery(raw), order)
+        with connection.cursor() as cursor:
+            sql, params = ranked.candidates_sql()
+            cursor.execute(sql, params)
+            by_python = ranked.rank_rows(cursor.fetchall())
+        assert ranked.ids == by_python, (raw, order)
+        assert by_python, raw
+
+
+def test_unrated_entities_come_after_zero_stars_among_equal_matches(client, regions):
+    for name, stars in (("五金甲", None), ("五金乙", 0), ("五金丙", 2)):
+        MerchantFactory(name=name, region=regions["410802"], stars=stars)
+    page = _through_shell(client, {"q": "五金"})
+    assert page.index("五金丙") < page.index("五金乙") < page.index("五金甲")
