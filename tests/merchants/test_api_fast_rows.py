@@ -230,3 +230,30 @@ def test_gram_frequencies_come_from_the_index_statistics(regions, monkeypatch):
     assert api_search.window_size("火锅", connection.alias, 51) == 0  # one bigram: the planner's estimate
     monkeypatch.setattr(api_search, "API_SEARCH_WINDOW", 150)
     assert api_search.window_size("火锅店", connection.alias, 51) == 0  # more than the most a window walks
+
+
+def test_uncached_search_stores_the_answer_and_its_last_modified_record(api, regions):
+    """The answer (60 s) and its Last-Modified record (a day) are stored; the next request is answered from
+    the cache without a query, with the same body, ETag and Last-Modified, and 304 for a current copy."""
+    from django.core.cache import caches
+
+    from integrity_portal.core.api_conditional import LAST_MODIFIED_TTL
+    from integrity_portal.core.public_cache import PUBLIC_PAGES_TTL
+
+    MerchantFactory(name="测试商户", region=regions["410802"])
+    first = api.get("/api/v1/merchants/", {"search": "测试"})
+    backend = caches["default"]
+    client = backend._cache.get_client(write=False)
+    keys = [k.decode() for k in client.keys(backend.make_key("public:*"))]
+    answer = [k for k in keys if ":public:api:merchants:" in k]
+    record = [k for k in keys if ":public:lastmod:" in k]
+    assert len(answer) == 1 and len(record) == 1
+    assert PUBLIC_PAGES_TTL - 5 <= client.ttl(answer[0]) <= PUBLIC_PAGES_TTL
+    assert LAST_MODIFIED_TTL - 5 <= client.ttl(record[0]) <= LAST_MODIFIED_TTL
+    with CaptureQueriesContext(connection) as captured:
+        again = api.get("/api/v1/merchants/", {"search": "测试"})
+    assert not captured.captured_queries and again.content == first.content
+    assert again["ETag"] == first["ETag"] and again["Last-Modified"] == first["Last-Modified"]
+    assert (
+        api.get("/api/v1/merchants/", {"search": "测试"}, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    )
