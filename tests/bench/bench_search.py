@@ -198,6 +198,11 @@ def search_server(django_db_setup, django_db_blocker):
         API_ANON_RATE="1000000/second",
         API_USER_RATE="1000000/second",
         LOG_LEVEL="WARNING",
+        # gunicorn reads ./gunicorn.conf.py: its worker recycling (max_requests 2,000) re-imports the app in a
+        # new worker every ~2,000 requests — seconds of CPU that stalled whole runs (a 3.7 s p95 on /healthz/).
+        # The benchmark measures the steady state; recycling's cost is noted in docs/BENCHMARKS.md §7.
+        GUNICORN_MAX_REQUESTS="0",
+        GUNICORN_LOGLEVEL="warning",
     )
     server = subprocess.Popen(
         [
@@ -246,6 +251,7 @@ def test_uncached_city_wide_searches_under_16_clients(search_server):
     port, words = search_server
     runs = {
         "trivial view /healthz/": ("/healthz/", None),
+        "trivial Django view /robots.txt": ("/robots.txt", None),
         "directory /merchants/?q=<word>": ("/merchants/?q=", words),
         "API /api/v1/merchants/?search=<word>": ("/api/v1/merchants/?search=", words),
     }
@@ -254,11 +260,14 @@ def test_uncached_city_wide_searches_under_16_clients(search_server):
         _wrk(port, prefix, pool, 2)  # warm connections and workers
         results[label] = _wrk(port, prefix, pool, SECONDS)
     ceiling = results["trivial view /healthz/"]["rps"]
-    print(f"\n{'URL':45} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>9} {'% trivial':>10} non-2xx socket")
+    django_view = results["trivial Django view /robots.txt"]["rps"]
+    print(
+        f"\n{'URL':45} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>9} {'% healthz':>10} {'% robots':>9} non-2xx socket"
+    )
     for label, r in results.items():
         print(
             f"{label:45} {r['p50']:8.1f} {r['p95']:8.1f} {r['rps']:9.1f} {100 * r['rps'] / ceiling:9.1f}% "
-            f"{r['errors']:7d} {r['socket']:6d}"
+            f"{100 * r['rps'] / django_view:8.1f}% {r['errors']:7d} {r['socket']:6d}"
         )
     for label, r in results.items():
         assert r["errors"] <= max(CONNECTIONS, 0.001 * r["rps"] * SECONDS), f"{label}: {r['errors']} failed"
