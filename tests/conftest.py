@@ -100,9 +100,12 @@ def _fresh_caches():
     from django.core.cache import cache
 
     from merchants import regions as region_tree
+    from merchants.views import directory, public
 
     region_tree.clear_cache()
     cache.clear()
+    public._SEEN.clear()  # the page cache's per-process admission counts
+    directory._SHELLS.clear()
     yield
     region_tree.clear_cache()
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
+from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -49,17 +50,29 @@ def _cacheable_request(request) -> bool:
     )
 
 
+#: Pages asked for recently in this process: key -> (first asked, times). Bounded; the oldest go first.
+_SEEN: OrderedDict[str, tuple[float, int]] = OrderedDict()
+_SEEN_MAX = 20_000
+
+
 def _admitted(key: str, admit_after: int) -> bool:
-    """Admission filter: a page is stored only once it was asked for ``admit_after`` times within the TTL."""
+    """Admission filter: a page is stored only once this process was asked for it ``admit_after`` times
+    within the TTL, so one-off searches do not push the popular pages out of the shared cache.
+
+    Counted per process, not in the cache: a Redis round trip on every uncached search cost more than it
+    saved (docs/BENCHMARKS.md §7), and a page asked for often reaches the count in every worker soon enough
+    (at most ``admit_after`` requests per worker)."""
     if admit_after <= 1:
         return True
-    seen_key = key + ":seen"
-    if cache.add(seen_key, 1, PUBLIC_PAGES_TTL):
-        return False
-    try:
-        return cache.incr(seen_key) >= admit_after
-    except ValueError:
-        return False
+    now = time.monotonic()
+    first, times = _SEEN.pop(key, (now, 0))
+    if now - first > PUBLIC_PAGES_TTL:
+        first, times = now, 0
+    times += 1
+    _SEEN[key] = (first, times)
+    while len(_SEEN) > _SEEN_MAX:
+        _SEEN.popitem(last=False)
+    return times >= admit_after
 
 
 def _serve_cached(request, key_parts: tuple, produce, admit_after: int = 1):

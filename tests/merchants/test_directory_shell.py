@@ -220,3 +220,37 @@ def test_unrated_entities_come_after_zero_stars_among_equal_matches(client, regi
         MerchantFactory(name=name, region=regions["410802"], stars=stars)
     page = _through_shell(client, {"q": "五金"})
     assert page.index("五金丙") < page.index("五金乙") < page.index("五金甲")
+
+
+def test_a_search_is_stored_in_the_page_cache_from_its_second_request_within_the_ttl(client, shops):
+    from merchants.views import public
+
+    public._SEEN.clear()
+    with mock.patch.object(directory, "search_page", wraps=directory.search_page) as rendered:
+        client.get("/merchants/", {"q": "五金市场"})  # first: rendered, not stored
+        client.get("/merchants/", {"q": "五金市场"})  # second: rendered and stored
+        third = client.get("/merchants/", {"q": "五金市场"})  # from the cache
+        assert rendered.call_count == 2
+        client.get("/merchants/", {"q": "五金杂货"})  # another query: its own count
+        assert rendered.call_count == 3
+    assert "城南五金市场" in third.content.decode()
+    # a first request longer ago than the TTL does not count
+    public._SEEN.clear()
+    cache.clear()
+    with mock.patch.object(public.time, "monotonic", return_value=1_000.0):
+        client.get("/merchants/", {"q": "火锅"})
+    with mock.patch.object(public.time, "monotonic", return_value=1_000.0 + public.PUBLIC_PAGES_TTL + 1):
+        with mock.patch.object(directory, "search_page", wraps=directory.search_page) as rendered:
+            client.get("/merchants/", {"q": "火锅"})
+            client.get("/merchants/", {"q": "火锅"})
+            assert rendered.call_count == 2  # the first of these counted as a first request
+
+
+def test_the_admission_count_is_bounded(settings):
+    from merchants.views import public
+
+    public._SEEN.clear()
+    with mock.patch.object(public, "_SEEN_MAX", 3):
+        for n in range(10):
+            public._admitted(f"k{n}", 2)
+        assert list(public._SEEN) == ["k7", "k8", "k9"]
