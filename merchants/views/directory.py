@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
 from collections import OrderedDict
 
 from django.conf import settings
@@ -294,6 +295,7 @@ _SHELL_VALUES = ("q", "csrf", "results")
 _SHELLS: OrderedDict[tuple, tuple | None] = OrderedDict()
 _SHELLS_MAX = 256
 _SHELLS_TREE: list = [None]
+_SHELLS_LOCK = threading.Lock()
 
 
 def _shell_key(request, version: int) -> tuple:
@@ -340,22 +342,27 @@ def _build_shell(request) -> tuple | None:
 
 
 def _shell(request, version: int) -> tuple | None:
+    """The shell for this request's filters, built on first use. The dictionary is shared by the threads of a
+    threaded server (``runserver``, gthread workers): its reads and writes hold ``_SHELLS_LOCK``; a shell is
+    built outside it (two threads may both build one; the second replaces the first, both are the same)."""
     tree = region_tree._tree()
-    if _SHELLS_TREE[0] is not tree:  # a region was edited (or first use): the region select may differ
-        _SHELLS.clear()
-        _SHELLS_TREE[0] = tree
     key = _shell_key(request, version)
-    if key in _SHELLS:
-        _SHELLS.move_to_end(key)
-        return _SHELLS[key]
+    with _SHELLS_LOCK:
+        if _SHELLS_TREE[0] is not tree:  # a region was edited (or first use): the region select may differ
+            _SHELLS.clear()
+            _SHELLS_TREE[0] = tree
+        if key in _SHELLS:
+            _SHELLS.move_to_end(key)
+            return _SHELLS[key]
     shell = _build_shell(request)
     if settings.DEBUG:  # template edits show at once in development
         return shell
-    if _SHELLS and next(iter(_SHELLS))[0] != version:  # the public pages changed: every shell is stale
-        _SHELLS.clear()
-    _SHELLS[key] = shell
-    while len(_SHELLS) > _SHELLS_MAX:
-        _SHELLS.popitem(last=False)
+    with _SHELLS_LOCK:
+        if _SHELLS and next(iter(_SHELLS))[0] != version:  # the public pages changed: every shell is stale
+            _SHELLS.clear()
+        _SHELLS[key] = shell
+        while len(_SHELLS) > _SHELLS_MAX:
+            _SHELLS.popitem(last=False)
     return shell
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import OrderedDict
 from functools import wraps
@@ -53,6 +54,7 @@ def _cacheable_request(request) -> bool:
 #: Pages asked for recently in this process: key -> (first asked, times). Bounded; the oldest go first.
 _SEEN: OrderedDict[str, tuple[float, int]] = OrderedDict()
 _SEEN_MAX = 20_000
+_SEEN_LOCK = threading.Lock()
 
 
 def _admitted(key: str, admit_after: int) -> bool:
@@ -65,13 +67,14 @@ def _admitted(key: str, admit_after: int) -> bool:
     if admit_after <= 1:
         return True
     now = time.monotonic()
-    first, times = _SEEN.pop(key, (now, 0))
-    if now - first > PUBLIC_PAGES_TTL:
-        first, times = now, 0
-    times += 1
-    _SEEN[key] = (first, times)
-    while len(_SEEN) > _SEEN_MAX:
-        _SEEN.popitem(last=False)
+    with _SEEN_LOCK:  # shared by the threads of a threaded server
+        first, times = _SEEN.pop(key, (now, 0))
+        if now - first > PUBLIC_PAGES_TTL:
+            first, times = now, 0
+        times += 1
+        _SEEN[key] = (first, times)
+        while len(_SEEN) > _SEEN_MAX:
+            _SEEN.popitem(last=False)
     return times >= admit_after
 
 

@@ -257,3 +257,28 @@ def test_the_admission_count_is_bounded(settings):
         for n in range(10):
             public._admitted(f"k{n}", 2)
         assert list(public._SEEN) == ["k7", "k8", "k9"]
+
+
+def test_the_admission_count_is_safe_under_threads():
+    """A threaded server (runserver, gthread workers) shares the count: evictions never raise."""
+    import threading
+
+    from merchants.views import public
+
+    public._SEEN.clear()
+    errors = []
+
+    def ask(n):
+        try:
+            for i in range(300):
+                public._admitted(f"k{(n * 7 + i) % 40}", 2)
+        except Exception as error:  # noqa: BLE001 (any error fails the test below)
+            errors.append(error)
+
+    with mock.patch.object(public, "_SEEN_MAX", 5):
+        threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == [] and len(public._SEEN) <= 5
