@@ -62,7 +62,6 @@ urlpatterns = [
     path("api/redoc/", RedocDocsView.as_view(url_name="api-schema"), name="api-redoc"),
     path("legal/privacy/", core_views.legal_document, {"kind": "privacy"}, name="legal-privacy"),
     path("legal/terms/", core_views.legal_document, {"kind": "terms"}, name="legal-terms"),
-    path("robots.txt", core_views.robots_txt, name="robots-txt"),
     path("healthz/", core_views.healthz, name="healthz"),
     path("readyz/", core_views.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),

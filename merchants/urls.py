@@ -9,6 +9,7 @@ from .views import ratings as rating_views
 app_name = "public"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
     path("merchants/", directory_views.merchant_list, name="merchant_list"),
     path("merchants/<int:pk>/", views.merchant_detail, name="merchant_detail"),
     path("ratings/how/", rating_views.ratings_how, name="ratings_how"),

@@ -31,20 +31,6 @@ def readyz(request):
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
 
 
-ROBOTS_DISALLOW = ("/admin/", "/portal/", "/accounts/", "/api/", "/i18n/", "/complaints/track/")
-
-
-def robots_txt(request):
-    """Crawlers may index the public register and lists, not the back office, the merchant portal, sign-in,
-    the API (open data has its own documentation and files) or complaint tracking.
-
-    A plain Django view through every middleware that reads nothing: also the benchmarks' *trivial Django
-    view*, the yardstick of the performance targets (docs/BENCHMARKS.md); ``/healthz/`` is answered by a
-    middleware before most of the stack and queries the database, so it is a different yardstick."""
-    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW)]
-    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
-
-
 # Under /api/ the error pages answer JSON in the API's one error shape (core/api_errors.py): a client of the
 # API parses every refusal the same way, including a URL no route matches.
 _API_ERROR_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found", 500: "error"}

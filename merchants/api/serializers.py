@@ -33,7 +33,7 @@ class MerchantSerializer(serializers.ModelSerializer):
     ``region_code``, ``rated_at``.
 
     The declared fields are the schema (drf-spectacular reads them) and the representation of a model
-    instance. The API's views pass rows of ``selectors.api_search.OPEN_DATA_COLUMNS`` (dicts) instead, which
+    instance. The API's views pass rows of ``selectors.search_api.OPEN_DATA_COLUMNS`` (dicts) instead, which
     ``row_representation`` turns into the same fields directly: through the fields, a page of 50 rows cost
     more CPU than the rest of an uncached search request (docs/SEARCH.md "The API's search path");
     tests/merchants/test_api_fast_rows.py holds the two to the same output."""

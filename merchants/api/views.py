@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -14,9 +15,9 @@ from integrity_portal.core.cache import reduce_query
 from integrity_portal.core.public_cache import public_cache_get, public_cache_key, public_cache_set
 
 from ..filters.register import MerchantApiFilter
-from ..selectors.api_search import open_data_keys, public_merchants_open_data_values
 from ..selectors.register import public_regions
-from ..selectors.search import SEARCH_MAX_LENGTH, SearchQuery, serial_plan
+from ..selectors.search import SearchQuery, serial_plan
+from ..selectors.search_api import open_data_keys, public_merchants_open_data_values
 from .serializers import MerchantSerializer, RegionSerializer
 
 
@@ -31,6 +32,7 @@ API_PARAMS = (
     "format",
 )
 # Parameters that leave a request with ``search`` as its one filter (``MerchantViewSet.filter_queryset``).
+_SEARCH_FIELD = MerchantApiFilter.base_filters["search"].field
 SEARCH_ONLY_PARAMS = frozenset({"search", "cursor", MerchantCursorPagination.page_size_query_param, "format"})
 
 
@@ -53,7 +55,7 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         """A list filters and pages the register's keys, and the page's evaluation reads the page's rows as
-        dicts in the same query (``selectors.api_search``): whatever the filters, the joins cost one page of
+        dicts in the same query (``selectors.search_api``): whatever the filters, the joins cost one page of
         rows, never every match. One entity is read as the same dict."""
         if self.action == "list":
             return open_data_keys()
@@ -61,16 +63,17 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
 
     def filter_queryset(self, queryset):
         """A search with no other filter skips the filterset (built per request, its deep copies and form
-        cost more than the search's SQL): the value is checked as its ``CharFilter`` checks it — stripped, at
-        most ``SEARCH_MAX_LENGTH`` characters, no NUL — and anything else goes through the filterset, which
+        cost more than the search's SQL): the value is cleaned by the ``CharFilter``'s own form field —
+        stripped, at most ``SEARCH_MAX_LENGTH`` characters, no NUL — and anything else goes through the filterset, which
         answers 400 as before. The keys then carry the search, so the page may come from the newest
         entities' window."""
         params = self.request.query_params
         value = params.get("search")
         if self.action != "list" or value is None or not SEARCH_ONLY_PARAMS.issuperset(params):
             return super().filter_queryset(queryset)
-        value = value.strip()
-        if len(value) > SEARCH_MAX_LENGTH or "\x00" in value:
+        try:
+            value = _SEARCH_FIELD.clean(value)  # the filter's own field: one set of rules for both paths
+        except ValidationError:
             return super().filter_queryset(queryset)
         query = SearchQuery(value)
         return queryset.searching(query) if query else queryset

@@ -153,3 +153,18 @@ def merchant_detail(request, pk: int):
     merchant = public_merchant_or_404(pk)
     _label(merchant)
     return render(request, "merchants/merchant_detail.html", {"merchant": merchant})
+
+
+ROBOTS_DISALLOW = ("/admin/", "/portal/", "/accounts/", "/api/", "/i18n/", "/complaints/track/")
+
+
+def robots_txt(request):
+    """Crawlers may index the public register and lists, not the back office, the merchant portal, sign-in,
+    the API (open data has its own documentation and files) or complaint tracking. Served by this app, the
+    public site's, because the paths are the apps' own (core names no app).
+
+    A plain Django view through every middleware that reads nothing: also the benchmarks' *trivial Django
+    view*, the yardstick of the performance targets (docs/BENCHMARKS.md); ``/healthz/`` is answered by a
+    middleware before most of the stack and queries the database, so it is a different yardstick."""
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW)]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

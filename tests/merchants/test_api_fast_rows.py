@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from merchants.api.serializers import MerchantSerializer
 from merchants.models import Merchant, MerchantKind, MerchantStatus
-from merchants.selectors import api_search
+from merchants.selectors import search_api as api_search
 from merchants.selectors.register import public_merchants_open_data
 from merchants.selectors.search import SERIAL_PLAN_SQL
 from merchants.services.rating import ratings_recompute

@@ -61,7 +61,7 @@ INBOX = (
 NON_ADMIN_COVERAGE: dict[str, str] = {
     "set_language": INFRA,
     "healthz": INFRA,
-    "robots-txt": "crawler rules, a constant text: tests/core/test_robots_txt.py",
+    "public:robots_txt": "crawler rules, a constant text: tests/merchants/test_robots_txt.py",
     "readyz": INFRA,
     "legal-privacy": "public privacy notice, no personal data: tests/core/test_legal_documents.py",
     "legal-terms": "public user agreement, no personal data: tests/core/test_legal_documents.py",

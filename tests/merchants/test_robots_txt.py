@@ -1,4 +1,4 @@
-"""``/robots.txt``: crawlers keep out of the back office, the portal, sign-in, the API and complaint tracking."""
+"""``/robots.txt`` (merchants, the public site): crawlers keep out of the back office, the portal, sign-in, the API and complaint tracking."""
 
 from __future__ import annotations
 
