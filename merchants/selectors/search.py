@@ -14,14 +14,14 @@ through thousands of rows, and no request sorts or counts a large part of the ta
 
 from __future__ import annotations
 
-import hashlib
 import re
 from contextlib import contextmanager
-from datetime import date, datetime
 
-from django.db import DatabaseError, connections, transaction
+from django.db import connections
 from django.db.models import BooleanField, F, Q
 from django.db.models.expressions import Expression
+
+from integrity_portal.core.prepared import PreparedStatement, prepared_type
 
 from ..search import GRAMS_FUNCTION, normalise, query_grams
 
@@ -92,23 +92,6 @@ class _AnyOf(_OnSearchText):
     template = "{column} = ANY(%s)"
 
 
-def _prepared_type(value) -> str | None:
-    """The PostgreSQL type of a query parameter, for ``PREPARE name(types…)``; None when not one of these."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "bigint"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, datetime):
-        return "timestamptz"
-    if isinstance(value, date):
-        return "date"
-    if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        return "bigint[]"
-    return None
-
-
 class PageRows:
     """Reads the rows of a page of ids (in the order given) as tuples of ``columns``, through ``queryset``'s SQL
     compiled once and, on PostgreSQL, prepared once per database connection: a reader is kept per filter
@@ -133,36 +116,9 @@ class PageRows:
         if len(slots) != 1:
             return
         self.sql, self.params, self.slot = sql, list(params), slots[0]
-        types = [_prepared_type(p) for p in self.params[: self.slot]] + ["bigint[]"]
-        types += [_prepared_type(p) for p in self.params[self.slot + 1 :]]
-        self.prepare_sql = None
-        if None not in types:
-            numbers = iter(range(1, len(types) + 1))
-            body = re.sub(r"%[s%]", lambda m: f"${next(numbers)}" if m.group() == "%s" else "%", sql)
-            self.name = "ip_rows_" + hashlib.sha256(body.encode()).hexdigest()[:20]
-            self.prepare_sql = f"PREPARE {self.name}({', '.join(types)}) AS {body}"
-            self.execute_sql = f"EXECUTE {self.name}({', '.join(['%s'] * len(types))})"
-
-    def _prepared(self, wrapper, cursor) -> bool:
-        """Whether this connection holds the prepared statement (preparing it now if not)."""
-        if self.prepare_sql is None:
-            return False
-        state = getattr(wrapper, "_prepared_page_rows", None)
-        if state is None or state[0] is not wrapper.connection:  # a new connection: nothing prepared yet
-            state = wrapper._prepared_page_rows = (wrapper.connection, set())
-        if self.name not in state[1]:
-            try:
-                # in a savepoint (or its own transaction): a failure must not abort the caller's transaction
-                with transaction.atomic(using=wrapper.alias):
-                    cursor.execute(self.prepare_sql)
-            except DatabaseError as error:
-                if (
-                    getattr(error.__cause__, "pgcode", None) != "42P05"
-                ):  # not "already prepared on this session"
-                    self.prepare_sql = None  # the plain statement from now on
-                    return False
-            state[1].add(self.name)
-        return True
+        types = [prepared_type(p) for p in self.params[: self.slot]] + ["bigint[]"]
+        types += [prepared_type(p) for p in self.params[self.slot + 1 :]]
+        self.prepared = None if None in types else PreparedStatement(sql, types, name_prefix="ip_rows")
 
     def __call__(self, ids: list[int]) -> list[tuple]:
         if not ids:
@@ -174,9 +130,7 @@ class PageRows:
             params[self.slot] = list(ids)
             wrapper = connections[self.queryset.db]
             with wrapper.cursor() as cursor:
-                if self._prepared(wrapper, cursor):
-                    cursor.execute(self.execute_sql, params)
-                else:
+                if self.prepared is None or not self.prepared.execute(wrapper, cursor, params):
                     cursor.execute(self.sql, params)
                 found = cursor.fetchall()
         by_pk = {row[0]: row for row in found}

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import InvalidPage, Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
@@ -42,12 +43,15 @@ from ..filters.register import INDUSTRY_LABELS, KIND_LABELS, STATUS_LABELS, Merc
 from ..models import MerchantStatus, Region
 from ..selectors.register import public_merchants
 from ..selectors.search import SEARCH_CANDIDATES, CandidatesStatements, PageRows, RankedSearch, SearchQuery
+from ..selectors.search_page import SearchPages
 from ..templatetags.credit_tags import stars as stars_html
-from ..validators import registration_number_label
+from ..validators import normalize_uscc, registration_number_label
 from .public import _CSRF_INPUT, _cacheable_request, _serve_cached
 
 DIRECTORY_COUNT_TTL = 120
 PAGE_SIZE = 20
+#: The last page a search can have: its candidates are counted up to ``SEARCH_CANDIDATES``.
+MAX_PAGES = -(-SEARCH_CANDIDATES // PAGE_SIZE)
 _PK_PLACEHOLDER = 9_876_543_210
 
 
@@ -60,7 +64,7 @@ class CachedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        if isinstance(self.object_list, RankedSearch):  # a search: its candidates, already bounded
+        if not isinstance(self.object_list, QuerySet):  # a search: its candidates (``RankedSearch``), bounded
             return min(len(self.object_list), self.bound + 1)
         try:
             sql, params = self.object_list.query.sql_with_params()
@@ -115,8 +119,8 @@ class _CardMarkers:
             setattr(self, name, slot(name))
 
 
-def _card_template(shape: tuple) -> SlotTemplate:
-    key = (shape, get_language(), get_script_prefix())
+def _card_template(shape: tuple, language: str, prefix: str) -> SlotTemplate:
+    key = (shape, language, prefix)
     card = None if settings.DEBUG else _CARDS.get(key)  # template edits show at once in development
     if card is None:
         rendered = get_template("merchants/_result_card.html").render({"m": _CardMarkers(shape)})
@@ -196,52 +200,89 @@ def _labels() -> tuple[dict, dict, dict]:
 
 
 def result_cards(rows: list[DirectoryRow]) -> list[str]:
-    """The directory's result cards, in order."""
+    """The directory's result cards, in order. What is the same for many cards — the language, the URL
+    prefix, a star display, a number's label — is looked up once per page."""
     detail_url = reverse("public:merchant_detail", args=[_PK_PLACEHOLDER])  # one reverse() per page
+    placeholder = str(_PK_PLACEHOLDER)
     kinds, industries, statuses = _labels()
+    language, prefix = get_language(), get_script_prefix()
+    star_displays: dict[tuple, str] = {}
+    number_labels: dict[bool, str] = {}
     cards = []
     for m in rows:
         number = m.uscc or m.licence_number or ""
+        deregistered = m.status == MerchantStatus.DEREGISTERED
         shape = (
-            m.status == MerchantStatus.DEREGISTERED,
+            deregistered,
             bool(m.on_black_list),
             bool(m.is_time_honored),
             m.status != MerchantStatus.OPERATING,
             bool(m.parent_market_id),
         )
+        star_key = (m.stars, deregistered)
+        if star_key not in star_displays:
+            star_displays[star_key] = stars_html(m.stars, m.status)
+        is_code = len(normalize_uscc(number)) == 18
+        if is_code not in number_labels:
+            number_labels[is_code] = registration_number_label(number)
         values = {
-            "detail_url": detail_url.replace(str(_PK_PLACEHOLDER), str(m.pk), 1),
+            "detail_url": detail_url.replace(placeholder, str(m.pk), 1),
             "name": m.name,
-            "stars_html": stars_html(m.stars, m.status),
+            "stars_html": star_displays[star_key],
             "kind_label": kinds.get(m.kind, m.kind),
             "industry_label": industries.get(m.industry, m.industry),
             "status_label": statuses.get(m.status, m.status),
-            "registration_label": registration_number_label(number),
+            "registration_label": number_labels[is_code],
             "registration_number": number,
             "region_name": Region.compose_full_name(m.region_name, m.region_level, m.region_parent_name),
             "address": m.address,
             "parent_market_name": m.parent_market_name or "",
         }
-        cards.append(mark_safe(_card_template(shape).fill(values)))  # noqa: S308 (values escaped by fill)
+        cards.append(mark_safe(_card_template(shape, language, prefix).fill(values)))  # noqa: S308 (values escaped by fill)
     return cards
+
+
+#: The results section around the cards by language, URL prefix, filter errors, count, bound, page size, page
+#: number and whether there is a query string: everything in it but the cards and the query string follows.
+_RESULTS: dict[tuple, SlotTemplate] = {}
+_RESULTS_MAX = 4096
 
 
 def results_html(
     *, paginator, page_obj, rows: list[DirectoryRow], query_string: str, filter_errors: bool
 ) -> str:
-    """The results section: summary, cards and pagination (``merchants/_directory_results.html``)."""
-    return render_to_string(
-        "merchants/_directory_results.html",
-        {
-            "paginator": paginator,
-            "page_obj": page_obj,
-            "is_paginated": page_obj is not None and page_obj.has_other_pages(),
-            "cards": result_cards(rows),
-            "merchants": rows,  # not shown (the cards are): the rows, for whoever inspects the context
-            "query_string": query_string,
-            "filter_errors": filter_errors,
-        },
+    """The results section: summary, cards and pagination (``merchants/_directory_results.html``), rendered
+    once per process for each count and page number with markers for the cards and the query string."""
+    number = page_obj.number if page_obj is not None else None
+    key = (
+        get_language(),
+        get_script_prefix(),
+        filter_errors,
+        paginator.count,
+        paginator.bound,
+        paginator.per_page,
+        number,
+        bool(query_string),
     )
+    section = None if settings.DEBUG else _RESULTS.get(key)
+    if section is None:
+        rendered = render_to_string(
+            "merchants/_directory_results.html",
+            {
+                "paginator": paginator,
+                "page_obj": page_obj,
+                "is_paginated": page_obj is not None and page_obj.has_other_pages(),
+                "cards": [slot("cards")] if rows else [],
+                "query_string": slot("query_string") if query_string else "",
+                "filter_errors": filter_errors,
+            },
+        )
+        section = SlotTemplate(rendered, ("cards", "query_string"), optional=("cards", "query_string"))
+        if len(_RESULTS) >= _RESULTS_MAX:
+            _RESULTS.clear()
+        _RESULTS[key] = section
+    cards = mark_safe("".join(result_cards(rows)))  # noqa: S308 (rendered, values escaped)
+    return section.fill({"cards": cards, "query_string": query_string})
 
 
 def _query_string(request) -> str:
@@ -338,7 +379,14 @@ def _build_shell(request) -> tuple | None:
     except SlotError:
         return None
     queryset, order = view.filterset.narrowed(public_merchants())
-    return template, queryset, order, PageRows(queryset, CARD_COLUMNS), CandidatesStatements(queryset)
+    return (
+        template,
+        queryset,
+        order,
+        SearchPages(queryset, order, CARD_COLUMNS, per_page=PAGE_SIZE),
+        PageRows(queryset, CARD_COLUMNS),
+        CandidatesStatements(queryset),
+    )
 
 
 def _shell(request, version: int) -> tuple | None:
@@ -384,19 +432,32 @@ def search_page(request, version: int) -> HttpResponse | None:
     shell = _shell(request, version)
     if shell is None:
         return None
-    template, queryset, order, page_rows, statements = shell
-    ranked = RankedSearch(queryset, query, order, statements=statements)
-    paginator = CachedCountPaginator(ranked, PAGE_SIZE)
+    template, queryset, order, pages, page_rows, statements = shell
     try:
-        number = paginator.validate_number(request.GET.get("page") or 1)
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        return None  # the view's 404
+    if not 1 <= number <= MAX_PAGES:
+        return None
+    answer = pages(query, number)  # count and rows in one statement (PostgreSQL, a word: not a code)
+    if answer is not None:
+        total, rows = answer
+        paginator = CachedCountPaginator(range(total), PAGE_SIZE)
+    else:
+        ranked = RankedSearch(queryset, query, order, statements=statements)
+        paginator = CachedCountPaginator(ranked, PAGE_SIZE)
+    try:
+        paginator.validate_number(number)
     except InvalidPage:
         return None
-    start = (number - 1) * PAGE_SIZE
-    page = Page(ranked.ids[start : start + PAGE_SIZE], number, paginator)  # the ids; the rows are read below
+    if answer is None:
+        start = (number - 1) * PAGE_SIZE
+        rows = page_rows(ranked.ids[start : start + PAGE_SIZE])
+    page = Page(rows, number, paginator)
     results = results_html(
         paginator=paginator,
         page_obj=page,
-        rows=[DirectoryRow(*row) for row in page_rows(page.object_list)],
+        rows=[DirectoryRow(*row) for row in rows],
         query_string=_query_string(request),
         filter_errors=False,
     )

@@ -30,6 +30,7 @@ def _fresh():
     cache.clear()
     directory._SHELLS.clear()
     directory._CARDS.clear()
+    directory._RESULTS.clear()
     yield
     cache.clear()
 
@@ -157,19 +158,19 @@ def test_page_rows_are_prepared_once_per_connection_on_postgresql(shops):
     expected = sorted(plain, key=lambda row: ids.index(row[0]))
     with connection.cursor() as cursor:  # as on a new connection: nothing prepared
         cursor.execute("DEALLOCATE ALL")
-    connection._prepared_page_rows = None
+    connection._prepared_statements = None
     with CaptureQueriesContext(connection) as first:
         assert reader(ids) == expected
     with CaptureQueriesContext(connection) as second:
         assert reader(ids[::-1]) == expected[::-1]
     assert any(q["sql"].startswith("PREPARE ip_rows_") for q in first.captured_queries)
-    assert [q["sql"].split("(")[0] for q in second.captured_queries] == [f"EXECUTE {reader.name}"]
+    assert [q["sql"].split("(")[0] for q in second.captured_queries] == [f"EXECUTE {reader.prepared.name}"]
     # the black-list flag and the joined names come through the prepared statement as they do without it
     assert {row[1] for row in reader(ids)} == {row[1] for row in expected}
 
     # prepared already on the session but not known to this process's bookkeeping: used, not refused
-    connection._prepared_page_rows = None
-    assert reader(ids) == expected and reader.prepare_sql is not None
+    connection._prepared_statements = None
+    assert reader(ids) == expected and reader.prepared.prepare_sql is not None
 
 
 @pytest.mark.parametrize(

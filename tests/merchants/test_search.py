@@ -4,6 +4,7 @@ Runs on SQLite (the LIKE fallback) and on PostgreSQL (the GIN grams index): same
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -29,10 +30,15 @@ def _fresh_cache():
     cache.clear()
 
 
+_CARD_NAME = re.compile(r'<h3 class="result-title"><a href="[^"]*">([^<]*)</a></h3>')
+
+
 def _directory(client, **params) -> list[str]:
+    """The names the page shows, in order (read from its result cards: an anonymous search's page is filled
+    from pre-rendered templates, not rendered with a context)."""
     response = client.get("/merchants/", params)
     assert response.status_code == 200
-    return [m.name for m in response.context["merchants"]]
+    return [html.unescape(name) for name in _CARD_NAME.findall(response.content.decode())]
 
 
 def _api(client, **params) -> list[str]:
@@ -152,13 +158,11 @@ def test_count_is_exact_up_to_the_bound_and_more_than_the_bound_above_it(client,
     for n in range(4):
         MerchantFactory(name=f"火锅店{n}", region=regions["410802"], address="和平路1号")
     response = client.get("/merchants/", {"q": "火锅"})
-    assert response.context["paginator"].count == 4
     assert "共 4 个市场主体" in response.content.decode()
     for n in range(4, 9):
         MerchantFactory(name=f"火锅店{n}", region=regions["410802"], address="和平路1号")
     cache.clear()
     response = client.get("/merchants/", {"q": "火锅"})
-    assert response.context["paginator"].count_is_bound
     summary = re.search(r'<h2 id="results-title"[^>]*>(.*?)</h2>', response.content.decode(), re.S)[1]
     assert "超过 5 个市场主体" in summary and "9" not in summary
     # Without a query, too: the directory counts no further than the bound.
