@@ -9,11 +9,22 @@ and the read-replica router (``core.db_router``) watches the same version key.
 from __future__ import annotations
 
 import hashlib
+import time
 
 from django.core.cache import cache
 
 PUBLIC_PAGES_VERSION_KEY = "public:pages:version"
 PUBLIC_PAGES_TTL = 60
+#: How long a process goes on with the version it last read, where a render needs the version but not the
+#: stored answer (``public_pages_version_recent``): a change made by another process shows within this.
+PUBLIC_VERSION_RECENT_SECONDS = 0.5
+
+#: The version this process last read from the cache, and when (``time.monotonic()``).
+_recent: list = [None, 0.0]
+
+
+def _remember(version) -> None:
+    _recent[0], _recent[1] = int(version), time.monotonic()
 
 
 def public_pages_version() -> int:
@@ -21,11 +32,26 @@ def public_pages_version() -> int:
     if version is None:
         cache.add(PUBLIC_PAGES_VERSION_KEY, 1, None)
         version = cache.get(PUBLIC_PAGES_VERSION_KEY, 1)
+    _remember(version)
     return int(version)
+
+
+def public_pages_version_recent() -> int:
+    """The version as this process read it at most ``PUBLIC_VERSION_RECENT_SECONDS`` ago (else read now).
+
+    For a render whose answer is not looked up in the cache (a search asked for the first time in this
+    process: ``merchants.views.public._serve_cached``) but which keys what it builds by the version: the
+    round trip to the cache is saved on every such request, at the price of another process's change showing
+    up to half a second later in what is keyed by it. A change made in this process shows at once."""
+    version, read_at = _recent
+    if version is None or time.monotonic() - read_at > PUBLIC_VERSION_RECENT_SECONDS:
+        return public_pages_version()
+    return version
 
 
 def public_pages_changed() -> None:
     """Invalidate every cached public page and open-data answer (call after the change is committed)."""
+    _recent[0] = None  # this process reads the new version at its next render
     try:
         cache.incr(PUBLIC_PAGES_VERSION_KEY)
     except ValueError:
@@ -48,6 +74,7 @@ def public_cache_get(key: str) -> tuple[int, object | None]:
     version = values.get(PUBLIC_PAGES_VERSION_KEY)
     if version is None:
         return public_pages_version(), None
+    _remember(version)
     stored = values.get(key)
     if stored is not None and stored[0] == version:
         return int(version), stored[1]

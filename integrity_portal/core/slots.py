@@ -45,7 +45,7 @@ def slot(name: str) -> SafeString:
 class SlotTemplate:
     """A rendered text split at its markers: literal parts and, between them, (name, URL-encoded) holes."""
 
-    __slots__ = ("holes", "parts")
+    __slots__ = ("filled", "holes", "parts")
 
     def __init__(self, rendered: str, names, *, optional=()):
         """``names``: the markers the text may hold; each must be found, except those in ``optional`` (values
@@ -70,17 +70,21 @@ class SlotTemplate:
         missing = set(names) - set(optional) - {name for name, _ in self.holes}
         if missing:
             raise SlotError(f"markers not found: {', '.join(sorted(missing))}")
+        self.filled = [
+            (name, encoded, part) for (name, encoded), part in zip(self.holes, self.parts[1:], strict=True)
+        ]
 
     def fill(self, values: dict) -> str:
         """The text with each hole filled with its value, escaped for its place."""
         out = [self.parts[0]]
-        for (name, encoded), part in zip(self.holes, self.parts[1:], strict=True):
+        append = out.append
+        for name, encoded, part in self.filled:
             value = values[name]
             if encoded:
-                out.append(escape(quote_plus(str(value))))
+                append(escape(quote_plus(str(value))))
             elif isinstance(value, SafeString):
-                out.append(value)
+                append(value)
             else:
-                out.append(escape(str(value)))
-            out.append(part)
+                append(escape(str(value)))
+            append(part)
         return "".join(out)

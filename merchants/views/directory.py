@@ -19,6 +19,8 @@ import copy
 import hashlib
 import threading
 from collections import OrderedDict
+from typing import NamedTuple
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -151,15 +153,27 @@ CARD_COLUMNS = (
 )
 
 
-class DirectoryRow:
-    """What a result card shows: from a tuple of ``CARD_COLUMNS`` (a search through the shell) or from a
-    ``public_merchants()`` instance (the view), so both render through the same ``result_cards``."""
+class DirectoryRow(NamedTuple):
+    """What a result card shows: a tuple of ``CARD_COLUMNS`` (a search through the shell: ``_make(row)``) or
+    built from a ``public_merchants()`` instance (the view), so both render through the same
+    ``result_cards``."""
 
-    __slots__ = tuple(c.replace("__", "_") for c in CARD_COLUMNS)
-
-    def __init__(self, *values):
-        for name, value in zip(self.__slots__, values, strict=True):
-            setattr(self, name, value)
+    pk: int
+    name: str
+    stars: int | None
+    status: str
+    kind: str
+    industry: str
+    is_time_honored: bool
+    uscc: str | None
+    licence_number: str | None
+    address: str
+    region_name: str
+    region_level: str
+    region_parent_name: str | None
+    parent_market_id: int | None
+    parent_market_name: str | None
+    on_black_list: bool
 
     @classmethod
     def from_merchant(cls, m) -> DirectoryRow:
@@ -203,7 +217,7 @@ def result_cards(rows: list[DirectoryRow]) -> list[str]:
     """The directory's result cards, in order. What is the same for many cards — the language, the URL
     prefix, a star display, a number's label — is looked up once per page."""
     detail_url = reverse("public:merchant_detail", args=[_PK_PLACEHOLDER])  # one reverse() per page
-    placeholder = str(_PK_PLACEHOLDER)
+    url_head, url_tail = detail_url.split(str(_PK_PLACEHOLDER), 1)
     kinds, industries, statuses = _labels()
     language, prefix = get_language(), get_script_prefix()
     star_displays: dict[tuple, str] = {}
@@ -226,7 +240,7 @@ def result_cards(rows: list[DirectoryRow]) -> list[str]:
         if is_code not in number_labels:
             number_labels[is_code] = registration_number_label(number)
         values = {
-            "detail_url": detail_url.replace(placeholder, str(m.pk), 1),
+            "detail_url": f"{url_head}{m.pk}{url_tail}",
             "name": m.name,
             "stars_html": star_displays[star_key],
             "kind_label": kinds.get(m.kind, m.kind),
@@ -286,9 +300,9 @@ def results_html(
 
 
 def _query_string(request) -> str:
-    params = request.GET.copy()  # already reduced to DIRECTORY_PARAMS by reduce_query
-    params.pop("page", None)
-    return params.urlencode()
+    """The request's parameters but the page, URL-encoded as ``QueryDict.urlencode`` writes them (the GET is
+    already reduced to DIRECTORY_PARAMS by reduce_query)."""
+    return urlencode([(k, v) for k, values in request.GET.lists() if k != "page" for v in values])
 
 
 # --- the view ------------------------------------------------------------------------------------------------
@@ -340,18 +354,10 @@ _SHELLS_LOCK = threading.Lock()
 
 
 def _shell_key(request, version: int) -> tuple:
-    others = request.GET.copy()
-    others.pop("q", None)
-    if "page" in others:  # a marker in the shell (the language form's "next" holds it), filled per request
-        others["page"] = ""
-    return (
-        version,
-        timezone.localdate(),
-        get_language(),
-        get_script_prefix(),
-        request.path,
-        others.urlencode(),
-    )
+    # the parameters but the query, in order; a page number is a marker in the shell (the language form's
+    # "next" holds it), filled per request
+    others = tuple((k, "" if k == "page" else tuple(v)) for k, v in request.GET.lists() if k != "q")
+    return (version, timezone.localdate(), get_language(), get_script_prefix(), request.path, others)
 
 
 def _build_shell(request) -> tuple | None:
@@ -457,7 +463,7 @@ def search_page(request, version: int) -> HttpResponse | None:
     results = results_html(
         paginator=paginator,
         page_obj=page,
-        rows=[DirectoryRow(*row) for row in rows],
+        rows=[DirectoryRow._make(row) for row in rows],
         query_string=_query_string(request),
         filter_errors=False,
     )

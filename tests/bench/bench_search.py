@@ -23,6 +23,7 @@ import contextlib
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -233,12 +234,39 @@ def search_server(django_db_setup, django_db_blocker):
             except OSError:
                 pass
             time.sleep(0.2)
-        yield port, words
+        yield port, words, server.pid
     finally:
         import signal
 
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
+
+
+def _cpu_by_process(server_group: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes (its process group), PostgreSQL, Redis and wrk:
+    read before and after a run, the difference per request says where an answer's CPU goes (two cores)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {"gunicorn": 0.0, "postgres": 0.0, "redis": 0.0, "wrk": 0.0}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                raw = stat.read()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        if int(fields[2]) == server_group:
+            used["gunicorn"] += seconds
+        elif name.startswith("postgres"):
+            used["postgres"] += seconds
+        elif name.startswith("redis-server"):
+            used["redis"] += seconds
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk: a finished child of this process
+    used["wrk"] = children.ru_utime + children.ru_stime
+    return used
 
 
 def sys_executable() -> str:
@@ -248,7 +276,7 @@ def sys_executable() -> str:
 
 
 def test_uncached_city_wide_searches_under_16_clients(search_server):
-    port, words = search_server
+    port, words, server_group = search_server
     runs = {
         "trivial view /healthz/": ("/healthz/", None),
         "trivial Django view /robots.txt": ("/robots.txt", None),
@@ -261,10 +289,14 @@ def test_uncached_city_wide_searches_under_16_clients(search_server):
     probe.request("GET", "/robots.txt")
     if probe.getresponse().status != 200:  # the code before /robots.txt (a "before" run in a worktree)
         del runs["trivial Django view /robots.txt"]
-    results = {}
+    results, cpu = {}, {}
     for label, (prefix, pool) in runs.items():
         _wrk(port, prefix, pool, 2)  # warm connections and workers
+        before = _cpu_by_process(server_group)
         results[label] = _wrk(port, prefix, pool, SECONDS)
+        after = _cpu_by_process(server_group)
+        requests = max(1.0, results[label]["rps"] * SECONDS)
+        cpu[label] = {name: 1000 * (after[name] - before[name]) / requests for name in before}
     ceiling = results["trivial view /healthz/"]["rps"]
     django_view = results.get("trivial Django view /robots.txt", {"rps": float("nan")})["rps"]
     print(
@@ -274,6 +306,12 @@ def test_uncached_city_wide_searches_under_16_clients(search_server):
         print(
             f"{label:45} {r['p50']:8.1f} {r['p95']:8.1f} {r['rps']:9.1f} {100 * r['rps'] / ceiling:9.1f}% "
             f"{100 * r['rps'] / django_view:8.1f}% {r['errors']:7d} {r['socket']:6d}"
+        )
+    print(f"\nCPU ms per request (/proc, 10 ms ticks) {'':14} gunicorn postgres   redis     wrk   total")
+    for label, used in cpu.items():
+        print(
+            f"{label:45} {used['gunicorn']:8.2f} {used['postgres']:8.2f} {used['redis']:7.2f} {used['wrk']:7.2f}"
+            f" {sum(used.values()):7.2f}"
         )
     for label, r in results.items():
         assert r["errors"] <= max(CONNECTIONS, 0.001 * r["rps"] * SECONDS), f"{label}: {r['errors']} failed"

@@ -175,7 +175,19 @@ def test_page_rows_are_prepared_once_per_connection_on_postgresql(shops):
 
 @pytest.mark.parametrize(
     "raw",
-    ["五金", "火锅店", "店", "城南 五金", "91410802", "abc", "a%_\\b", "ｋｔｖ", "'\"<>", "x" * 60, "五金路1号"],
+    [
+        "五金",
+        "火锅店",
+        "店",
+        "城南 五金",
+        "91410802",
+        "abc",
+        "a%_\\b",
+        "ｋｔｖ",
+        "'\"<>",
+        "x" * 60,
+        "五金路1号",
+    ],
 )
 def test_candidates_compiled_once_are_the_statement_each_search_compiles(shops, raw):
     from merchants.selectors.search import CandidatesStatements, RankedSearch, SearchQuery
@@ -250,13 +262,53 @@ def test_a_search_is_stored_in_the_page_cache_from_its_second_request_within_the
         assert rendered.call_count == 2  # the first of these counted as a first request
 
 
+def test_a_search_asked_for_the_first_time_is_rendered_without_a_cache_lookup(client, shops):
+    """The doorkeeper: a page this process was never asked for is not looked up in the shared cache (one
+    round trip fewer for almost every search); from its second request on it is, so a page another worker
+    stored is served from the cache."""
+    from integrity_portal.core import public_cache
+    from merchants.views import public
+
+    public._SEEN.clear()
+    client.get("/merchants/", {"q": "五金市场"})
+    client.get("/merchants/", {"q": "五金市场"})  # stored (second request)
+    public._SEEN.clear()  # as another worker: never asked for it
+    with (
+        mock.patch.object(public, "public_cache_get", wraps=public.public_cache_get) as looked_up,
+        mock.patch.object(directory, "search_page", wraps=directory.search_page) as rendered,
+    ):
+        first = client.get("/merchants/", {"q": "五金市场"})
+        assert (looked_up.call_count, rendered.call_count) == (0, 1)
+        second = client.get("/merchants/", {"q": "五金市场"})
+        assert (looked_up.call_count, rendered.call_count) == (1, 1)  # the stored page
+    assert CSRF.sub("", first.content.decode()) == CSRF.sub("", second.content.decode())
+    # the version the render keys its shell by is at most half a second old; a change here shows at once
+    version = public_cache.public_pages_version()
+    public_cache.public_pages_changed()
+    assert public_cache.public_pages_version_recent() == version + 1
+
+
+def test_another_processes_change_shows_within_half_a_second():
+    from django.core.cache import cache as shared
+
+    from integrity_portal.core import public_cache
+
+    version = public_cache.public_pages_version()
+    shared.incr(public_cache.PUBLIC_PAGES_VERSION_KEY)  # another process's change: not seen here yet
+    now = public_cache.time.monotonic()
+    with mock.patch.object(public_cache.time, "monotonic", return_value=now + 0.1):
+        assert public_cache.public_pages_version_recent() == version
+    with mock.patch.object(public_cache.time, "monotonic", return_value=now + 0.6):
+        assert public_cache.public_pages_version_recent() == version + 1
+
+
 def test_the_admission_count_is_bounded(settings):
     from merchants.views import public
 
     public._SEEN.clear()
     with mock.patch.object(public, "_SEEN_MAX", 3):
         for n in range(10):
-            public._admitted(f"k{n}", 2)
+            public._asked(f"k{n}")
         assert list(public._SEEN) == ["k7", "k8", "k9"]
 
 
@@ -272,7 +324,7 @@ def test_the_admission_count_is_safe_under_threads():
     def ask(n):
         try:
             for i in range(300):
-                public._admitted(f"k{(n * 7 + i) % 40}", 2)
+                public._asked(f"k{(n * 7 + i) % 40}")
         except Exception as error:  # noqa: BLE001 (any error fails the test below)
             errors.append(error)
 
@@ -283,3 +335,8 @@ def test_the_admission_count_is_safe_under_threads():
         for thread in threads:
             thread.join()
     assert errors == [] and len(public._SEEN) <= 5
+
+
+def test_a_directory_row_names_the_card_columns_in_their_order():
+    """``DirectoryRow._make`` takes the rows ``PageRows`` and ``SearchPages`` read as ``CARD_COLUMNS``."""
+    assert directory.DirectoryRow._fields == tuple(c.replace("__", "_") for c in directory.CARD_COLUMNS)
