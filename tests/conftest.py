@@ -99,12 +99,13 @@ def _fresh_caches():
     """Region tree and page caches must not leak between tests (rolled-back rows leave no signal)."""
     from django.core.cache import cache
 
+    from integrity_portal.core import public_cache
     from merchants import regions as region_tree
-    from merchants.views import directory, public
+    from merchants.views import directory
 
     region_tree.clear_cache()
     cache.clear()
-    public._SEEN.clear()  # the page cache's per-process admission counts
+    public_cache._ASKED.clear()  # the page cache's per-process admission counts
     directory._SHELLS.clear()
     yield
     region_tree.clear_cache()

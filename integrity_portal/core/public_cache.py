@@ -9,7 +9,9 @@ and the read-replica router (``core.db_router``) watches the same version key.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 
 from django.core.cache import cache
 
@@ -84,3 +86,43 @@ def public_cache_get(key: str) -> tuple[int, object | None]:
 def public_cache_set(key: str, version: int, answer) -> None:
     """Store an answer rendered under ``version`` (as returned by ``public_cache_get`` before rendering)."""
     cache.set(key, (version, answer), PUBLIC_PAGES_TTL)
+
+
+#: Answers asked for recently in this process: key -> (first asked, times). Bounded; the oldest go first.
+_ASKED: OrderedDict[str, tuple[float, int]] = OrderedDict()
+_ASKED_MAX = 20_000
+_ASKED_LOCK = threading.Lock()
+
+
+def public_cache_asked(key: str) -> int:
+    """How many times this process was asked for ``key`` within the TTL, this request included.
+
+    The admission filter of ``public_cache_lookup``: counted per process, not in the cache — a Redis round
+    trip on every uncached search cost more than it saved (docs/BENCHMARKS.md §7), and an answer asked for
+    often reaches the count in every worker soon enough (at most ``admit_after`` requests per worker)."""
+    now = time.monotonic()
+    with _ASKED_LOCK:  # shared by the threads of a threaded server
+        first, times = _ASKED.pop(key, (now, 0))
+        if now - first > PUBLIC_PAGES_TTL:
+            first, times = now, 0
+        times += 1
+        _ASKED[key] = (first, times)
+        while len(_ASKED) > _ASKED_MAX:
+            _ASKED.popitem(last=False)
+    return times
+
+
+def public_cache_lookup(key: str, *, admit_after: int = 1) -> tuple[int, object | None, bool]:
+    """``(version, stored answer or None, store the fresh answer?)`` for a public answer about to be served.
+
+    ``admit_after`` > 1 is for an unbounded key space (free-text searches): an answer is stored only once this
+    process was asked for it that many times within the TTL, so one-off searches do not push the popular
+    pages out of the shared cache; and an answer this process is asked for the first time is not looked up at
+    all — almost every search is asked once, so this saves the cache's round trip on nearly every one. It is
+    rendered with the version this process read at most ``PUBLIC_VERSION_RECENT_SECONDS`` ago. An answer
+    another worker stored is read from this process's second request for it on."""
+    asked = public_cache_asked(key) if admit_after > 1 else 1
+    if asked == 1 and admit_after > 1:
+        return public_pages_version_recent(), None, False
+    version, hit = public_cache_get(key)
+    return version, hit, asked >= admit_after

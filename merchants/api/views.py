@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from integrity_portal.core.api import DefaultCursorPagination
 from integrity_portal.core.api_conditional import ConditionalGetMixin
 from integrity_portal.core.cache import reduce_query
-from integrity_portal.core.public_cache import public_cache_get, public_cache_key, public_cache_set
+from integrity_portal.core.public_cache import public_cache_key, public_cache_lookup, public_cache_set
 
 from ..filters.register import MerchantApiFilter
 from ..selectors.register import public_regions
@@ -96,19 +96,24 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         key = public_cache_key(
             "api:merchants", request.get_host(), request.path, request.query_params.urlencode(), str(as_json)
         )
-        version, hit = public_cache_get(key)
+        # A search's answers are a key space without end: stored from the second request within the TTL,
+        # and a first request is not looked up (``public_cache_lookup``), as the directory's searches.
+        admit_after = 2 if "search" in request.query_params else 1
+        version, hit, admitted = public_cache_lookup(key, admit_after=admit_after)
         if hit is not None:
             return HttpResponse(hit, content_type="application/json") if as_json else Response(hit)
         response = action(request, *args, **kwargs)
         if response.status_code != 200:
             return response
         if not as_json:
-            public_cache_set(key, version, response.data)
+            if admitted:
+                public_cache_set(key, version, response.data)
             return response
         body = request.accepted_renderer.render(
             response.data, request.accepted_media_type, self.get_renderer_context()
         )
-        public_cache_set(key, version, body)
+        if admitted:
+            public_cache_set(key, version, body)
         return HttpResponse(body, content_type="application/json")
 
     def list(self, request, *args, **kwargs):

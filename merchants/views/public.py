@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
@@ -15,13 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from integrity_portal.core.cache import reduce_query
-from integrity_portal.core.public_cache import (
-    PUBLIC_PAGES_TTL,
-    public_cache_get,
-    public_cache_key,
-    public_cache_set,
-    public_pages_version_recent,
-)
+from integrity_portal.core.public_cache import public_cache_key, public_cache_lookup, public_cache_set
 
 from ..filters.register import (
     INDUSTRY_LABELS,
@@ -52,52 +43,16 @@ def _cacheable_request(request) -> bool:
     )
 
 
-#: Pages asked for recently in this process: key -> (first asked, times). Bounded; the oldest go first.
-_SEEN: OrderedDict[str, tuple[float, int]] = OrderedDict()
-_SEEN_MAX = 20_000
-_SEEN_LOCK = threading.Lock()
-
-
-def _asked(key: str) -> int:
-    """How many times this process was asked for ``key`` within the TTL, this request included: the
-    admission filter of ``_serve_cached``. A page is stored only once this process was asked for it
-    ``admit_after`` times within the TTL, so one-off searches do not push the popular pages out of the
-    shared cache.
-
-    Counted per process, not in the cache: a Redis round trip on every uncached search cost more than it
-    saved (docs/BENCHMARKS.md §7), and a page asked for often reaches the count in every worker soon enough
-    (at most ``admit_after`` requests per worker)."""
-    now = time.monotonic()
-    with _SEEN_LOCK:  # shared by the threads of a threaded server
-        first, times = _SEEN.pop(key, (now, 0))
-        if now - first > PUBLIC_PAGES_TTL:
-            first, times = now, 0
-        times += 1
-        _SEEN[key] = (first, times)
-        while len(_SEEN) > _SEEN_MAX:
-            _SEEN.popitem(last=False)
-    return times
-
-
 def _serve_cached(request, key_parts: tuple, produce, admit_after: int = 1):
-    """The page from the shared cache, or ``produce(version)`` stored once admitted.
-
-    With an admission count (``admit_after`` > 1), a page this process is asked for the first time is not
-    looked up at all: it is rendered (``produce`` with the version this process read last, at most half a
-    second ago — ``public_pages_version_recent``). Almost every search is asked once, so this saves the
-    cache's round trip on nearly every one (docs/BENCHMARKS.md §7); a page another worker already stored is
-    read from the cache from this process's second request for it on."""
+    """The page from the shared cache, or ``produce(version)``, stored once admitted (``admit_after``:
+    ``core.public_cache.public_cache_lookup``)."""
     key = public_cache_key("page", request.path, request.GET.urlencode(), get_language() or "", *key_parts)
-    asked = _asked(key) if admit_after > 1 else 1
-    if asked == 1 and admit_after > 1:
-        version, hit = public_pages_version_recent(), None
-    else:
-        version, hit = public_cache_get(key)
+    version, hit, admitted = public_cache_lookup(key, admit_after=admit_after)
     if hit is not None:
         content_type, body = hit
         return HttpResponse(body.replace(_CSRF_SLOT, get_token(request).encode()), content_type=content_type)
     response = produce(version)
-    if asked < admit_after:
+    if not admitted:
         return response
     if hasattr(response, "render") and callable(response.render):
         response = response.render()

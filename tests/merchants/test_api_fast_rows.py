@@ -233,8 +233,9 @@ def test_gram_frequencies_come_from_the_index_statistics(regions, monkeypatch):
 
 
 def test_uncached_search_stores_the_answer_and_its_last_modified_record(api, regions):
-    """The answer (60 s) and its Last-Modified record (a day) are stored; the next request is answered from
-    the cache without a query, with the same body, ETag and Last-Modified, and 304 for a current copy."""
+    """A search asked for the second time within the TTL is stored (60 s) with its Last-Modified record (a
+    day) — the first is not (one-off searches do not fill the cache); the next request is answered from the
+    cache without a query, with the same body, ETag and Last-Modified, and 304 for a current copy."""
     from django.core.cache import caches
 
     from integrity_portal.core.api_conditional import LAST_MODIFIED_TTL
@@ -244,6 +245,10 @@ def test_uncached_search_stores_the_answer_and_its_last_modified_record(api, reg
     first = api.get("/api/v1/merchants/", {"search": "测试"})
     backend = caches["default"]
     client = backend._cache.get_client(write=False)
+    keys = [k.decode() for k in client.keys(backend.make_key("public:*"))]
+    assert not [k for k in keys if ":public:api:merchants:" in k]  # asked once: not stored
+    second = api.get("/api/v1/merchants/", {"search": "测试"})
+    assert second.content == first.content and second["ETag"] == first["ETag"]
     keys = [k.decode() for k in client.keys(backend.make_key("public:*"))]
     answer = [k for k in keys if ":public:api:merchants:" in k]
     record = [k for k in keys if ":public:lastmod:" in k]

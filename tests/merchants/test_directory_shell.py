@@ -236,9 +236,9 @@ def test_unrated_entities_come_after_zero_stars_among_equal_matches(client, regi
 
 
 def test_a_search_is_stored_in_the_page_cache_from_its_second_request_within_the_ttl(client, shops):
-    from merchants.views import public
+    from integrity_portal.core import public_cache
 
-    public._SEEN.clear()
+    public_cache._ASKED.clear()
     with mock.patch.object(directory, "search_page", wraps=directory.search_page) as rendered:
         client.get("/merchants/", {"q": "五金市场"})  # first: rendered, not stored
         client.get("/merchants/", {"q": "五金市场"})  # second: rendered and stored
@@ -248,13 +248,13 @@ def test_a_search_is_stored_in_the_page_cache_from_its_second_request_within_the
         assert rendered.call_count == 3
     assert "城南五金市场" in third.content.decode()
     # a first request longer ago than the TTL does not count
-    public._SEEN.clear()
+    public_cache._ASKED.clear()
     cache.clear()
-    with mock.patch.object(public.time, "monotonic", return_value=1_000.0):
+    with mock.patch.object(public_cache.time, "monotonic", return_value=1_000.0):
         client.get("/merchants/", {"q": "火锅"})
-    later = 1_000.0 + public.PUBLIC_PAGES_TTL + 1
+    later = 1_000.0 + public_cache.PUBLIC_PAGES_TTL + 1
     with (
-        mock.patch.object(public.time, "monotonic", return_value=later),
+        mock.patch.object(public_cache.time, "monotonic", return_value=later),
         mock.patch.object(directory, "search_page", wraps=directory.search_page) as rendered,
     ):
         client.get("/merchants/", {"q": "火锅"})
@@ -267,14 +267,13 @@ def test_a_search_asked_for_the_first_time_is_rendered_without_a_cache_lookup(cl
     round trip fewer for almost every search); from its second request on it is, so a page another worker
     stored is served from the cache."""
     from integrity_portal.core import public_cache
-    from merchants.views import public
 
-    public._SEEN.clear()
+    public_cache._ASKED.clear()
     client.get("/merchants/", {"q": "五金市场"})
     client.get("/merchants/", {"q": "五金市场"})  # stored (second request)
-    public._SEEN.clear()  # as another worker: never asked for it
+    public_cache._ASKED.clear()  # as another worker: never asked for it
     with (
-        mock.patch.object(public, "public_cache_get", wraps=public.public_cache_get) as looked_up,
+        mock.patch.object(public_cache, "public_cache_get", wraps=public_cache.public_cache_get) as looked_up,
         mock.patch.object(directory, "search_page", wraps=directory.search_page) as rendered,
     ):
         first = client.get("/merchants/", {"q": "五金市场"})
@@ -303,38 +302,38 @@ def test_another_processes_change_shows_within_half_a_second():
 
 
 def test_the_admission_count_is_bounded(settings):
-    from merchants.views import public
+    from integrity_portal.core import public_cache
 
-    public._SEEN.clear()
-    with mock.patch.object(public, "_SEEN_MAX", 3):
+    public_cache._ASKED.clear()
+    with mock.patch.object(public_cache, "_ASKED_MAX", 3):
         for n in range(10):
-            public._asked(f"k{n}")
-        assert list(public._SEEN) == ["k7", "k8", "k9"]
+            public_cache.public_cache_asked(f"k{n}")
+        assert list(public_cache._ASKED) == ["k7", "k8", "k9"]
 
 
 def test_the_admission_count_is_safe_under_threads():
     """A threaded server (runserver, gthread workers) shares the count: evictions never raise."""
     import threading
 
-    from merchants.views import public
+    from integrity_portal.core import public_cache
 
-    public._SEEN.clear()
+    public_cache._ASKED.clear()
     errors = []
 
     def ask(n):
         try:
             for i in range(300):
-                public._asked(f"k{(n * 7 + i) % 40}")
+                public_cache.public_cache_asked(f"k{(n * 7 + i) % 40}")
         except Exception as error:  # noqa: BLE001 (any error fails the test below)
             errors.append(error)
 
-    with mock.patch.object(public, "_SEEN_MAX", 5):
+    with mock.patch.object(public_cache, "_ASKED_MAX", 5):
         threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-    assert errors == [] and len(public._SEEN) <= 5
+    assert errors == [] and len(public_cache._ASKED) <= 5
 
 
 def test_a_directory_row_names_the_card_columns_in_their_order():
