@@ -33,7 +33,8 @@ from django.template.loader import get_template, render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.safestring import mark_safe
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django_filters.views import FilterView
 
@@ -202,12 +203,13 @@ _LABELS: dict[str, tuple[dict, dict, dict]] = {}
 
 
 def _labels() -> tuple[dict, dict, dict]:
-    """Kind, industry and status labels translated once per language (60 lookups per page otherwise)."""
+    """Kind, industry and status labels translated and HTML-escaped once per language (60 lookups and
+    escapes per page otherwise); safe strings, so a card's ``fill`` puts them in as they are."""
     language = get_language()
     labels = _LABELS.get(language)
     if labels is None:
         labels = _LABELS[language] = tuple(
-            {key: str(label) for key, label in names.items()}
+            {key: conditional_escape(str(label)) for key, label in names.items()}
             for names in (KIND_LABELS, INDUSTRY_LABELS, STATUS_LABELS)
         )
     return labels
@@ -215,13 +217,14 @@ def _labels() -> tuple[dict, dict, dict]:
 
 def result_cards(rows: list[DirectoryRow]) -> list[str]:
     """The directory's result cards, in order. What is the same for many cards — the language, the URL
-    prefix, a star display, a number's label — is looked up once per page."""
+    prefix, a star display, a number's label, a region's name — is looked up and escaped once per page."""
     detail_url = reverse("public:merchant_detail", args=[_PK_PLACEHOLDER])  # one reverse() per page
-    url_head, url_tail = detail_url.split(str(_PK_PLACEHOLDER), 1)
+    url_head, url_tail = (escape(part) for part in detail_url.split(str(_PK_PLACEHOLDER), 1))
     kinds, industries, statuses = _labels()
     language, prefix = get_language(), get_script_prefix()
     star_displays: dict[tuple, str] = {}
     number_labels: dict[bool, str] = {}
+    region_names: dict[tuple, str] = {}
     cards = []
     for m in rows:
         number = m.uscc or m.licence_number or ""
@@ -238,9 +241,12 @@ def result_cards(rows: list[DirectoryRow]) -> list[str]:
             star_displays[star_key] = stars_html(m.stars, m.status)
         is_code = len(normalize_uscc(number)) == 18
         if is_code not in number_labels:
-            number_labels[is_code] = registration_number_label(number)
+            number_labels[is_code] = conditional_escape(registration_number_label(number))
+        region_key = (m.region_name, m.region_level, m.region_parent_name)
+        if region_key not in region_names:
+            region_names[region_key] = conditional_escape(Region.compose_full_name(*region_key))
         values = {
-            "detail_url": f"{url_head}{m.pk}{url_tail}",
+            "detail_url": SafeString(f"{url_head}{int(m.pk)}{url_tail}"),
             "name": m.name,
             "stars_html": star_displays[star_key],
             "kind_label": kinds.get(m.kind, m.kind),
@@ -248,7 +254,7 @@ def result_cards(rows: list[DirectoryRow]) -> list[str]:
             "status_label": statuses.get(m.status, m.status),
             "registration_label": number_labels[is_code],
             "registration_number": number,
-            "region_name": Region.compose_full_name(m.region_name, m.region_level, m.region_parent_name),
+            "region_name": region_names[region_key],
             "address": m.address,
             "parent_market_name": m.parent_market_name or "",
         }
