@@ -12,7 +12,9 @@ Every request draws its word at random from a pool of distinct two- and three-ch
 the seeded names and addresses (printed: pool size and how many requests repeated a word). The page cache
 stores a search only from its second request within 60 s, so with a pool of many thousand words nearly every
 request is a miss: the measured path is the query and the rendering. Before the load, the SQL of a 2- and a
-3-character directory search is shown with ``EXPLAIN (ANALYZE, BUFFERS)``. Targets at 140k: p95 ≤ 50 ms and
+3-character directory search is shown with ``EXPLAIN (ANALYZE, BUFFERS)``. After the load, the CPU each URL's
+requests cost is printed per request and by process (gunicorn, PostgreSQL, Redis, wrk: ``/proc`` and the
+finished children's rusage; the two cores are the budget). Targets at 140k: p95 ≤ 50 ms and
 throughput ≥ 30 % of the trivial view; at 1.4M p95 ≤ 100 ms. ``BENCH_KEEP_DB=1`` keeps the seeded database
 (``--reuse-db``) for a second run without seeding.
 """
@@ -124,7 +126,33 @@ def _explain(word: str) -> str:
     else:  # the candidates' query; the page then reads its 20 rows by primary key
         ranked = merchant_search_ranked(public_merchants().filter(status="operating"), word)
         sql, params = ranked.candidates_sql()
-    return _explain_sql(sql, params)
+    try:
+        from merchants.selectors.search_page import GENERIC_PLAN_SQL, SearchPages
+    except ImportError:  # the code before the one-statement page
+        return _explain_sql(sql, params)
+    return _explain_search_page(word, SearchPages, GENERIC_PLAN_SQL)
+
+
+def _explain_search_page(word: str, pages_class, generic_plan_sql: str) -> str:
+    """The directory's page of a search as the shell runs it: the prepared statement on its generic plan."""
+    from django.db import transaction
+
+    from merchants.search import query_grams
+    from merchants.selectors.register import public_merchants
+    from merchants.selectors.search import SearchQuery
+    from merchants.views.directory import CARD_COLUMNS, PAGE_SIZE
+
+    pages = pages_class(
+        public_merchants().filter(status="operating"), "relevance", CARD_COLUMNS, per_page=PAGE_SIZE
+    )
+    query = SearchQuery(word)
+    pages(query, 1)  # prepares it on this connection
+    values = {"text": query.text, "grams": list(query_grams(query.text)), "offset": 0}
+    params = [values.get(kind, value) for kind, value in pages.slots]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(generic_plan_sql + "SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + pages.statement.execute_sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def _explain_sql(sql: str, params) -> str:
