@@ -215,16 +215,9 @@ def _labels() -> tuple[dict, dict, dict]:
     return labels
 
 
-#: Rendered cards by (row, language, URL prefix): a row holds every value its card shows, so an entity shown
-#: again with the same facts (a popular shop comes up for many words) costs a lookup. Bounded; emptied when full.
-_CARD_HTML: dict[tuple, str] = {}
-_CARD_HTML_MAX = 8192
-
-
 def result_cards(rows: list[DirectoryRow]) -> list[str]:
     """The directory's result cards, in order. What is the same for many cards — the language, the URL
-    prefix, a star display, a number's label, a region's name — is looked up and escaped once per page; a card
-    rendered before for the same row is reused (``_CARD_HTML``)."""
+    prefix, a star display, a number's label, a region's name — is looked up and escaped once per page."""
     detail_url = reverse("public:merchant_detail", args=[_PK_PLACEHOLDER])  # one reverse() per page
     url_head, url_tail = (escape(part) for part in detail_url.split(str(_PK_PLACEHOLDER), 1))
     kinds, industries, statuses = _labels()
@@ -233,11 +226,7 @@ def result_cards(rows: list[DirectoryRow]) -> list[str]:
     number_labels: dict[bool, str] = {}
     region_names: dict[tuple, str] = {}
     cards = []
-    reuse = not settings.DEBUG  # template edits show at once in development
     for m in rows:
-        if reuse and (card := _CARD_HTML.get((m, language, prefix))) is not None:
-            cards.append(card)
-            continue
         number = m.uscc or m.licence_number or ""
         deregistered = m.status == MerchantStatus.DEREGISTERED
         shape = (
@@ -269,12 +258,7 @@ def result_cards(rows: list[DirectoryRow]) -> list[str]:
             "address": m.address,
             "parent_market_name": m.parent_market_name or "",
         }
-        card = mark_safe(_card_template(shape, language, prefix).fill(values))  # noqa: S308 (values escaped by fill)
-        if reuse:
-            if len(_CARD_HTML) >= _CARD_HTML_MAX:
-                _CARD_HTML.clear()
-            _CARD_HTML[(m, language, prefix)] = card
-        cards.append(card)
+        cards.append(mark_safe(_card_template(shape, language, prefix).fill(values)))  # noqa: S308 (values escaped by fill)
     return cards
 
 

@@ -31,7 +31,6 @@ def _fresh():
     directory._SHELLS.clear()
     directory._CARDS.clear()
     directory._RESULTS.clear()
-    directory._CARD_HTML.clear()
     yield
     cache.clear()
 
@@ -340,22 +339,3 @@ def test_the_admission_count_is_safe_under_threads():
 def test_a_directory_row_names_the_card_columns_in_their_order():
     """``DirectoryRow._make`` takes the rows ``PageRows`` and ``SearchPages`` read as ``CARD_COLUMNS``."""
     assert directory.DirectoryRow._fields == tuple(c.replace("__", "_") for c in directory.CARD_COLUMNS)
-
-
-def test_a_card_is_rendered_once_per_row_and_again_when_its_facts_change(client, shops):
-    """Cards are reused by their row (every value the card shows): a star change or a rename is a new row."""
-
-    def card(page: str) -> str:
-        (found,) = [c for c in re.findall(r"<li class=\"result card.*?</li>", page, re.S) if "五金大全" in c]
-        return found
-
-    first = card(_through_shell(client, {"q": "五金大全"}))
-    assert len(directory._CARD_HTML) == 1
-    with mock.patch.object(directory, "_card_template", side_effect=AssertionError("rendered again")):
-        assert card(_through_shell(client, {"q": "五金大"})) == first  # another search, the same card
-    shop = public_merchants().get(name="五金大全")
-    shop.stars = 4
-    shop.save(update_fields=["stars"])
-    again = card(_through_shell(client, {"q": "五金大全"}))
-    assert 'data-stars="0"' in first and 'data-stars="4"' in again
-    assert len(directory._CARD_HTML) == 2
