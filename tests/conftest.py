@@ -107,6 +107,7 @@ def _fresh_caches():
     cache.clear()
     public_cache._ASKED.clear()  # the page cache's per-process admission counts
     directory._SHELLS.clear()
+    directory._RESULTS.clear()
     yield
     region_tree.clear_cache()
 
