@@ -19,6 +19,7 @@ import copy
 import hashlib
 import threading
 from collections import OrderedDict
+from html import escape as html_escape
 from typing import NamedTuple
 from urllib.parse import urlencode
 
@@ -33,7 +34,6 @@ from django.template.loader import get_template, render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django_filters.views import FilterView
@@ -209,19 +209,37 @@ def _labels() -> tuple[dict, dict, dict]:
     labels = _LABELS.get(language)
     if labels is None:
         labels = _LABELS[language] = tuple(
-            {key: conditional_escape(str(label)) for key, label in names.items()}
+            {key: _escaped(label) for key, label in names.items()}
             for names in (KIND_LABELS, INDUSTRY_LABELS, STATUS_LABELS)
         )
     return labels
 
 
+def _escaped(text) -> SafeString:
+    """``django.utils.html.escape`` without its lazy-string wrapper (the same ``html.escape``), for values
+    escaped once per page or language."""
+    return SafeString(html_escape(str(text)))
+
+
+#: The profile link around the id (escaped), by URL prefix: one ``reverse()`` per process and prefix.
+_DETAIL_URLS: dict[str, tuple[SafeString, SafeString]] = {}
+
+
+def _detail_url_parts(prefix: str) -> tuple[SafeString, SafeString]:
+    parts = _DETAIL_URLS.get(prefix)
+    if parts is None:
+        url = reverse("public:merchant_detail", args=[_PK_PLACEHOLDER])
+        head, tail = url.split(str(_PK_PLACEHOLDER), 1)
+        parts = _DETAIL_URLS[prefix] = (_escaped(head), _escaped(tail))
+    return parts
+
+
 def result_cards(rows: list[DirectoryRow]) -> list[str]:
     """The directory's result cards, in order. What is the same for many cards — the language, the URL
     prefix, a star display, a number's label, a region's name — is looked up and escaped once per page."""
-    detail_url = reverse("public:merchant_detail", args=[_PK_PLACEHOLDER])  # one reverse() per page
-    url_head, url_tail = (escape(part) for part in detail_url.split(str(_PK_PLACEHOLDER), 1))
-    kinds, industries, statuses = _labels()
     language, prefix = get_language(), get_script_prefix()
+    url_head, url_tail = _detail_url_parts(prefix)
+    kinds, industries, statuses = _labels()
     star_displays: dict[tuple, str] = {}
     number_labels: dict[bool, str] = {}
     region_names: dict[tuple, str] = {}
@@ -241,10 +259,10 @@ def result_cards(rows: list[DirectoryRow]) -> list[str]:
             star_displays[star_key] = stars_html(m.stars, m.status)
         is_code = len(normalize_uscc(number)) == 18
         if is_code not in number_labels:
-            number_labels[is_code] = conditional_escape(registration_number_label(number))
+            number_labels[is_code] = _escaped(registration_number_label(number))
         region_key = (m.region_name, m.region_level, m.region_parent_name)
         if region_key not in region_names:
-            region_names[region_key] = conditional_escape(Region.compose_full_name(*region_key))
+            region_names[region_key] = _escaped(Region.compose_full_name(*region_key))
         values = {
             "detail_url": SafeString(f"{url_head}{int(m.pk)}{url_tail}"),
             "name": m.name,
