@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from django.db import connections
+from django.db import DatabaseError, InterfaceError, connections
 from django.db.models import F, Q
 
 from integrity_portal.core.prepared import PreparedStatement, numbered, prepared_type
@@ -148,15 +148,37 @@ class SearchPages:
         }
         params = [values.get(kind, value) for kind, value in self.slots]
         connection = connections[self.queryset.db]
+        # The statement is its own health check: a persistent connection is not pinged first (``SELECT 1``, a
+        # round trip per request with CONN_HEALTH_CHECKS) — if it turns out dead, a new one runs the statement,
+        # as the health check would have. It only reads, so running it again is safe.
+        own_check = (
+            connection.connection is not None
+            and connection.health_check_enabled
+            and not connection.health_check_done
+            and not connection.in_atomic_block
+        )
+        if own_check:
+            connection.health_check_done = True
+        try:
+            found = self._run(connection, params)
+        except (DatabaseError, InterfaceError):
+            if not own_check or connection.is_usable():
+                raise  # not a dead connection: the error is the statement's own
+            connection.close()
+            found = self._run(connection, params)
+        if found is None:
+            return None
+        total, ids = found[0][0], found[0][1]
+        by_pk = {row[2]: row[2:] for row in found if row[2] is not None}
+        return total, [by_pk[pk] for pk in ids if pk in by_pk]
+
+    def _run(self, connection, params: list) -> list[tuple] | None:
         with connection.cursor() as cursor:
             if not self.statement.execute(
                 connection, cursor, params, prefix=GENERIC_PLAN_SQL + SERIAL_PLAN_SQL
             ):
                 return None
-            found = cursor.fetchall()
-        total, ids = found[0][0], found[0][1]
-        by_pk = {row[2]: row[2:] for row in found if row[2] is not None}
-        return total, [by_pk[pk] for pk in ids if pk in by_pk]
+            return cursor.fetchall()
 
 
 def _renumber(sql: str) -> str:
