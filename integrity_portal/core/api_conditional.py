@@ -54,16 +54,23 @@ class ConditionalGetMixin:
         if hasattr(response, "render") and not getattr(response, "is_rendered", True):
             response.render()
         etag = body_etag(response.content)
-        # The parameters as the view read them (the merchants list drops unknown ones first, so a random
-        # query string adds no record).
-        key = public_cache_key(
-            "lastmod", request.get_host(), request.path, request.query_params.urlencode(),
-            response.get("Content-Type", ""),
-        )
-        last_modified = last_modified_for(key, etag)
+        recorded = getattr(request, "record_last_modified", True)
+        if recorded:
+            # The parameters as the view read them (the merchants list drops unknown ones first, so a random
+            # query string adds no record).
+            key = public_cache_key(
+                "lastmod", request.get_host(), request.path, request.query_params.urlencode(),
+                response.get("Content-Type", ""),
+            )
+            last_modified = last_modified_for(key, etag)
+        else:
+            # An answer the view expects no one to ask for again (a search asked for the first time): no
+            # record is read or written. "Now" is sent, but If-Modified-Since is not answered from it (a record
+            # of the same URL may hold a later time): only If-None-Match can give 304, so a client's copy is
+            # never wrongly called current — at worst it downloads the answer again.
+            last_modified = int(timezone.now().timestamp())
         response["ETag"] = etag
         response["Last-Modified"] = http_date(last_modified)
         return get_conditional_response(
-            request._request, etag=etag, last_modified=last_modified, response=response
+            request._request, etag=etag, last_modified=last_modified if recorded else None, response=response
         )
-

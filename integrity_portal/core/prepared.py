@@ -17,7 +17,7 @@ import hashlib
 import re
 from datetime import date, datetime
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, transaction
 
 _PLACEHOLDER = re.compile(r"%[s%]")
 
@@ -88,3 +88,27 @@ class PreparedStatement:
             return False
         cursor.execute(prefix + self.execute_sql, params)
         return True
+
+
+def read_as_health_check(connection, run):
+    """``run()`` — a read on ``connection`` — as the connection's own health check.
+
+    With ``CONN_HEALTH_CHECKS`` Django pings a reused connection (``SELECT 1``, a round trip) before its first
+    query of a request; a hot read skips that: if the connection turns out dead, a new one runs the read again,
+    as the health check would have replaced it. Only for reads (running one twice is safe), and only outside
+    a transaction (a dead connection inside one is the transaction's failure, not to be papered over)."""
+    own_check = (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    )
+    if own_check:
+        connection.health_check_done = True
+    try:
+        return run()
+    except (DatabaseError, InterfaceError):
+        if not own_check or connection.is_usable():
+            raise  # not a dead connection: the error is the read's own
+        connection.close()
+        return run()

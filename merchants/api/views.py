@@ -7,10 +7,12 @@ from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from integrity_portal.core.api import DefaultCursorPagination
 from integrity_portal.core.api_conditional import ConditionalGetMixin
+from integrity_portal.core.api_json import RenderedJSONRenderer, RenderedRow, RenderedRows, parsed
 from integrity_portal.core.cache import reduce_query
 from integrity_portal.core.public_cache import public_cache_key, public_cache_lookup, public_cache_set
 
@@ -52,6 +54,7 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = MerchantApiFilter
     pagination_class = MerchantCursorPagination
     lookup_url_kwarg = "merchant_id"
+    renderer_classes = [RenderedJSONRenderer, BrowsableAPIRenderer]
 
     def get_queryset(self):
         """A list filters and pages the register's keys, and the page's evaluation reads the page's rows as
@@ -97,9 +100,11 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
             "api:merchants", request.get_host(), request.path, request.query_params.urlencode(), str(as_json)
         )
         # A search's answers are a key space without end: stored from the second request within the TTL,
-        # and a first request is not looked up (``public_cache_lookup``), as the directory's searches.
+        # and a first request is not looked up (``public_cache_lookup``), as the directory's searches; nor is
+        # its Last-Modified recorded (``ConditionalGetMixin``): almost every search is asked once.
         admit_after = 2 if "search" in request.query_params else 1
         version, hit, admitted = public_cache_lookup(key, admit_after=admit_after)
+        request.record_last_modified = admitted
         if hit is not None:
             return HttpResponse(hit, content_type="application/json") if as_json else Response(hit)
         response = action(request, *args, **kwargs)
@@ -107,7 +112,7 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
             return response
         if not as_json:
             if admitted:
-                public_cache_set(key, version, response.data)
+                public_cache_set(key, version, parsed(response.data))
             return response
         body = request.accepted_renderer.render(
             response.data, request.accepted_media_type, self.get_renderer_context()
@@ -117,7 +122,15 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         return HttpResponse(body, content_type="application/json")
 
     def list(self, request, *args, **kwargs):
-        return self._cached(request, super().list, *args, **kwargs)
+        return self._cached(request, self._list)
+
+    def _list(self, request):
+        """``ListModelMixin.list``; a page the database rendered (``RenderedRow`` s, PostgreSQL) skips the
+        serializer: its rows are already the serializer's JSON."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        if page and isinstance(page[0], RenderedRow):
+            return self.get_paginated_response(RenderedRows(page))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         return self._cached(request, super().retrieve, *args, **kwargs)

@@ -104,9 +104,12 @@ class PageRows:
     rollback and lasts as long as the connection; a new connection (``CONN_MAX_AGE``, a reconnect) prepares it
     again. The first column must be the primary key. Elsewhere (SQLite) the queryset is filtered per call."""
 
-    def __init__(self, queryset, columns: tuple[str, ...]):
+    def __init__(self, queryset, columns: tuple[str, ...], *, wrap=None):
+        # ``wrap(sql)``: an outer query over the rows' query (no parameters of its own), whose first column is
+        # still the primary key — on PostgreSQL only; ``wrapped`` says whether the rows are the wrap's.
         self.queryset, self.columns = queryset.order_by(), columns
         self.sql = None
+        self.wrapped = False
         if connections[queryset.db].vendor != "postgresql":
             return
         marker: list[int] = []
@@ -115,6 +118,8 @@ class PageRows:
         slots = [n for n, param in enumerate(params) if param is marker]
         if len(slots) != 1:
             return
+        if wrap is not None:
+            sql, self.wrapped = wrap(sql), True
         self.sql, self.params, self.slot = sql, list(params), slots[0]
         types = [prepared_type(p) for p in self.params[: self.slot]] + ["bigint[]"]
         types += [prepared_type(p) for p in self.params[self.slot + 1 :]]

@@ -29,10 +29,22 @@ from django.db.models import F, QuerySet
 from django.db.models.query import BaseIterable
 from django.utils import timezone
 
+from integrity_portal.core.api_json import RenderedRow, RenderedRows
+from integrity_portal.core.prepared import PreparedStatement, numbered, prepared_type, read_as_health_check
+
 from ..models import Merchant
-from ..search import GRAMS_INDEX, query_grams
+from ..search import GRAMS_FUNCTION, GRAMS_INDEX, query_grams
+from .open_data_json import json_rows_sql, zone_name
 from .register import on_black_list_now
-from .search import PageRows, SearchQuery
+from .search import SERIAL_PLAN_SQL, PageRows, SearchQuery, _AnyOf
+from .search_page import GENERIC_PLAN_SQL
+
+#: Sent before the search statement's ``EXECUTE`` (for it only). The generic plan is made at a connection's first
+#: execution with these settings: ``random_page_cost`` as for data in memory or on SSD, so that the
+#: black-list flag of the page's rows is probed per row through the (merchant, list) index (51 probes)
+#: rather than every entry in force hashed on each search (662 entries at 140k entities, ten times that at
+#: 1.4M; the default cost of 4 made the hash look cheaper for the planner's guess of 10 rows).
+_PREFIX = GENERIC_PLAN_SQL + SERIAL_PLAN_SQL + "SET LOCAL random_page_cost = 1.1; "
 
 #: Most entities a window walks (newest first, from the cursor) before a search falls back to the index.
 API_SEARCH_WINDOW = 100_000
@@ -127,20 +139,21 @@ def open_data_keys() -> OpenDataKeys:
     return OpenDataKeys(model=Merchant)
 
 
-def open_data_rows(keys: QuerySet) -> list[dict]:
-    """The open-data rows of the keys ``keys`` selects, in its order: the keys' query (its own plan, which
-    depends on the search word), then the page's rows by id through a statement prepared once per connection
-    (``selectors.search.PageRows``). Two round trips, but neither the ORM's compilation of the joined select
-    nor PostgreSQL's planning of it per request: measured at 140k, 0.6 ms less CPU per request than the keys
-    as a subquery of the rows' query (docs/SEARCH.md "The API's search path")."""
-    ids = None
+def open_data_rows(keys: QuerySet) -> list:
+    """The open-data rows of the keys ``keys`` selects, in its order: on PostgreSQL ``RenderedRow`` s (the
+    row's JSON, ``selectors.open_data_json``), elsewhere dicts of ``OPEN_DATA_COLUMNS``.
+
+    A search with no other filter is one prepared statement (``SearchRows``); anything else is the keys' query
+    (its own plan), then the page's rows by id through a statement prepared once per connection
+    (``selectors.search.PageRows``): two round trips, but neither the ORM's compilation of the joined select
+    nor PostgreSQL's planning of it per request."""
     search = getattr(keys, "search", None)
     if search is not None:
-        ids = _window_ids(keys, search)
-    if ids is None:
-        sql, params = QuerySet.values(keys, "id").query.get_compiler(using=keys.db).as_sql()
-        ids = _ids(keys.db, sql, params)
-    return rows_for_ids(keys.db, ids)
+        rows = _search_rows(keys, search)
+        if rows is not None:
+            return rows
+    sql, params = QuerySet.values(keys, "id").query.get_compiler(using=keys.db).as_sql()
+    return rows_for_ids(keys.db, _ids(keys.db, sql, params))
 
 
 def _ids(using: str, sql: str, params) -> list[int]:
@@ -152,44 +165,143 @@ def _ids(using: str, sql: str, params) -> list[int]:
 _readers: dict[tuple, PageRows] = {}
 
 
-def rows_for_ids(using: str, ids: list[int]) -> list[dict]:
-    """The open-data rows (dicts of ``OPEN_DATA_COLUMNS``) of these ids, in their order. The reader holds the
-    black list's date as a parameter: one per database and day."""
-    key = (using, timezone.localdate())
+def _rows_key(using: str) -> tuple:
+    # The black list's date and the time zone the rows are written in are part of the statement.
+    return (using, timezone.localdate(), zone_name())
+
+
+def rows_for_ids(using: str, ids: list[int]) -> list:
+    """The open-data rows of these ids, in their order (see ``open_data_rows`` for their form)."""
+    key = _rows_key(using)
     reader = _readers.get(key)
     if reader is None:
         _readers.clear()  # another day's
-        reader = _readers[key] = PageRows(public_merchants_open_data_values().using(using), OPEN_DATA_COLUMNS)
-    return [dict(zip(OPEN_DATA_COLUMNS, row, strict=True)) for row in reader(ids)]
+        zone = key[2]
+        wrap = None if zone is None else (lambda sql: json_rows_sql(sql, OPEN_DATA_COLUMNS, zone))
+        values = public_merchants_open_data_values().using(using)
+        reader = _readers[key] = PageRows(values, OPEN_DATA_COLUMNS, wrap=wrap)
+    rows = reader(ids)
+    if reader.wrapped:
+        return RenderedRows(RenderedRow(*row) for row in rows)
+    return [dict(zip(OPEN_DATA_COLUMNS, row, strict=True)) for row in rows]
 
 
-def _window_ids(keys: OpenDataKeys, search: SearchQuery) -> list[int] | None:
-    """The page's ids from the newest entities after the cursor (``window_size`` of them), or None: not tried
-    (the query is rare, a code, or not on PostgreSQL), or the window held less than the page."""
+class SearchRows:
+    """A page of a search with no other filter, in id order from a cursor, as one prepared statement that
+    returns the page's rows as JSON (``selectors.open_data_json``).
+
+    ``w``, the **window**: the newest (or, for ``ascending``, oldest) ``$2`` entities after the cursor ``$1``,
+    walked through the primary key and tested with ``strpos`` — tried when the query's grams are common
+    (``window_size``; ``$2`` = 0 otherwise): if it holds the page (``$4`` rows), it is the page — every match
+    between the cursor and the window's last entity is in it. ``i``, the **index**: otherwise, the matches
+    through the GIN grams index, the page taken by a top-N sort (``id + 0``: no walk of the primary key,
+    whatever the generic plan's guess of how common the word is) — a one-time filter on ``w`` 's count, so it
+    runs only when the window did not answer. Then the page's rows, as ``PageRows`` reads them.
+
+    Runs on its generic plan (planned once per connection, not per word: the choice between walk and index is
+    the window's, made from the grams' statistics), without parallel workers. One statement per database,
+    day (the black list's date), time zone and direction."""
+
+    def __init__(self, using: str, *, ascending: bool, zone: str):
+        meta = Merchant._meta
+        table = meta.db_table
+        pk = meta.pk.column
+        text = meta.get_field("search_text").column
+        direction, compare = ("ASC", ">") if ascending else ("DESC", "<")
+        marker: list[int] = []
+        rows = public_merchants_open_data_values().using(using).order_by()
+        rows = rows.filter(_AnyOf(marker, F("pk"))).values_list(*OPEN_DATA_COLUMNS)
+        rows_sql, rows_params = rows.query.get_compiler(using=using).as_sql()
+        types = ["bigint", "bigint", "text", "bigint", "text[]"]  # cursor, window, text, page + 1, grams
+
+        def placeholder(n: int) -> str:
+            param = rows_params[n]
+            if param is marker:
+                return "k.ids"
+            kind = prepared_type(param)
+            if kind is None:
+                raise ValueError(f"no type for {param!r}")
+            types.append(kind)
+            self.params.append(param)
+            return f"${len(types)}"
+
+        self.params: list = []
+        rows_sql = json_rows_sql(numbered(rows_sql, placeholder), OPEN_DATA_COLUMNS, zone)
+        # Names from the model's options; every value is a parameter.
+        sql = (
+            f'WITH w AS MATERIALIZED (SELECT x."{pk}" AS id FROM (SELECT m."{pk}", m."{text}" FROM "{table}" m'  # noqa: S608
+            f' WHERE m."{pk}" {compare} $1 ORDER BY m."{pk}" {direction} LIMIT $2) x'
+            f' WHERE strpos(x."{text}", $3) <> 0 ORDER BY x."{pk}" {direction} LIMIT $4),'
+            f' i AS MATERIALIZED (SELECT m."{pk}" AS id FROM "{table}" m WHERE (SELECT count(*) FROM w) < $4'
+            f' AND strpos(m."{text}", $3) <> 0 AND {GRAMS_FUNCTION}(m."{text}") @> $5::text[]'
+            f' AND (m."{pk}" + 0) {compare} $1 ORDER BY m."{pk}" + 0 {direction} LIMIT $4),'
+            " k AS MATERIALIZED (SELECT ARRAY(SELECT w.id FROM w WHERE (SELECT count(*) FROM w) >= $4"
+            " UNION ALL SELECT i.id FROM i) AS ids)"
+            f" SELECT j.* FROM k CROSS JOIN LATERAL ({rows_sql}) j"
+        )
+        self.sql = sql
+        self.statement = PreparedStatement(sql, types, name_prefix="ip_api_search", dollar=True)
+
+    def __call__(
+        self, using: str, *, after: int, window: int, text: str, grams: list[str], want: int
+    ) -> list[tuple] | None:
+        params = [after, window, text, want, grams, *self.params]
+        connection = connections[using]
+
+        def run():
+            with connection.cursor() as cursor:
+                if not self.statement.execute(connection, cursor, params, prefix=_PREFIX):
+                    return None  # the server refused to prepare it: the keys' query answers
+                return cursor.fetchall()
+
+        return read_as_health_check(connection, run)
+
+
+_BIGINT_MAX = 2**63 - 1
+_statements: dict[tuple, SearchRows] = {}
+
+
+def _search_rows(keys: OpenDataKeys, search: SearchQuery) -> RenderedRows | None:
+    """The page ``keys`` (a search, the cursor's bound, an id order, a slice) selects, through ``SearchRows``;
+    None when the statement does not apply (a code-like query, another database, another shape of query)."""
     query = keys.query
     order = tuple(query.order_by)
-    if not query.is_sliced or query.high_mark is None or order not in (("-id",), ("id",)):
+    if search.code or connections[keys.db].vendor != "postgresql" or order not in (("-id",), ("id",)):
         return None
-    want = query.high_mark - query.low_mark
-    size = 0 if search.code else window_size(search.text, keys.db, query.high_mark)
-    if not size:
+    if not query.is_sliced or query.high_mark is None or query.low_mark:
         return None
-    window = (
-        Merchant.objects.using(keys.db)
-        .filter(**keys.bounds)
-        .order_by(*order)
-        .values("id", "search_text")[:size]
+    ascending = order == ("id",)
+    bound_names = ("id__gt", "pk__gt") if ascending else ("id__lt", "pk__lt")
+    if not set(keys.bounds) <= set(bound_names) or len(keys.bounds) > 1:
+        return None
+    grams = query_grams(search.text)
+    zone = zone_name()
+    if not grams or zone is None:
+        return None
+    after = next(iter(keys.bounds.values()), 0 if ascending else _BIGINT_MAX)
+    try:
+        after = int(after)
+    except (TypeError, ValueError):
+        return None
+    key = (*_rows_key(keys.db), ascending)
+    statement = _statements.get(key)
+    if statement is None:
+        _statements.clear()  # another day's
+        statement = _statements[key] = SearchRows(keys.db, ascending=ascending, zone=zone)
+    want = query.high_mark
+    found = statement(
+        keys.db,
+        after=after,
+        window=window_size(search.text, keys.db, want),
+        text=search.text,
+        grams=grams,
+        want=want,
     )
-    window_sql, params = window.query.get_compiler(using=keys.db).as_sql()
-    direction = "DESC" if order[0].startswith("-") else "ASC"
-    # Compiled by Django above; the values are parameters. A match contains the query, so ``strpos`` alone
-    # is the test (the grams condition only drives the index, which the walk does not use).
-    sql = (
-        f"SELECT w.id FROM ({window_sql}) w WHERE strpos(w.search_text, %s) <> 0 "  # noqa: S608
-        f"ORDER BY w.id {direction} LIMIT %s OFFSET %s"
-    )
-    ids = _ids(keys.db, sql, [*params, search.text, want, query.low_mark])
-    return ids if len(ids) == want else None
+    if found is None:
+        return None
+    by_pk = {row[0]: row for row in found}
+    ordered = sorted(by_pk, reverse=not ascending)
+    return RenderedRows(RenderedRow(*by_pk[pk]) for pk in ordered)
 
 
 _gram_stats: dict[str, tuple[float, dict[str, float], float]] = {}
@@ -222,14 +334,13 @@ def gram_frequencies(using: str) -> tuple[dict[str, float], float]:
 
 def window_size(text: str, using: str, need: int) -> int:
     """How many of the newest entities likely hold ``need`` matches of ``text`` (``WINDOW_MARGIN`` times
-    over, at the share of the register holding its rarest bigram), or 0 when that is more than
-    ``API_SEARCH_WINDOW``: the query is too rare for a walk, or has a single bigram — left to the planner,
-    whose estimate is then right (the statistics are the bigram's own). A bigram not among the most common
-    ones counts as absent (it is rarer than the least common listed)."""
+    over, at the share of the register holding its rarest gram), or 0 when that is more than
+    ``API_SEARCH_WINDOW``: the query is too rare for a walk — the grams index answers. A gram not among the
+    most common ones counts as absent (it is rarer than the least common listed)."""
     if connections[using].vendor != "postgresql":
         return 0
     grams = query_grams(text)
-    if len(grams) < 2:
+    if not grams:
         return 0
     freqs, _floor = gram_frequencies(using)
     share = min(freqs.get(gram, 0.0) for gram in grams)

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import re
 
-from django.db import DatabaseError, InterfaceError, connections
+from django.db import connections
 from django.db.models import F, Q
 
-from integrity_portal.core.prepared import PreparedStatement, numbered, prepared_type
+from integrity_portal.core.prepared import PreparedStatement, numbered, prepared_type, read_as_health_check
 
 from ..search import query_grams
 from . import search as search_selectors
@@ -148,24 +148,7 @@ class SearchPages:
         }
         params = [values.get(kind, value) for kind, value in self.slots]
         connection = connections[self.queryset.db]
-        # The statement is its own health check: a persistent connection is not pinged first (``SELECT 1``, a
-        # round trip per request with CONN_HEALTH_CHECKS) — if it turns out dead, a new one runs the statement,
-        # as the health check would have. It only reads, so running it again is safe.
-        own_check = (
-            connection.connection is not None
-            and connection.health_check_enabled
-            and not connection.health_check_done
-            and not connection.in_atomic_block
-        )
-        if own_check:
-            connection.health_check_done = True
-        try:
-            found = self._run(connection, params)
-        except (DatabaseError, InterfaceError):
-            if not own_check or connection.is_usable():
-                raise  # not a dead connection: the error is the statement's own
-            connection.close()
-            found = self._run(connection, params)
+        found = read_as_health_check(connection, lambda: self._run(connection, params))
         if found is None:
             return None
         total, ids = found[0][0], found[0][1]

@@ -4,6 +4,7 @@ and the newest-entities window of a search must give exactly the pages the index
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from urllib.parse import parse_qs, urlparse
 
@@ -18,7 +19,6 @@ from merchants.api.serializers import MerchantSerializer
 from merchants.models import Merchant, MerchantKind, MerchantStatus
 from merchants.selectors import search_api as api_search
 from merchants.selectors.register import public_merchants_open_data
-from merchants.selectors.search import SERIAL_PLAN_SQL
 from merchants.services.rating import ratings_recompute
 from tests.factories import MerchantFactory
 from tests.merchants.credit_factories import blacklist, inspect
@@ -153,31 +153,53 @@ def window(monkeypatch):
     monkeypatch.setattr(api_search, "gram_frequencies", lambda using: ({"火锅": 1.0, "锅店": 1.0}, 0.01))
 
 
-def _selects(captured) -> list[str]:
-    """The SELECTs sent (keys and windows; the page's rows are an EXECUTE of a prepared statement)."""
-    sent = [q["sql"].removeprefix(SERIAL_PLAN_SQL) for q in captured.captured_queries]
-    return [sql for sql in sent if sql.startswith("SELECT")]
+def _searches(captured) -> list[list]:
+    """The parameters of each run of the search statement (``SearchRows``): cursor, window, text, page + 1,
+    grams, …; prepared, it is an ``EXECUTE ip_api_search_…``."""
+    return [q for q in captured if "EXECUTE ip_api_search_" in q[0]]
 
 
-def _follow(api, url: str, params: dict, link: str) -> tuple[list[list[int]], list[int], str | None]:
-    """Every page by its ``link`` ("next" or "previous") links: the ids of each page, the SELECTs each page
-    cost, and the last page's link the other way."""
-    pages, selects, other = [], [], None
+class _Sent:
+    """Every statement the connection sends, with its parameters (CaptureQueriesContext keeps no params)."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, list]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.sent.append((sql, list(params or [])))
+        return execute(sql, params, many, context)
+
+
+def _get(api, url: str, params: dict) -> tuple[dict, list[tuple[str, list]]]:
+    cache.clear()
+    sent = _Sent()
+    with connection.execute_wrapper(sent):
+        body = api.get(url, params).json()
+    return body, sent.sent
+
+
+def _follow(api, url: str, params: dict, link: str) -> tuple[list[list[int]], list[list], str | None]:
+    """Every page by its ``link`` ("next" or "previous") links: the ids of each page, the search statement's
+    parameters for each page, and the last page's link the other way."""
+    pages, runs, other = [], [], None
     while url:
-        cache.clear()
-        with CaptureQueriesContext(connection) as captured:
-            body = api.get(url, params).json()
-        selects.append(len(_selects(captured)))
+        body, sent = _get(api, url, params)
+        runs.append([p for _sql, p in _searches(sent)])
         pages.append([row["merchant_id"] for row in body["results"]])
         other = body["previous" if link == "next" else "next"]
         url, params = (
             (urlparse(body[link]).path, parse_qs(urlparse(body[link]).query)) if body[link] else ("", {})
         )
-    return pages, selects, other
+    return pages, runs, other
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the window is PostgreSQL's")
-def test_window_pages_equal_the_index_pages(api, regions, window):
+@pytest.mark.parametrize("statistics", ["common", "none"])
+def test_window_pages_equal_the_index_pages(api, regions, window, monkeypatch, statistics):
+    """Whether the window is tried (common bigrams) or not (no statistics: the index only), every page, both
+    ways, is the index's answer in id order."""
+    if statistics == "none":
+        monkeypatch.setattr(api_search, "gram_frequencies", lambda using: ({}, 0.0))
     region = regions["410802"]
     old = [MerchantFactory(name=f"火锅店{i}" if i % 6 == 0 else f"面馆{i}", region=region) for i in range(30)]
     new = [
@@ -185,34 +207,48 @@ def test_window_pages_equal_the_index_pages(api, regions, window):
     ]
     expected = sorted((m.pk for m in (*old, *new) if "火锅店" in m.name), reverse=True)
 
-    pages, selects, previous = _follow(
-        api, "/api/v1/merchants/", {"search": "火锅店", "page_size": 3}, "next"
-    )
+    pages, runs, previous = _follow(api, "/api/v1/merchants/", {"search": "火锅店", "page_size": 3}, "next")
     assert [pk for page in pages for pk in page] == expected
-    # Newest first: 8 entities hold 4 matches (a page and the next's first): the window's keys are the page's
-    # (one SELECT, then the rows by id); further back the window falls short and the index answers (a second).
-    assert selects[0] == 1 and 2 in selects
+    assert all(len(run) == 1 for run in runs)  # one statement per page
+    assert {run[0][1] for run in runs} == ({8} if statistics == "common" else {0})  # the window's size
     # The same pages through the previous links (the window walks upwards from the cursor).
     query = parse_qs(urlparse(previous).query)
-    back, _selects_back, _next = _follow(api, urlparse(previous).path, query, "previous")
+    back, _runs, _next = _follow(api, urlparse(previous).path, query, "previous")
     assert back == list(reversed(pages[:-1]))
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the window is PostgreSQL's")
-def test_window_is_tried_only_for_a_query_of_common_bigrams(api, regions, window):
+def test_a_window_holding_the_page_is_the_page_and_a_short_one_leaves_it_to_the_index(regions):
+    """Asked for grams no entity holds, only the window can answer: it does when it holds the page, and the
+    index (which finds nothing for those grams) answers when it does not."""
+    region = regions["410802"]
+    made = [MerchantFactory(name=f"火锅店{i}" if i % 2 else f"面馆{i}", region=region) for i in range(10)]
+    newest_matches = sorted((m.pk for m in made if "火锅店" in m.name), reverse=True)
+    statement = api_search.SearchRows(connection.alias, ascending=False, zone="Asia/Shanghai")
+
+    def run(window: int, want: int) -> list[int]:
+        found = statement(
+            connection.alias, after=2**63 - 1, window=window, text="火锅店", grams=["不在"], want=want
+        )
+        return sorted((row[0] for row in found), reverse=True)
+
+    assert run(window=10, want=3) == newest_matches[:3]  # 10 newest hold 5 matches: the window answers
+    assert run(window=4, want=3) == []  # 4 newest hold 2: the index runs (and finds nothing for 不在)
+    assert run(window=0, want=3) == []  # not tried
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the window is PostgreSQL's")
+def test_window_is_tried_only_for_a_query_of_common_grams(api, regions, window):
     MerchantFactory.create_batch(5, name="老火锅店", region=regions["410802"])
-    with CaptureQueriesContext(connection) as captured:
-        api.get("/api/v1/merchants/", {"search": "火锅店", "page_size": 3})
-    assert "LIMIT 8" in _selects(captured)[0] and len(_selects(captured)) == 1
-    for rare in ("火锅城", "火锅"):  # 锅城 is not among the common bigrams; one bigram: the planner's choice
-        cache.clear()
-        with CaptureQueriesContext(connection) as captured:
-            api.get("/api/v1/merchants/", {"search": rare, "page_size": 3})
-        assert len(_selects(captured)) == 1 and "LIMIT 8" not in _selects(captured)[0]
-    cache.clear()
-    with CaptureQueriesContext(connection) as captured:  # another filter: the filterset, never the window
-        api.get("/api/v1/merchants/", {"search": "火锅店", "page_size": 3, "kind": "merchant"})
-    assert "LIMIT 8" not in _selects(captured)[0]
+    for word, size in (("火锅店", 8), ("火锅", 8), ("火锅城", 0)):  # 锅城 is not among the common bigrams
+        _body, sent = _get(api, "/api/v1/merchants/", {"search": word, "page_size": 3})
+        assert [p[1] for _sql, p in _searches(sent)] == [size], word
+    # another filter: the filterset and the keys' query, never the statement
+    _body, sent = _get(api, "/api/v1/merchants/", {"search": "火锅店", "page_size": 3, "kind": "merchant"})
+    assert not _searches(sent)
+    # a code-like query (a USCC prefix) is not a word: the keys' query
+    _body, sent = _get(api, "/api/v1/merchants/", {"search": "9241", "page_size": 3})
+    assert not _searches(sent)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="statistics of PostgreSQL")
@@ -227,7 +263,7 @@ def test_gram_frequencies_come_from_the_index_statistics(regions, monkeypatch):
     # Half the register holds each bigram of 火锅店: twice a page of 51 is likely among the newest ~204.
     assert 170 <= api_search.window_size("火锅店", connection.alias, 51) <= 255
     assert api_search.window_size("火锅粮", connection.alias, 51) == 0  # 锅粮 is in no name
-    assert api_search.window_size("火锅", connection.alias, 51) == 0  # one bigram: the planner's estimate
+    assert 170 <= api_search.window_size("火锅", connection.alias, 51) <= 255  # one bigram: its own share
     monkeypatch.setattr(api_search, "API_SEARCH_WINDOW", 150)
     assert api_search.window_size("火锅店", connection.alias, 51) == 0  # more than the most a window walks
 
@@ -262,3 +298,59 @@ def test_uncached_search_stores_the_answer_and_its_last_modified_record(api, reg
     assert (
         api.get("/api/v1/merchants/", {"search": "测试"}, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     )
+
+
+# --- Rows rendered by PostgreSQL ------------------------------------------------------------------------------
+
+
+def _expected_body(body: bytes, zone: str) -> bytes:
+    """What REST framework writes for this page through the declared fields: ``JSONRenderer`` over
+    ``MerchantSerializer`` of each model instance (same envelope, in the page's order)."""
+    from rest_framework.renderers import JSONRenderer
+
+    envelope = json.loads(body)
+    ids = [row["merchant_id"] for row in envelope["results"]]
+    with timezone.override(zone):
+        instances = {m.pk: m for m in public_merchants_open_data().filter(pk__in=ids)}
+        results = [dict(MerchantSerializer(instances[pk]).data) for pk in ids]
+    return JSONRenderer().render(
+        {"next": envelope["next"], "previous": envelope["previous"], "results": results}
+    )
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC", "America/New_York"])
+def test_pages_are_byte_for_byte_what_the_serializer_and_renderer_write(api, varied, zone):
+    """Hostile text (quotes, a backslash, markup, control characters, U+2028/U+2029, an emoji), date-times with
+    and without microseconds, in time zones east, west and at UTC: the search statement's page, the keys'
+    query's page and the plain list are the exact bytes of the declared fields through ``JSONRenderer``."""
+    hostile = MerchantFactory(
+        name='测试"引号"\\反斜杠<b>&amp;',
+        address="测试\x01\x1f\t\n\r路\u2028\u2029😀号",
+        legal_representative="O'Brien </script>",
+        region=varied["rated"].region,
+    )
+    whole = timezone.now().replace(microsecond=0)
+    Merchant.objects.filter(pk=hostile.pk).update(updated_at=whole)
+    Merchant.objects.filter(pk=varied["pending"].pk).update(updated_at=whole.replace(microsecond=120))
+    with timezone.override(zone):
+        pages = [
+            api.get("/api/v1/merchants/", {"search": "测试"}),  # the search statement
+            api.get("/api/v1/merchants/", {"search": "测试", "region_code": "410800"}),  # keys' query
+            api.get("/api/v1/merchants/", {"page_size": 200}),  # no search
+            api.get("/api/v1/merchants/", {"search": "测试", "page_size": 2}),  # a page and its next link
+        ]
+    for response in pages:
+        assert response.status_code == 200
+        assert response.content == _expected_body(response.content, zone)
+    assert hostile.pk in [row["merchant_id"] for row in pages[0].json()["results"]]
+    assert b"\\u2028" in pages[0].content and "\u2028".encode() not in pages[0].content
+    assert json.loads(pages[0].content)["results"][0]["address"] == "测试\x01\x1f\t\n\r路\u2028\u2029😀号"
+
+
+def test_the_browsable_api_shows_rendered_rows_as_data(api, varied):
+    response = api.get("/api/v1/merchants/", {"search": "测试", "format": "api"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert "测试面馆" in response.content.decode()
+    indented = api.get("/api/v1/merchants/", {"search": "测试"}, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200 and b'\n  "next"' in indented.content
+    assert json.loads(indented.content) == api.get("/api/v1/merchants/", {"search": "测试"}).json()

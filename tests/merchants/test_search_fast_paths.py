@@ -61,7 +61,7 @@ def test_api_search_pages_every_match_in_id_order_with_the_same_rows_as_the_plai
     assert {r["parent_market_name"] for r in rows} == {"城南市场", None}
 
 
-def test_api_search_reads_the_keys_then_the_page_rows_whatever_the_number_of_matches(client, regions):
+def test_api_search_reads_its_page_in_the_same_statements_whatever_the_number_of_matches(client, regions):
     from django.db import connection
 
     selects = []
@@ -70,16 +70,37 @@ def test_api_search_reads_the_keys_then_the_page_rows_whatever_the_number_of_mat
         cache.clear()
         with CaptureQueriesContext(connection) as captured:
             assert client.get("/api/v1/merchants/", {"search": "火锅"}).status_code == 200
-        # A search query is sent with its ``SET LOCAL`` prefix (``serial_plan``): one statement string.
-        sent = [q["sql"].removeprefix(SERIAL_PLAN_SQL) for q in captured.captured_queries]
-        # The page's rows by id through a statement prepared once per connection (``PageRows``).
+        # A search query is sent with its ``SET LOCAL`` prefixes: one statement string.
+        sent = [re.sub(r"^(SET LOCAL [^;]*; )*", "", q["sql"]) for q in captured.captured_queries]
         selects.append([sql.split("(")[0] for sql in sent if sql.startswith(("SELECT", "EXECUTE"))])
-    assert len(selects[0]) == 2  # the keys, then the page's rows: none per row
-    assert [q[:60] for q in selects[0]] == [q[:60] for q in selects[1]]
+    assert [q[:60] for q in selects[0]] == [q[:60] for q in selects[1]]  # none per row
+    if connection.vendor == "postgresql":
+        # the page's keys and rows in one statement prepared once per connection (``SearchRows``)
+        assert len(selects[0]) == 1 and selects[0][0].startswith("EXECUTE ip_api_search_")
+    else:
+        assert len(selects[0]) == 2  # the keys, then the page's rows
+        keys = 'SELECT "merchants_merchant"."id" AS "id" FROM "merchants_merchant" WHERE'
+        assert selects[0][0].startswith(keys)  # the keys alone: no join, no annotation
+
+
+def test_api_filtered_search_reads_the_keys_then_the_page_rows(client, regions):
+    from django.db import connection
+
+    MerchantFactory.create_batch(3, name="火锅店", region=regions["410802"])
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(
+            "/api/v1/merchants/", {"search": "火锅", "region_code": "410802"}
+        )  # + the region tree
+    assert response.status_code == 200 and len(response.json()["results"]) == 3
+    sent = [q["sql"].removeprefix(SERIAL_PLAN_SQL) for q in captured.captured_queries]
+    selects = [
+        sql for sql in sent if sql.startswith(("SELECT", "EXECUTE")) and "merchants_region" not in sql[:40]
+    ]
     keys = 'SELECT "merchants_merchant"."id" AS "id" FROM "merchants_merchant" WHERE'
-    assert selects[0][0].startswith(keys)  # the keys alone: no join, no annotation
-    # PostgreSQL: the statement prepared once per connection; elsewhere the same select, compiled per page
-    assert selects[0][1].startswith("EXECUTE ip_rows_" if connection.vendor == "postgresql" else "SELECT")
+    assert len(selects) == 2 and selects[0].startswith(keys)  # the keys alone: no join, no annotation
+    # PostgreSQL: the rows' statement prepared once per connection; elsewhere the same select, compiled
+    assert selects[1].startswith("EXECUTE ip_rows_" if connection.vendor == "postgresql" else "SELECT")
 
 
 def _selected_region(html: str) -> list[str]:
@@ -152,9 +173,21 @@ def test_search_queries_run_without_parallel_workers_on_postgresql(client, regio
         sent.clear()
         with mock.patch.object(utils.CursorWrapper, "_execute", record):
             assert client.get(url, params).status_code == 200
-        searches = [sql for sql in sent if "merchant_search_grams" in sql]
+        # the search's SQL, or the EXECUTE of its prepared statement (a PREPARE only plans nothing yet)
+        searches = [
+            sql
+            for sql in sent
+            if (
+                "merchant_search_grams" in sql
+                or "EXECUTE ip_search_" in sql
+                or "EXECUTE ip_api_search_" in sql
+            )
+            and "PREPARE" not in sql
+        ]
         assert searches, sent
         # The setting travels in the same string as the search query: no round trip of its own, and it
         # ends with the query's transaction.
-        assert all(sql.startswith("SET LOCAL max_parallel_workers_per_gather = 0; ") for sql in searches)
+        assert all(
+            "SET LOCAL max_parallel_workers_per_gather = 0; " in sql.split("EXECUTE")[0] for sql in searches
+        )
         assert not any(sql.strip().upper() in ("BEGIN", "COMMIT") for sql in sent)
