@@ -25,6 +25,23 @@ class DefaultCursorPagination(CursorPagination):
     max_page_size = 200
     ordering = "-id"
 
+    def decode_cursor(self, request):
+        """REST framework's cursor, refused as it refuses a malformed one (404 "Invalid cursor") when its
+        position cannot be an id: the cursor is the client's text, and ``p=abc`` reached the query as a
+        500 (``Field 'id' expected a number``)."""
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        ordering = (self.ordering,) if isinstance(self.ordering, str) else tuple(self.ordering)
+        if ordering[0].lstrip("-") in ("id", "pk"):
+            try:
+                position = int(cursor.position)
+            except (TypeError, ValueError):
+                raise exceptions.NotFound(self.invalid_cursor_message) from None
+            if not -(2**63) < position < 2**63:
+                raise exceptions.NotFound(self.invalid_cursor_message)
+        return cursor
+
 
 # Values of ``DomainError.details`` that are a reason code for the field named by their key
 # (``details={"region": "required"}``), not a message or a datum (a date, a status).
@@ -123,7 +140,9 @@ def exception_handler(exc, context):
 
 
 class ErrorItemSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="机器可读的错误代码，如 invalid、not_found、throttled、not_authenticated")
+    code = serializers.CharField(
+        help_text="机器可读的错误代码，如 invalid、not_found、throttled、not_authenticated"
+    )
     detail = serializers.CharField(help_text="给人看的说明（按 Accept-Language 为中文或英文）")
     attr = serializers.CharField(allow_null=True, help_text="出错的字段或查询参数；与具体字段无关时为 null")
 

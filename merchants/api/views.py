@@ -19,7 +19,7 @@ from integrity_portal.core.public_cache import public_cache_key, public_cache_lo
 from ..filters.register import MerchantApiFilter
 from ..selectors.register import public_regions
 from ..selectors.search import SearchQuery, serial_plan
-from ..selectors.search_api import open_data_keys, public_merchants_open_data_values
+from ..selectors.search_api import SearchKeys, open_data_keys, public_merchants_open_data_values
 from .serializers import MerchantSerializer, RegionSerializer
 
 
@@ -79,7 +79,7 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         except ValidationError:
             return super().filter_queryset(queryset)
         query = SearchQuery(value)
-        return queryset.searching(query) if query else queryset
+        return SearchKeys(queryset, query) if query else queryset
 
     def paginate_queryset(self, queryset):
         # The search queries run without parallel workers (``serial_plan``); the pagination's slice is

@@ -50,6 +50,10 @@ _PREFIX = GENERIC_PLAN_SQL + SERIAL_PLAN_SQL + "SET LOCAL random_page_cost = 1.1
 API_SEARCH_WINDOW = 100_000
 #: A window is sized to hold this many times the page at the share of the query's rarest bigram.
 WINDOW_MARGIN = 2
+#: A match read through the grams index (bitmap, recheck, top-N sort) costs PostgreSQL about four entities
+#: walked through the primary key: measured at 140k, the walk is the cheaper way from a rarest-gram share of
+#: about 1 % (0.3 % at 1.4M) — below it, a walk of thousands of entities cost more than the index's rows.
+WALK_COST_RATIO = 0.25
 #: Seconds the index's statistics are kept per process (they change with ANALYZE only).
 GRAM_STATS_TTL = 600
 
@@ -99,40 +103,54 @@ class _OpenDataRows(BaseIterable):
 
 
 class OpenDataKeys(QuerySet):
-    """Keys of the register that read their open-data rows when evaluated (see the module docstring).
-
-    ``search`` is the hint that the only filter is this search (already applied): the rows may then come from
-    the newest entities' window. Any other ``filter`` than the cursor pagination's ``id`` bound drops it."""
+    """Keys of the register that read their open-data rows when evaluated (see the module docstring)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._iterable_class = _OpenDataRows
-        self.search: SearchQuery | None = None
-        self.bounds: dict = {}
-
-    def _clone(self):
-        clone = super()._clone()
-        clone.search, clone.bounds = self.search, dict(self.bounds)
-        return clone
-
-    def filter(self, *args, **kwargs):
-        clone = super().filter(*args, **kwargs)
-        if not args and kwargs and set(kwargs) <= {"id__lt", "id__gt", "pk__lt", "pk__gt"}:
-            clone.bounds.update(kwargs)
-        else:
-            clone.search = None
-        return clone
-
-    def exclude(self, *args, **kwargs):
-        clone = super().exclude(*args, **kwargs)
-        clone.search = None
-        return clone
 
     def searching(self, query: SearchQuery) -> OpenDataKeys:
-        """The keys matching ``query`` (name, former name, address contains, or code prefix), with the hint."""
-        clone = self.filter(query.q_any(connections[self.db].vendor))
-        clone.search = query
-        return clone
+        """The keys matching ``query`` (name, former name, address contains, or code prefix)."""
+        return self.filter(query.q_any(connections[self.db].vendor))
+
+
+class SearchKeys:
+    """The keys of a search with no other filter, as the cursor pagination uses them — ``order_by`` the id,
+    ``filter`` by the cursor's id bound, a slice from 0 — answered by ``SearchRows`` without building the
+    ORM's query (its filter and clones cost about a tenth of a millisecond a request).
+
+    Anything else (another filter, an offset, a code-like query, another database, any other method) is the
+    ordinary queryset, built then: ``OpenDataKeys.searching`` with the same bound and order."""
+
+    _BOUNDS = frozenset({"id__lt", "id__gt", "pk__lt", "pk__gt"})
+
+    def __init__(self, keys: OpenDataKeys, search: SearchQuery, bounds: dict | None = None, order=()):
+        self.keys, self.search, self.bounds, self.order = keys, search, bounds or {}, tuple(order)
+        self.db = keys.db
+
+    def queryset(self) -> OpenDataKeys:
+        queryset = self.keys.searching(self.search)
+        if self.bounds:
+            queryset = queryset.filter(**self.bounds)
+        return queryset.order_by(*self.order) if self.order else queryset
+
+    def filter(self, *args, **kwargs):
+        if not args and kwargs and set(kwargs) <= self._BOUNDS:
+            return SearchKeys(self.keys, self.search, {**self.bounds, **kwargs}, self.order)
+        return self.queryset().filter(*args, **kwargs)
+
+    def order_by(self, *fields):
+        return SearchKeys(self.keys, self.search, self.bounds, fields)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice) and not k.start and k.stop is not None and k.step is None:
+            rows = _search_rows(self, int(k.stop))
+            if rows is not None:
+                return rows
+        return self.queryset()[k]
+
+    def __getattr__(self, name):
+        return getattr(self.queryset(), name)
 
 
 def open_data_keys() -> OpenDataKeys:
@@ -147,11 +165,6 @@ def open_data_rows(keys: QuerySet) -> list:
     (its own plan), then the page's rows by id through a statement prepared once per connection
     (``selectors.search.PageRows``): two round trips, but neither the ORM's compilation of the joined select
     nor PostgreSQL's planning of it per request."""
-    search = getattr(keys, "search", None)
-    if search is not None:
-        rows = _search_rows(keys, search)
-        if rows is not None:
-            return rows
     sql, params = QuerySet.values(keys, "id").query.get_compiler(using=keys.db).as_sql()
     return rows_for_ids(keys.db, _ids(keys.db, sql, params))
 
@@ -261,18 +274,16 @@ _BIGINT_MAX = 2**63 - 1
 _statements: dict[tuple, SearchRows] = {}
 
 
-def _search_rows(keys: OpenDataKeys, search: SearchQuery) -> RenderedRows | None:
-    """The page ``keys`` (a search, the cursor's bound, an id order, a slice) selects, through ``SearchRows``;
-    None when the statement does not apply (a code-like query, another database, another shape of query)."""
-    query = keys.query
-    order = tuple(query.order_by)
+def _search_rows(keys: SearchKeys, want: int) -> RenderedRows | None:
+    """The first ``want`` keys of ``keys`` (its search, its cursor bound, its id order) with their rows,
+    through ``SearchRows``; None when the statement does not apply (a code-like query, another database,
+    another order or bound)."""
+    search, order = keys.search, keys.order
     if search.code or connections[keys.db].vendor != "postgresql" or order not in (("-id",), ("id",)):
-        return None
-    if not query.is_sliced or query.high_mark is None or query.low_mark:
         return None
     ascending = order == ("id",)
     bound_names = ("id__gt", "pk__gt") if ascending else ("id__lt", "pk__lt")
-    if not set(keys.bounds) <= set(bound_names) or len(keys.bounds) > 1:
+    if not set(keys.bounds) <= set(bound_names) or len(keys.bounds) > 1 or want < 1:
         return None
     grams = query_grams(search.text)
     zone = zone_name()
@@ -280,15 +291,14 @@ def _search_rows(keys: OpenDataKeys, search: SearchQuery) -> RenderedRows | None
         return None
     after = next(iter(keys.bounds.values()), 0 if ascending else _BIGINT_MAX)
     try:
-        after = int(after)
+        after = max(-_BIGINT_MAX, min(int(after), _BIGINT_MAX))  # a bound past either end bounds nothing
     except (TypeError, ValueError):
-        return None
+        return None  # not a number: the queryset answers (and refuses it) as for any other request
     key = (*_rows_key(keys.db), ascending)
     statement = _statements.get(key)
     if statement is None:
         _statements.clear()  # another day's
         statement = _statements[key] = SearchRows(keys.db, ascending=ascending, zone=zone)
-    want = query.high_mark
     found = statement(
         keys.db,
         after=after,
@@ -299,9 +309,8 @@ def _search_rows(keys: OpenDataKeys, search: SearchQuery) -> RenderedRows | None
     )
     if found is None:
         return None
-    by_pk = {row[0]: row for row in found}
-    ordered = sorted(by_pk, reverse=not ascending)
-    return RenderedRows(RenderedRow(*by_pk[pk]) for pk in ordered)
+    found.sort(reverse=not ascending)
+    return RenderedRows(RenderedRow(*row) for row in found)
 
 
 _gram_stats: dict[str, tuple[float, dict[str, float], float]] = {}
@@ -332,11 +341,31 @@ def gram_frequencies(using: str) -> tuple[dict[str, float], float]:
     return freqs, floor
 
 
+def register_rows(using: str) -> float:
+    """The planner's count of registered entities (``pg_class.reltuples``), kept per process with the grams'
+    statistics; 0 when unknown (never analysed)."""
+    now = time.monotonic()
+    cached = _register_rows.get(using)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Merchant._meta.db_table])
+        row = cursor.fetchone()
+    rows = max(float(row[0]), 0.0) if row else 0.0
+    _register_rows[using] = (now + GRAM_STATS_TTL, rows)
+    return rows
+
+
+_register_rows: dict[str, tuple[float, float]] = {}
+
+
 def window_size(text: str, using: str, need: int) -> int:
     """How many of the newest entities likely hold ``need`` matches of ``text`` (``WINDOW_MARGIN`` times
-    over, at the share of the register holding its rarest gram), or 0 when that is more than
-    ``API_SEARCH_WINDOW``: the query is too rare for a walk — the grams index answers. A gram not among the
-    most common ones counts as absent (it is rarer than the least common listed)."""
+    over, at the share of the register holding its rarest gram), or 0 when the grams index is the cheaper
+    way: the query is too rare for a walk (more than ``API_SEARCH_WINDOW`` entities, or fewer matches to read
+    through the index than ``WALK_COST_RATIO`` times the entities the walk reads — ``need / share`` walked
+    against ``share × rows`` read through the index). A gram not among the most common ones counts as absent
+    (it is rarer than the least common listed)."""
     if connections[using].vendor != "postgresql":
         return 0
     grams = query_grams(text)
@@ -345,6 +374,9 @@ def window_size(text: str, using: str, need: int) -> int:
     freqs, _floor = gram_frequencies(using)
     share = min(freqs.get(gram, 0.0) for gram in grams)
     if share <= 0:
+        return 0
+    rows = register_rows(using)
+    if rows and share * rows < WALK_COST_RATIO * need / share:
         return 0
     size = math.ceil(WINDOW_MARGIN * need / share)
     return size if size <= API_SEARCH_WINDOW else 0
