@@ -33,10 +33,12 @@ class MerchantSerializer(serializers.ModelSerializer):
     ``region_code``, ``rated_at``.
 
     The declared fields are the schema (drf-spectacular reads them) and the representation of a model
-    instance. The API's views pass rows of ``selectors.search_api.OPEN_DATA_COLUMNS`` (dicts) instead, which
-    ``row_representation`` turns into the same fields directly: through the fields, a page of 50 rows cost
-    more CPU than the rest of an uncached search request (docs/SEARCH.md "The API's search path");
-    tests/merchants/test_api_fast_rows.py holds the two to the same output."""
+    instance. The API's lists on PostgreSQL get their rows already written as this serializer's JSON by the
+    database (``selectors.open_data_json``); its detail, and every read elsewhere, pass rows of
+    ``selectors.search_api.OPEN_DATA_COLUMNS`` (dicts), which ``row_representation`` turns into the same fields
+    directly: through the fields, a page of 50 rows cost more CPU than the rest of an uncached search request
+    (docs/SEARCH.md "The API's search path"). tests/merchants/test_api_fast_rows.py holds all three to the
+    same output, byte for byte."""
 
     merchant_id = serializers.IntegerField(source="pk", read_only=True, help_text="市场主体编号")
     region_code = serializers.CharField(source="region_id", read_only=True, help_text="GB/T 2260 区划代码")

@@ -67,9 +67,9 @@ class MerchantViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     def filter_queryset(self, queryset):
         """A search with no other filter skips the filterset (built per request, its deep copies and form
         cost more than the search's SQL): the value is cleaned by the ``CharFilter``'s own form field —
-        stripped, at most ``SEARCH_MAX_LENGTH`` characters, no NUL — and anything else goes through the filterset, which
-        answers 400 as before. The keys then carry the search, so the page may come from the newest
-        entities' window."""
+        stripped, at most ``SEARCH_MAX_LENGTH`` characters, no NUL — and anything else goes through the
+        filterset, which answers 400 as before. The pagination then gets ``SearchKeys``: its page is one
+        statement (``selectors.search_api.SearchRows``), and no ORM query is built unless something else asks."""
         params = self.request.query_params
         value = params.get("search")
         if self.action != "list" or value is None or not SEARCH_ONLY_PARAMS.issuperset(params):

@@ -1,22 +1,17 @@
-"""The open-data API's reads of the register: a page's keys, then its rows as plain dicts, and its search's
-walk of the newest entities first (docs/SEARCH.md "The API's search path").
+"""The open-data API's reads of the register: a page's keys and its rows (docs/SEARCH.md "The API's search
+path").
 
-``open_data_keys()`` is what the API's filters and cursor pagination narrow down: the register's keys, with
-no join. Evaluated (by the pagination's slice), it runs the keys' query and reads the open-data rows of the
-ids found, in their order, as dicts of the columns the API shows — region, its city, the market's name, the
-current rating and the black-list flag through one statement prepared once per connection. No model
-instance is built and no unused column read.
+A **search with no other filter** reaches the pagination as ``SearchKeys`` and its page is one statement,
+``SearchRows``: the newest entities after the cursor walked through the primary key when the query's grams are
+common enough for the walk to read less than the GIN index would (``window_size``), else the index's matches
+— then the page's rows, each rendered as the API's JSON by PostgreSQL (``selectors.open_data_json``).
 
-For a search with no other filter the keys come from a **window** first when the query is likely common:
-the newest entities after the cursor — as many as the query's bigrams promise to hold twice the page, at most
-``API_SEARCH_WINDOW`` — walked through the primary key and tested with
-``strpos`` (the walk stops as soon as it has the page). If the window holds a whole page it *is* the page —
-every match newer than the window's oldest id is in the window — otherwise the ordinary query through the
-grams index answers (one more query). This keeps a common three-character word at 1.4M entities off the plan
-the planner picks when it takes the word's bigrams as independent (a few hundred matches expected, tens of
-thousands found, every one of them sorted for the id order: ~400 ms), without walking the table for a rare
-word: the window is tried only when each of the word's bigrams is common enough, by the statistics
-PostgreSQL keeps for the grams index (``most_common_elems``), for the window to hold the page.
+**Every other list** filters and pages ``open_data_keys()`` — the register's keys, with no join. Evaluated (by
+the pagination's slice), it runs the keys' query and reads the rows of the ids found, in their order, through
+one statement prepared once per connection (``PageRows``): the region, its city, the market's name, the
+current rating and the black-list flag — as JSON on PostgreSQL, as dicts of ``OPEN_DATA_COLUMNS`` elsewhere
+(``MerchantSerializer.row_representation`` gives them the same fields). No model instance is built and no
+unused column read.
 """
 
 from __future__ import annotations
@@ -286,7 +281,8 @@ def _search_rows(keys: SearchKeys, want: int) -> RenderedRows | None:
     if not set(keys.bounds) <= set(bound_names) or len(keys.bounds) > 1 or want < 1:
         return None
     grams = query_grams(search.text)
-    zone = zone_name()
+    key = (*_rows_key(keys.db), ascending)
+    zone = key[2]
     if not grams or zone is None:
         return None
     after = next(iter(keys.bounds.values()), 0 if ascending else _BIGINT_MAX)
@@ -294,7 +290,6 @@ def _search_rows(keys: SearchKeys, want: int) -> RenderedRows | None:
         after = max(-_BIGINT_MAX, min(int(after), _BIGINT_MAX))  # a bound past either end bounds nothing
     except (TypeError, ValueError):
         return None  # not a number: the queryset answers (and refuses it) as for any other request
-    key = (*_rows_key(keys.db), ascending)
     statement = _statements.get(key)
     if statement is None:
         _statements.clear()  # another day's

@@ -395,3 +395,38 @@ def test_the_walk_is_chosen_only_where_it_reads_less_than_the_index(monkeypatch)
     assert api_search.window_size("少见", connection.alias, 51) == 20_400
     monkeypatch.setattr(api_search, "register_rows", lambda using: 0.0)  # never analysed: the cap alone
     assert api_search.window_size("少见", connection.alias, 51) == 20_400
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statement is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_the_search_statement_is_its_own_health_check_and_a_dead_connection_is_replaced(regions):
+    """As the directory's statement (``core.prepared.read_as_health_check``): no ``SELECT 1`` first on a
+    reused connection, and a connection found dead is replaced and the page read again."""
+    from unittest import mock
+
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from tests.merchants.test_search_pages import _terminate
+
+    made = MerchantFactory.create_batch(4, name="火锅店", region=regions["410802"])
+    cache.clear()
+    api = APIClient()
+    expected = api.get("/api/v1/merchants/", {"search": "火锅"}).content
+    assert [row["merchant_id"] for row in json.loads(expected)["results"]] == sorted(
+        (m.pk for m in made), reverse=True
+    )
+    connection.health_check_done = False  # as at the start of a request on a reused connection
+    cache.clear()
+    with mock.patch.object(DatabaseWrapper, "is_usable", side_effect=AssertionError("pinged")):
+        assert api.get("/api/v1/merchants/", {"search": "火锅"}).content == expected
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        dead = cursor.fetchone()[0]
+    _terminate(dead)
+    connection.health_check_done = False  # the next request
+    cache.clear()
+    response = api.get("/api/v1/merchants/", {"search": "火锅"})
+    assert response.status_code == 200 and response.content == expected
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != dead
