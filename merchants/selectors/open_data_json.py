@@ -132,23 +132,14 @@ def row_json_sql(column: Callable[[str], str], zone: str) -> str:
         f"{_literal(RegionLevel.DISTRICT)} THEN {c('region__parent__name')} || {c('region__name')}"
         f" ELSE {c('region__name')} END"
     )
-    fields = [
-        ("merchant_id", _number(c("id"))),
-        ("name", _string(c("name"))),
-        ("kind", _string(c("kind"))),
-        ("industry", _string(c("industry"))),
-        ("uscc", _string(c("uscc"))),
-        ("licence_number", _string(c("licence_number"))),
-        ("legal_representative", _string(c("legal_representative"))),
-        ("address", _string(c("address"))),
-        ("region_code", _string(c("region_id"))),
-        ("region_name", _string(region_name)),
-        ("parent_market_id", _number(c("parent_market_id"))),
-        ("parent_market_name", _string(c("parent_market__name"))),
-        ("is_large_venue", _boolean(c("is_large_venue"))),
-        ("is_time_honored", _boolean(c("is_time_honored"))),
-        ("status", _string(c("status"))),
-        ("registered_on", _date(c("registered_on"))),
+    strings = ("name", "kind", "industry", "uscc", "licence_number", "legal_representative", "address")
+    fields = [("merchant_id", _number(c("id"))), *((name, _string(c(name))) for name in strings)]
+    fields += [("region_code", _string(c("region_id"))), ("region_name", _string(region_name))]
+    fields += [("parent_market_id", _number(c("parent_market_id")))]
+    fields += [("parent_market_name", _string(c("parent_market__name")))]
+    fields += [(name, _boolean(c(name))) for name in ("is_large_venue", "is_time_honored")]
+    fields += [("status", _string(c("status"))), ("registered_on", _date(c("registered_on")))]
+    fields += [
         ("stars", f"CASE WHEN {deregistered} THEN 'null' ELSE {_number(c('stars'))} END"),
         (
             "rating_state",
@@ -157,8 +148,7 @@ def row_json_sql(column: Callable[[str], str], zone: str) -> str:
         ),
         ("black_listed", _boolean(c("on_black_list"))),
         ("rated_at", _datetime(c("rated_at"), zone)),
-        ("new_rating_pending", _boolean(c("new_rating_pending"))),
-        ("rating_under_appeal", _boolean(c("rating_under_appeal"))),
+        *((name, _boolean(c(name))) for name in ("new_rating_pending", "rating_under_appeal")),
         ("updated_at", _datetime(f"GREATEST({c('updated_at')}, {c('rated_at')})", zone)),
     ]
     parts = []
