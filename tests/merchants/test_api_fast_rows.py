@@ -273,10 +273,14 @@ def test_uncached_search_stores_the_answer_and_its_last_modified_record(api, reg
     day) — the first is not (one-off searches do not fill the cache); the next request is answered from the
     cache without a query, with the same body, ETag and Last-Modified, and 304 for a current copy."""
     from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
 
     from integrity_portal.core.api_conditional import LAST_MODIFIED_TTL
     from integrity_portal.core.public_cache import PUBLIC_PAGES_TTL
+    from tests.conftest import skip_or_fail
 
+    if not isinstance(caches["default"], RedisCache):  # it reads the keys and their TTLs in Redis
+        skip_or_fail("needs the Redis cache: set CACHE_URL=redis://… and start redis-server")
     MerchantFactory(name="测试商户", region=regions["410802"])
     first = api.get("/api/v1/merchants/", {"search": "测试"})
     backend = caches["default"]

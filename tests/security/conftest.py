@@ -153,6 +153,11 @@ class _Builder:
         if isinstance(f, models.DecimalField):
             return Decimal("1")
         if isinstance(f, (models.IntegerField, models.FloatField)):
+            if _in_unique_constraint(f):
+                # e.g. a spot-check task's draw rank, unique within its plan: 1 is taken whenever the demo's
+                # draw already ranked a task in the plan the builder picks (which draw it is varies by run)
+                top = f.model._default_manager.aggregate(top=models.Max(f.name))["top"] or 0
+                return top + 1
             return 1
         if isinstance(f, models.BooleanField):
             return False
@@ -199,6 +204,14 @@ class _Builder:
         except (IntegrityError, ValueError, TypeError) as exc:
             self.world.unbuilt[model._meta.label] = f"{type(exc).__name__}: {exc}"
             return None
+
+
+def _in_unique_constraint(f) -> bool:
+    """Whether ``f`` is part of a unique constraint (or ``unique_together``) of its model."""
+    meta = f.model._meta
+    together = [set(names) for names in meta.unique_together]
+    together += [set(c.fields) for c in meta.constraints if isinstance(c, models.UniqueConstraint) and c.fields]
+    return f.unique or any(f.name in names for names in together)
 
 
 def _ensure_visible_complaint(merchant):
