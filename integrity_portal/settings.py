@@ -108,7 +108,7 @@ MIDDLEWARE = [
     # No page for staff (or a merchant who opted in) without the second factor (core/two_factor.py).
     "integrity_portal.core.two_factor.TwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "integrity_portal.core.metrics.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "integrity_portal.urls"

@@ -24,6 +24,46 @@ def test_metrics_answer_loopback_with_request_and_cache_counters(client):
     assert response["Cache-Control"].startswith("max-age=0")
 
 
+def _sample(text: str, name: str, **labels) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0
+
+
+def test_responses_are_counted_per_view_status_and_method_with_the_kept_children(client):
+    """The After middleware keeps each labelled child (core.metrics.PrometheusAfterMiddleware): every request
+    still lands on the right one, a new label set gets its own, and the kept ones stay bounded."""
+    from integrity_portal.core.metrics import PrometheusAfterMiddleware
+
+    name = "django_http_responses_total_by_status_view_method_total"
+    before = client.get("/metrics").content.decode()
+    client.get("/api/v1/regions/")
+    client.get("/api/v1/regions/")
+    client.get("/api/v1/regions/999999/")
+    client.generic("BREW", "/api/v1/regions/")
+    after = client.get("/metrics").content.decode()
+    view = "open-region-list"
+    assert _sample(after, name, status="200", view=view, method="GET") - _sample(
+        before, name, status="200", view=view, method="GET"
+    ) == 2
+    assert _sample(after, name, status="404", view="open-region-detail", method="GET") - _sample(
+        before, name, status="404", view="open-region-detail", method="GET"
+    ) == 1
+    assert _sample(after, name, status="405", view=view, method="<invalid method>") - _sample(
+        before, name, status="405", view=view, method="<invalid method>"
+    ) == 1
+    middleware = PrometheusAfterMiddleware(lambda request: None)
+    middleware.MAX_CHILDREN = 3
+    metric = middleware.metrics.responses_by_status
+    children = [middleware.label_metric(metric, None, status=str(code)) for code in (200, 201, 202, 203, 200)]
+    assert children[0] is metric.labels(status="200") and children[-1] is children[0]
+    assert len(middleware._children) <= 3
+
+
 @pytest.mark.parametrize("address", ["10.0.0.7", "203.0.113.9", "2001:db8::1", ""])
 def test_metrics_are_404_outside_the_allowed_networks(address):
     response = Client(REMOTE_ADDR=address).get("/metrics")
