@@ -25,17 +25,24 @@ def rates(settings):
     }
 
 
-@pytest.fixture(params=["locmem", "redis"])
-def backend(request, settings):
-    if request.param == "redis":
-        request.getfixturevalue("require_redis")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "integrity_portal.core.cache.ResilientRedisCache",
-                "LOCATION": settings.REDIS_URL,
-                "KEY_PREFIX": "ratelimit-test",
-            }
+@pytest.fixture
+def redis_cache(settings, require_redis):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "integrity_portal.core.cache.ResilientRedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": "ratelimit-test",
         }
+    }
+    caches["default"].clear()
+    yield caches["default"]
+    caches["default"].clear()
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def backend(request):
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
     caches["default"].clear()
     yield request.param
     caches["default"].clear()
@@ -64,21 +71,13 @@ def test_hit_refuses_past_the_limit_until_the_window_ends(rates, backend):
     assert hit("demo", ["ip:192.0.2.1"], now=T0 + 3600).allowed  # next window
 
 
-def test_on_redis_one_script_call_counts_every_ident_and_sets_the_windows_expiry(rates, settings, require_redis):
+def test_on_redis_one_script_call_counts_every_ident_and_sets_the_windows_expiry(rates, redis_cache):
     """One ``EVALSHA`` per hit: each ident's counter is created with the window's expiry and raised, and a
     server that lost its scripts (restarted, ``SCRIPT FLUSH``) gets the script again without a lost count."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "integrity_portal.core.cache.ResilientRedisCache",
-            "LOCATION": settings.REDIS_URL,
-            "KEY_PREFIX": "ratelimit-script-test",
-        }
-    }
-    caches["default"].clear()
-    client = caches["default"]._cache.get_client(write=True)
+    client = redis_cache._cache.get_client(write=True)
     now = T0 + 3000.5  # 599.5 s left in the hour: the counters live until just after the window ends
     assert hit("demo", ["ip:192.0.2.1", "phone:13912345678"], now=now).allowed
-    keys = sorted(k.decode() for k in client.keys("ratelimit-script-test:*"))
+    keys = sorted(k.decode() for k in client.keys("ratelimit-test:*"))
     assert len(keys) == 2 and all(":rl:demo:500000:" in k for k in keys)
     assert all(590 <= client.ttl(k) <= 601 for k in keys)
     assert [int(client.get(k)) for k in keys] == [1, 1]
@@ -86,7 +85,6 @@ def test_on_redis_one_script_call_counts_every_ident_and_sets_the_windows_expiry
     assert hit("demo", ["ip:192.0.2.1"], now=now).allowed  # reloaded: the second of two allowed
     assert not hit("demo", ["ip:192.0.2.1"], now=now).allowed
     assert hit("demo", ["ip:192.0.2.3"], now=now).allowed
-    caches["default"].clear()
 
 
 def test_any_ident_over_the_limit_refuses(rates, backend):
