@@ -98,9 +98,18 @@ def _incr_many(keys: list[str], ttl: int) -> list[int] | None:
         try:
             client = backend._cache.get_client(full[0], write=True)
             try:
-                counts = client.execute_command("EVALSHA", _INCR_SHA, len(full), *full, ttl)
-            except redis.exceptions.NoScriptError:  # a restarted or flushed server: EVAL loads it again
-                counts = client.execute_command("EVAL", _INCR_SCRIPT, len(full), *full, ttl)
+                try:
+                    counts = client.execute_command("EVALSHA", _INCR_SHA, len(full), *full, ttl)
+                except redis.exceptions.NoScriptError:  # a restarted or flushed server: EVAL loads it again
+                    counts = client.execute_command("EVAL", _INCR_SCRIPT, len(full), *full, ttl)
+            except redis.exceptions.ResponseError:
+                # A server that refuses scripts (EVAL renamed away, an ACL without it): the same two commands
+                # per key, pipelined — one round trip still, never a 500 on every API call.
+                pipe = client.pipeline(transaction=False)
+                for key in full:
+                    pipe.set(key, 0, ex=ttl, nx=True)
+                    pipe.incr(key)
+                counts = pipe.execute()[1::2]
             return [int(v) for v in counts]
         except _UNREACHABLE:
             logger.warning("cache unavailable: rate limit admits the request", exc_info=True)

@@ -87,6 +87,30 @@ def test_on_redis_one_script_call_counts_every_ident_and_sets_the_windows_expiry
     assert hit("demo", ["ip:192.0.2.3"], now=now).allowed
 
 
+def test_on_redis_that_refuses_scripts_the_counters_still_count(rates, redis_cache, monkeypatch):
+    """A hardened server may have EVAL renamed away or denied by an ACL: every API call would then 500. The
+    counters fall back to the two commands per key, pipelined, with the same counts and expiry."""
+    import redis
+
+    client = redis_cache._cache.get_client(write=True)
+    original = type(client).execute_command
+
+    def refuse_scripts(self, *args, **kwargs):
+        if args and args[0] in ("EVAL", "EVALSHA"):
+            raise redis.exceptions.ResponseError(f"unknown command '{args[0]}'")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(client), "execute_command", refuse_scripts)
+    now = T0 + 3000.5
+    assert [hit("demo", ["ip:192.0.2.1", "phone:13912345678"], now=now).allowed for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    keys = [k.decode() for k in client.keys("ratelimit-test:*")]
+    assert len(keys) == 2 and all(590 <= client.ttl(k) <= 601 for k in keys)
+
+
 def test_any_ident_over_the_limit_refuses(rates, backend):
     hit("demo", ["phone:13912345678"], now=T0)
     hit("demo", ["phone:13912345678"], now=T0)
