@@ -14,8 +14,7 @@ candidates drops the false positives of longer queries. No extension is needed.
 
 Both columns are written by ``Merchant.save`` (so ``merchant_save``'s ``update_fields`` saves include them
 whenever a source field changes), by bulk seeding (``merchant_fill_search``) and for existing rows by
-``manage.py rebuild_search_index``. The function and the indexes (with a B-tree on the id that holds the search
-text, for the API's walk of the newest entities) are created by the migrations (concurrently) and,
+``manage.py rebuild_search_index``. The function and index are created by the migration (concurrently) and,
 because tests run with --nomigrations, by a post_migrate handler (idempotent, ``IF NOT EXISTS``).
 """
 
@@ -32,10 +31,6 @@ SEARCH_NAME_MAX = 120
 
 GRAMS_FUNCTION = "merchant_search_grams"
 GRAMS_INDEX = "merchant_search_grams_gin"
-#: The API's walk of the newest entities (``selectors.search_api.SearchRows``) reads the id and the search text
-#: only: with the text in a B-tree on the id it is an index-only scan, not a visit to the wide table row of every
-#: entity walked (the walked words' PostgreSQL time −25 to −40 % at 140k, docs/BENCHMARKS.md §7).
-WALK_INDEX = "merchant_walk_idx"
 
 # Unigrams and bigrams of the text, from built-in C functions only (about 30 µs a
 # row, where a generate_series/array_agg body took 190 µs and made bulk inserts crawl): the bigrams starting at
@@ -63,11 +58,6 @@ def grams_index_sql(table: str, *, concurrently: bool = False) -> str:
         # little of it before VACUUM or the next insert merges it into the tree.
         f"USING gin ({GRAMS_FUNCTION}(search_text)) WITH (fastupdate = on, gin_pending_list_limit = 512)"
     )
-
-
-def walk_index_sql(table: str, *, concurrently: bool = False) -> str:
-    how = "CONCURRENTLY " if concurrently else ""
-    return f'CREATE INDEX {how}IF NOT EXISTS {WALK_INDEX} ON "{table}" (id) INCLUDE (search_text)'
 
 
 # Whitespace, C0/C1 controls, soft hyphen, zero-width and direction marks, BOM, lone surrogates.
@@ -121,8 +111,7 @@ def former_names_with(former_names: str, old_name: str) -> str:
 
 
 def install_search_index(connection, *, concurrently: bool = False) -> bool:
-    """Create the grams function, its GIN index and the walk's covering index on PostgreSQL if missing; a no-op
-    elsewhere."""
+    """Create the grams function and GIN index on PostgreSQL if missing; a no-op elsewhere."""
     if connection.vendor != "postgresql":
         return False
     from .models import Merchant
@@ -138,14 +127,12 @@ def install_search_index(connection, *, concurrently: bool = False) -> bool:
         if cursor.fetchone() is None:
             cursor.execute(GRAMS_FUNCTION_SQL)
         cursor.execute(grams_index_sql(table, concurrently=concurrently))
-        cursor.execute(walk_index_sql(table, concurrently=concurrently))
     return True
 
 
 @contextmanager
 def search_index_deferred(connection, *, enabled: bool = True):
-    """Drop the search indexes (grams, walk) for a bulk load and build them once afterwards (PostgreSQL; demo
-    seeding).
+    """Drop the GIN grams index for a bulk load and build it once afterwards (PostgreSQL; demo seeding).
 
     Building the index over 140k rows takes seconds; maintaining it row by row during ``bulk_create`` took
     minutes. Not for production writes: searches scan the table while the index is missing."""
@@ -154,7 +141,6 @@ def search_index_deferred(connection, *, enabled: bool = True):
         return
     with connection.cursor() as cursor:
         cursor.execute(f"DROP INDEX IF EXISTS {GRAMS_INDEX}")
-        cursor.execute(f"DROP INDEX IF EXISTS {WALK_INDEX}")
     try:
         yield
     finally:

@@ -434,37 +434,3 @@ def test_the_search_statement_is_its_own_health_check_and_a_dead_connection_is_r
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != dead
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the walk and its index are PostgreSQL's")
-@pytest.mark.django_db(transaction=True)
-def test_the_walk_reads_the_covering_index_and_not_the_table(regions):
-    """The window's walk reads the id and the search text only, both held by ``merchant_walk_idx``: an
-    index-only scan (no heap fetch once the table is vacuumed), and its pages are still the matches in order."""
-    from merchants.search import WALK_INDEX, install_search_index
-
-    region = regions["410802"]
-    made = [
-        MerchantFactory(name=f"火锅店{i}" if i % 3 == 0 else f"面馆{i}", region=region) for i in range(60)
-    ]
-    assert install_search_index(connection) is True  # idempotent: already there since the database was made
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [WALK_INDEX])
-        assert "(id) INCLUDE (search_text)" in cursor.fetchone()[0]
-        cursor.execute(f"VACUUM ANALYZE {Merchant._meta.db_table}")
-    statement = api_search.SearchRows(connection.alias, ascending=False, zone="Asia/Shanghai")
-    found = statement(
-        connection.alias, after=2**63 - 1, window=30, text="火锅店", grams=["火锅", "锅店"], want=4
-    )
-    assert (
-        sorted((row[0] for row in found), reverse=True)
-        == sorted((m.pk for m in made if "火锅店" in m.name), reverse=True)[:4]
-    )
-    params = [2**63 - 1, 30, "火锅店", 4, ["火锅", "锅店"], *statement.params]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            api_search._PREFIX + "EXPLAIN (ANALYZE, COSTS OFF) " + statement.statement.execute_sql, params
-        )
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert f"Index Only Scan Backward using {WALK_INDEX}" in plan, plan
-    assert "Heap Fetches: 0" in plan, plan
