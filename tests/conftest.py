@@ -99,13 +99,14 @@ def _fresh_caches():
     """Region tree and page caches must not leak between tests (rolled-back rows leave no signal)."""
     from django.core.cache import cache
 
-    from integrity_portal.core import public_cache
+    from integrity_portal.core import public_cache, ratelimit
     from merchants import regions as region_tree
     from merchants.views import directory
 
     region_tree.clear_cache()
     cache.clear()
     public_cache._ASKED.clear()  # the page cache's per-process admission counts
+    ratelimit._batch.reset()  # the API throttle's per-process counts, heard from a cache now cleared
     directory._SHELLS.clear()
     directory._RESULTS.clear()
     yield

@@ -177,3 +177,106 @@ def test_backoff_doubles_after_the_free_failures_and_resets(backend):
     assert backoff_wait("login", "someone-else", free=3, cap=60, now=now) == 0
     backoff_reset("login", "clerk")
     assert backoff_wait("login", "clerk", free=3, cap=60, now=now) == 0
+
+
+# --- hit_batched: the API's per-caller rates, sent to Redis in batches ---------------------------------
+
+
+@pytest.fixture
+def batch_rates(settings):
+    def set_rate(rate: str) -> None:
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "batched": rate},
+        }
+
+    return set_rate
+
+
+def _shared_count(redis_cache) -> int:
+    client = redis_cache._cache.get_client(write=True)
+    keys = client.keys("ratelimit-test:*rl:batched:*")
+    return sum(int(client.get(k)) for k in keys)
+
+
+def test_batched_hits_below_an_eighth_of_the_limit_go_to_redis_together(batch_rates, redis_cache, monkeypatch):
+    """The first hit is sent; the next ones wait in the process (one round trip per ``BATCH_SECONDS``), then
+    one call carries all of them."""
+    batch_rates("800/minute")  # held while the caller is under 100
+    monkeypatch.setattr(ratelimit, "BATCH_SECONDS", 3600)
+    assert ratelimit.hit_batched("batched", ["ip:192.0.2.1"], now=T0).allowed
+    assert _shared_count(redis_cache) == 1
+    assert all(ratelimit.hit_batched("batched", ["ip:192.0.2.1"], now=T0).allowed for _ in range(5))
+    assert ratelimit.hit_batched("batched", ["ip:192.0.2.2"], now=T0).allowed
+    assert _shared_count(redis_cache) == 1  # six hits held
+    monkeypatch.setattr(ratelimit, "BATCH_SECONDS", 0)
+    assert ratelimit.hit_batched("batched", ["ip:192.0.2.3"], now=T0).allowed
+    assert _shared_count(redis_cache) == 8  # every caller's held hits, in the one call
+
+
+def test_batched_hits_refuse_at_the_shared_limit_across_processes(batch_rates, redis_cache, monkeypatch):
+    """Two worker processes (two batches) taking turns: from an eighth of the limit on every hit is sent, so
+    what they admit together is the limit, give or take what one process held below an eighth."""
+    batch_rates("80/minute")
+    monkeypatch.setattr(ratelimit, "BATCH_SECONDS", 3600)
+    workers = [ratelimit._Batch(), ratelimit._Batch()]
+    admitted = 0
+    for n in range(300):
+        monkeypatch.setattr(ratelimit, "_batch", workers[n % 2])
+        admitted += ratelimit.hit_batched("batched", ["ip:192.0.2.1"], now=T0 + 5).allowed
+    assert 80 <= admitted < 80 + 10
+    assert _shared_count(redis_cache) >= 290  # refused hits are counted too, as ``hit`` counts them
+    refused = ratelimit.hit_batched("batched", ["ip:192.0.2.1"], now=T0 + 5)
+    assert not refused.allowed and refused.retry_after == 55
+    assert ratelimit.hit_batched("batched", ["ip:192.0.2.1"], now=T0 + 60).allowed  # the next window
+
+
+def test_a_small_rate_is_exact_from_the_first_hit(batch_rates, redis_cache, monkeypatch):
+    batch_rates("3/minute")
+    monkeypatch.setattr(ratelimit, "BATCH_SECONDS", 3600)
+    verdicts = [ratelimit.hit_batched("batched", ["ip:192.0.2.1"], now=T0).allowed for _ in range(4)]
+    assert verdicts == [True, True, True, False]
+    assert _shared_count(redis_cache) == 4
+
+
+def test_batched_hits_off_redis_are_counted_one_by_one(batch_rates, settings):
+    batch_rates("800/minute")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "b"}}
+    for _ in range(3):
+        ratelimit.hit_batched("batched", ["ip:192.0.2.1"], now=T0)
+    assert not ratelimit._batch.pending
+    assert caches["default"].get(ratelimit._keys("batched", ["ip:192.0.2.1"], T0 // 60)[0]) == 3
+
+
+def test_batched_hits_admit_and_are_dropped_while_redis_is_unreachable(batch_rates, settings, caplog):
+    from tests.faults.conftest import closed_port
+
+    batch_rates("1/minute")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "integrity_portal.core.cache.ResilientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    with caplog.at_level(logging.WARNING, logger="integrity_portal.cache"):
+        assert all(ratelimit.hit_batched("batched", ["ip:192.0.2.1"]).allowed for _ in range(3))
+    assert "cache unavailable" in caplog.text
+    assert not ratelimit._batch.pending  # nothing piles up for a server that is not there
+
+
+def test_a_forked_worker_starts_with_nothing_to_send(batch_rates, redis_cache, monkeypatch):
+    """gunicorn forks its workers: hits held by the parent must not be sent again by every child."""
+    import os
+
+    batch_rates("800/minute")
+    monkeypatch.setattr(ratelimit, "BATCH_SECONDS", 3600)
+    ratelimit.hit_batched("batched", ["ip:192.0.2.1"], now=T0)
+    ratelimit.hit_batched("batched", ["ip:192.0.2.1"], now=T0)
+    assert ratelimit._batch.pending
+    pid = os.fork()
+    if pid == 0:  # the child: report and leave at once
+        os._exit(0 if not ratelimit._batch.pending and not ratelimit._batch.known else 1)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert ratelimit._batch.pending  # the parent's own are untouched
