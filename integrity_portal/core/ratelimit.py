@@ -194,6 +194,7 @@ def record(scope: str, idents: Iterable[str], *, now: float | None = None) -> No
 BATCH_SECONDS = 0.2
 #: … and only while the caller's count, as far as the process knows, is under 1/BATCH_SHARE of the limit.
 BATCH_SHARE = 8
+_clock = time.monotonic  # when hits were held and sent (the tests move it)
 
 
 class _Batch:
@@ -206,7 +207,7 @@ class _Batch:
     def reset(self) -> None:
         self.pending: dict[str, list[int]] = {}  # key -> [hits not sent, ttl]
         self.known: dict[str, tuple[int, float]] = {}  # key -> (shared count when last sent, expiry)
-        self.sent_at = float("-inf")
+        self.sent_at = self.pruned_at = float("-inf")
 
     def send(self, clock: float) -> dict[str, int] | None:
         """Every pending hit in one round trip (the lock held); the shared counts, None if unreachable."""
@@ -216,7 +217,9 @@ class _Batch:
         counts = _incr_many(items)
         if counts is None:
             return None
-        self.known = {key: value for key, value in self.known.items() if value[1] > clock}
+        if clock - self.pruned_at >= 1:  # past windows' counts; not on every send of a busy caller
+            self.known = {key: value for key, value in self.known.items() if value[1] > clock}
+            self.pruned_at = clock
         sent = {}
         for (key, ttl, _hits), count in zip(items, counts, strict=True):
             self.known[key] = (count, clock + ttl)
@@ -248,7 +251,7 @@ def hit_batched(scope: str, idents: Iterable[str], *, now: float | None = None) 
     window, left = _window(seconds, now)
     ttl = math.ceil(left) + 1
     keys = _keys(scope, idents, window)
-    clock = time.monotonic()
+    clock = _clock()
     with _batch.lock:
         estimate = 0
         for key in keys:

@@ -280,3 +280,18 @@ def test_a_forked_worker_starts_with_nothing_to_send(batch_rates, redis_cache, m
     _pid, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert ratelimit._batch.pending  # the parent's own are untouched
+
+
+def test_rotating_callers_do_not_pile_up_in_the_process(batch_rates, redis_cache, monkeypatch):
+    """A new address per request (a rotating ``X-Forwarded-For``): each is remembered until its window ends,
+    never longer, so memory follows the request rate, not the attack's length."""
+    batch_rates("120/minute")
+    now = {"t": 1000.0}
+    monkeypatch.setattr(ratelimit, "_clock", lambda: now["t"])
+    for n in range(200):
+        now["t"] += 0.25  # every hit is sent
+        assert ratelimit.hit_batched("batched", [f"ip:198.51.100.{n % 250}:{n}"], now=T0 + 1).allowed
+    assert len(ratelimit._batch.known) == 200 and not ratelimit._batch.pending
+    now["t"] += 120  # both windows over
+    ratelimit.hit_batched("batched", ["ip:192.0.2.1"], now=T0 + 121)
+    assert len(ratelimit._batch.known) == 1
