@@ -137,3 +137,33 @@ def test_throttle_admits_requests_while_the_cache_is_down(client, regions, setti
         }
     }
     assert _statuses(client, 3) == [200, 200, 200]
+
+
+def test_api_calls_under_an_eighth_of_the_rate_reach_redis_in_one_batch(
+    client, regions, settings, rates, clock, require_redis, monkeypatch
+):
+    """The API's per-caller rate is counted with ``hit_batched``: requests far under the limit are held in
+    the process (no round trip each) and sent together; the shared counter then holds every one."""
+    from integrity_portal.core import ratelimit
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "integrity_portal.core.cache.ResilientRedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": "throttle-batch-test",
+        }
+    }
+    caches["default"].clear()
+    redis_client = caches["default"]._cache.get_client(write=True)
+
+    def shared() -> int:
+        return sum(int(redis_client.get(k)) for k in redis_client.keys("throttle-batch-test:*rl:anon:*"))
+
+    rates(anon="800/minute")
+    monkeypatch.setattr(ratelimit, "BATCH_SECONDS", 3600)
+    assert _statuses(client, 4) == [200] * 4
+    assert shared() == 1  # the first was sent, three are held
+    monkeypatch.setattr(ratelimit, "BATCH_SECONDS", 0)
+    assert _statuses(client, 1) == [200]
+    assert shared() == 5
+    caches["default"].clear()
