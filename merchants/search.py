@@ -24,6 +24,8 @@ import re
 import unicodedata
 from contextlib import contextmanager
 
+from integrity_portal.core.pg_indexes import index_drop_if_invalid, index_state
+
 #: Sources of the derived columns: a save writing any of them writes the search columns too.
 SEARCH_SOURCE_FIELDS = frozenset({"name", "former_names", "address"})
 SEARCH_FIELDS = ("search_name", "search_text")
@@ -110,10 +112,14 @@ def former_names_with(former_names: str, old_name: str) -> str:
     return "\n".join(names)
 
 
-def install_search_index(connection, *, concurrently: bool = False) -> bool:
-    """Create the grams function and GIN index on PostgreSQL if missing; a no-op elsewhere."""
+def install_search_index(connection, *, concurrently: bool = False) -> str | None:
+    """Create the grams function and GIN index on PostgreSQL if missing; a no-op elsewhere (``None``).
+
+    Returns ``"present"`` (a valid index was there), ``"created"``, or ``"rebuilt"``: an earlier concurrent build
+    had failed and left an invalid index, which ``IF NOT EXISTS`` alone would keep (searches would scan the
+    table); it is dropped and built again (``core.pg_indexes``)."""
     if connection.vendor != "postgresql":
-        return False
+        return None
     from .models import Merchant
 
     table = Merchant._meta.db_table
@@ -122,12 +128,16 @@ def install_search_index(connection, *, concurrently: bool = False) -> bool:
     with connection.cursor() as cursor:
         columns = {c.name for c in connection.introspection.get_table_description(cursor, table)}
         if "search_text" not in columns:  # a migrate that stopped before the migration adding the column
-            return False
+            return None
         cursor.execute("SELECT 1 FROM pg_proc WHERE proname = %s", [GRAMS_FUNCTION])
         if cursor.fetchone() is None:
             cursor.execute(GRAMS_FUNCTION_SQL)
-        cursor.execute(grams_index_sql(table, concurrently=concurrently))
-    return True
+    rebuilt = index_drop_if_invalid(connection, GRAMS_INDEX, concurrently=concurrently)
+    present = not rebuilt and index_state(connection, GRAMS_INDEX) == "valid"
+    if not present:
+        with connection.cursor() as cursor:
+            cursor.execute(grams_index_sql(table, concurrently=concurrently))
+    return "rebuilt" if rebuilt else "present" if present else "created"
 
 
 @contextmanager

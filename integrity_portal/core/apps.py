@@ -45,7 +45,7 @@ def _connect_holiday_calendar() -> None:
     from django.core.checks import register
     from django.db.models.signals import post_delete, post_save
 
-    from .checks import holiday_schedule_check
+    from .checks import holiday_schedule_check, invalid_index_check
     from .demo import register_demo_seeder
     from .models import HolidaySchedule, HolidayScheduleDay
     from .workdays import invalidate_calendar_cache
@@ -56,6 +56,7 @@ def _connect_holiday_calendar() -> None:
             invalidate_calendar_cache, sender=model, dispatch_uid=f"core_calendar_delete_{model.__name__}"
         )
     register(holiday_schedule_check)
+    register(invalid_index_check)
     register_demo_seeder("holiday_schedules", 5, _seed_holiday_schedules)
 
 

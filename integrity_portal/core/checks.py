@@ -55,3 +55,35 @@ def _database_exists() -> bool:
     if connection.vendor == "sqlite" and name and ":memory:" not in name and "mode=memory" not in name:
         return os.path.exists(name)
     return True
+
+
+def invalid_index_check(app_configs=None, **kwargs) -> list[Warning]:
+    """core.W003: an index a failed ``CREATE INDEX CONCURRENTLY`` left invalid (PostgreSQL).
+
+    PostgreSQL keeps such an index up to date and never reads it, so the queries it was built for scan the table
+    without any error anywhere; rerunning the migration or command that builds it drops the leftover and builds
+    it again (core/pg_indexes.py). Like the holiday check, it reads the database on every ``check``; one that is
+    not reachable yields nothing."""
+    from django.db import connection
+
+    from .pg_indexes import invalid_indexes
+
+    if not _database_exists():
+        return []
+    try:
+        names = invalid_indexes(connection)
+    except DatabaseError:
+        return []
+    return [
+        Warning(
+            _("索引 %(name)s 无效（上次并发创建未完成）：数据库不会使用它，相关查询将扫描全表。")
+            % {"name": name},
+            hint=_(
+                "请重新运行 manage.py migrate 或创建该索引的命令（搜索索引：manage.py rebuild_search_index "
+                "--create-index），它们会删除无效索引并重新创建；也可先执行 DROP INDEX CONCURRENTLY %(name)s。"
+            )
+            % {"name": name},
+            id="core.W003",
+        )
+        for name in names
+    ]

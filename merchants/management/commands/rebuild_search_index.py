@@ -2,15 +2,17 @@
 
 Fills the derived search columns of existing merchants (after the migration that adds them, or a change of
 the normalisation) in primary-key batches, and with ``--create-index`` creates the PostgreSQL grams function
-and GIN index if missing, ``CONCURRENTLY`` (no lock on writes; docs/SEARCH.md)."""
+and GIN index if missing, ``CONCURRENTLY`` (no lock on writes; docs/SEARCH.md), and rebuilds it if an
+earlier build failed and left it invalid."""
 
 from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from integrity_portal.core.pg_indexes import IndexBuildInProgress
 from merchants.search import install_search_index
 from merchants.services.search import search_columns_rebuild
 
@@ -24,7 +26,9 @@ class Command(BaseCommand):
             "--only-missing", action="store_true", help="only rows whose search text is empty"
         )
         parser.add_argument(
-            "--create-index", action="store_true", help="PostgreSQL: CREATE INDEX CONCURRENTLY IF NOT EXISTS"
+            "--create-index",
+            action="store_true",
+            help="PostgreSQL: CREATE INDEX CONCURRENTLY if missing or left invalid by a failed build",
         )
 
     def handle(self, *args, batch_size=5000, only_missing=False, create_index=False, **options):
@@ -32,5 +36,16 @@ class Command(BaseCommand):
         written = search_columns_rebuild(batch_size=batch_size, only_missing=only_missing)
         self.stdout.write(f"search columns written: {written} ({time.perf_counter() - started:.1f} s)")
         if create_index:
-            created = install_search_index(connection, concurrently=True)
-            self.stdout.write("search index: " + ("present" if created else "not PostgreSQL, nothing to do"))
+            try:
+                state = install_search_index(connection, concurrently=True)
+            except IndexBuildInProgress as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(
+                "search index: "
+                + {
+                    "present": "present",
+                    "created": "created",
+                    "rebuilt": "rebuilt (an earlier build had failed and left it invalid)",
+                    None: "not PostgreSQL, nothing to do",
+                }[state]
+            )
