@@ -40,6 +40,14 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 
+# Load the portal once, in the master, and fork every worker from it (GUNICORN_PRELOAD=false: each worker
+# loads it itself). A worker that loads it pays ~2.6 s of CPU before its first answer (imports 2.0 s, URLconf,
+# templates and statements of its first requests 0.6 s: docs/BENCHMARKS.md §7); with the recycling above, at
+# full load, that was a worker start every few seconds. A forked worker starts with all of it in place. What
+# the master loads opens no connection (tests/core/test_deploy_files.py): each worker opens its own. A new
+# release needs a restart of the master (the container), not a HUP.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in ("0", "false", "no", "off")
+
 # Request line and header limits: gunicorn's defaults, written down (nginx limits the body).
 limit_request_line = 4094
 limit_request_fields = 100
@@ -47,6 +55,22 @@ limit_request_fields = 100
 accesslog = None  # one JSON line per request comes from the portal's own logging, not gunicorn's
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def when_ready(server):
+    """In the master, once the application is loaded (``preload_app``) and before any worker is forked: resolve
+    the URLconf (imports every view module; otherwise each worker's first request does) and freeze the loaded
+    objects out of the cyclic collector's reach (``gc.freeze``), so that workers share those pages with the
+    master instead of copying them when a collection touches them."""
+    if not server.cfg.preload_app:
+        return
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 — the import is the point
+    gc.collect()
+    gc.freeze()
 
 
 def post_worker_init(worker):

@@ -229,9 +229,9 @@ def seeded_server(django_db_setup, django_db_blocker):
         API_ANON_RATE="1000000/second",
         API_USER_RATE="1000000/second",
         LOG_LEVEL="WARNING",
-        # gunicorn reads ./gunicorn.conf.py: its worker recycling (max_requests 2,000) re-imports the app every
-        # ~2,000 requests per worker, seconds of CPU that stall a run; the benchmark measures the steady state.
-        GUNICORN_MAX_REQUESTS="0",
+        # gunicorn reads ./gunicorn.conf.py, as in production: its worker recycling (max_requests 2,000) forks
+        # a new worker from the preloaded master (preload_app), which costs nothing measurable; before
+        # preloading, each recycled worker re-imported the app (docs/BENCHMARKS.md §7, ninth pass).
     )
     server = subprocess.Popen(
         [

@@ -424,6 +424,7 @@ def test_gunicorn_outlasts_the_worst_request_and_drains_gracefully(monkeypatch):
             cfg.set(key, value)  # gunicorn's own validation of every value in the file
     assert cfg.timeout == 60 and cfg.graceful_timeout == 30 and cfg.worker_class_str == "sync"
     assert cfg.workers >= 2 and cfg.max_requests > 0
+    assert cfg.preload_app is True  # recycled workers are forked from the loaded master, not loaded anew
     nginx = (ROOT / "deploy" / "nginx" / "portal.conf").read_text()
     proxy_read = int(re.search(r"proxy_read_timeout\s+(\d+)s;", nginx).group(1))
     assert proxy_read > cfg.timeout  # nginx never gives up on a request gunicorn is still running
@@ -454,3 +455,53 @@ def test_gunicorn_workers_freeze_the_loaded_application_out_of_the_collectors_wa
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+MASTER_LOAD = r"""
+import json, os, runpy, socket, sys
+connects = []
+_connect = socket.socket.connect
+def _record(self, address):
+    connects.append(str(address))
+    return _connect(self, address)
+socket.socket.connect = _record
+conf = runpy.run_path("gunicorn.conf.py")
+assert conf["preload_app"] is True
+from integrity_portal.wsgi import application  # what gunicorn's master does with preload_app
+class Cfg: preload_app = True
+class Server: cfg = Cfg()
+conf["when_ready"](Server())
+from django.db import connections
+from django.urls import get_resolver
+opened = [c.alias for c in connections.all() if c.connection is not None]
+print(json.dumps({"db": opened, "sockets": connects, "views": "merchants.api.views" in sys.modules,
+                  "urls": len(get_resolver().url_patterns)}))
+"""
+
+
+def test_gunicorns_master_loads_the_portal_without_opening_a_connection_the_workers_would_share():
+    """gunicorn.conf.py sets ``preload_app``: the master imports the portal and resolves the URLconf, then forks
+    the workers. A database or Redis connection opened by then would be one socket shared by every worker
+    (interleaved protocol, answers to the wrong request); none may be."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="integrity_portal.settings", GUNICORN_PRELOAD="true")
+    done = subprocess.run(
+        [sys.executable, "-c", MASTER_LOAD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    import json
+
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded["views"] is True and loaded["urls"] > 5  # the warm-up did load the views
+    assert loaded["db"] == [] and loaded["sockets"] == []
+
+
+def test_gunicorn_preload_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("GUNICORN_PRELOAD", "false")
+    values = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert values["preload_app"] is False
+
+    class Server:
+        class cfg:  # noqa: N801 — gunicorn's attribute name
+            preload_app = False
+
+    values["when_ready"](Server())  # nothing loaded in the master then
