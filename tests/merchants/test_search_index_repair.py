@@ -116,3 +116,13 @@ def test_the_rebuild_command_says_it_rebuilt_an_invalid_index(restore_indexes):
     out = io.StringIO()
     call_command("rebuild_search_index", "--create-index", stdout=out)
     assert "search index: present" in out.getvalue()
+
+
+def test_a_migrate_meeting_another_sessions_build_leaves_it_to_that_session(monkeypatch, caplog):
+    from integrity_portal.core import pg_indexes
+    from merchants.search import install_after_migrate
+
+    monkeypatch.setattr(pg_indexes, "index_state", lambda connection, name: "building")
+    with caplog.at_level("WARNING", logger="merchants.search"):
+        install_after_migrate(sender=None, using="default")  # no exception: migrate ends normally
+    assert GRAMS_INDEX in caplog.text
