@@ -9,7 +9,10 @@ INDEX`` stops on "already exists". So a builder calls ``index_drop_if_invalid`` 
 and start of the development server (docs/OPERATIONS.md).
 
 An index that another session is building right now is invalid too, until its build ends: it is never dropped
-here (``pg_stat_progress_create_index``); the caller gets ``IndexBuildInProgress`` and runs again later.
+here (``pg_stat_progress_create_index``); the caller gets ``IndexBuildInProgress`` and runs again later. That
+view shows another role's build only to members of ``pg_read_all_stats``; a build by another role looks
+invalid, and its ``DROP INDEX`` waits for the build to end (both lock the table) before the caller builds the
+index again: slower, not wrong.
 """
 
 from __future__ import annotations
