@@ -9,14 +9,24 @@ def _sync_groups(sender, **kwargs):
     sync_role_groups()
 
 
+def _last_app_with_models():
+    """The app whose ``post_migrate`` is sent last by ``migrate`` and ``flush`` (one per app with a models
+    module, in ``INSTALLED_APPS`` order): by then every app's permissions exist."""
+    from django.apps import apps
+
+    return [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+
+
 class CoreConfig(AppConfig):
     name = "integrity_portal.core"
     label = "core"
     verbose_name = _("系统：操作日志与工作日")
 
     def ready(self) -> None:
-        # Groups are derived from the role map after every migrate/flush, so they never drift.
-        post_migrate.connect(_sync_groups, dispatch_uid="core_sync_role_groups")
+        # Groups are derived from the role map after every migrate/flush, so they never drift: once, after the
+        # last app's permissions are created. The signal is sent once per app (about 25); syncing on each cost
+        # about a second per flush, which is every transactional test's teardown.
+        post_migrate.connect(_sync_groups, sender=_last_app_with_models(), dispatch_uid="core_sync_role_groups")
         from .audit_immutability import install_after_migrate
         from .logging import connect_celery_signals
 
