@@ -24,7 +24,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Groups are derived from the role map after every migrate/flush, so they never drift: once, after the
-        # last app's permissions are created. The signal is sent once per app (about 25); syncing on each cost
+        # last app's permissions are created. The signal is sent once per app with models (19); syncing on each cost
         # about a second per flush, which is every transactional test's teardown.
         post_migrate.connect(_sync_groups, sender=_last_app_with_models(), dispatch_uid="core_sync_role_groups")
         from .audit_immutability import install_after_migrate
