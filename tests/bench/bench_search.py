@@ -304,7 +304,12 @@ def _stop_server(server) -> None:
 
 def _cpu_by_process(server_group: int) -> dict[str, float]:
     """CPU seconds used so far by the server's processes (its process group), PostgreSQL, Redis and wrk:
-    read before and after a run, the difference per request says where an answer's CPU goes (two cores)."""
+    read before and after a run, the difference per request says where an answer's CPU goes (two cores).
+
+    A process's own time plus its reaped children's (``cutime``/``cstime``): a worker that gunicorn recycles,
+    or the PostgreSQL backend its connection had, leaves ``/proc`` within the run, and its CPU is then counted
+    in its parent's children's time (the gunicorn master, the postmaster), so the difference never goes
+    negative."""
     ticks = os.sysconf("SC_CLK_TCK")
     used = {"gunicorn": 0.0, "postgres": 0.0, "redis": 0.0, "wrk": 0.0}
     for entry in os.scandir("/proc"):
@@ -317,7 +322,7 @@ def _cpu_by_process(server_group: int) -> dict[str, float]:
             continue
         name = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
-        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        seconds = sum(int(value) for value in fields[11:15]) / ticks  # utime, stime, cutime, cstime
         if int(fields[2]) == server_group:
             used["gunicorn"] += seconds
         elif name.startswith("postgres"):
