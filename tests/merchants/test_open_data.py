@@ -4,15 +4,19 @@ data, the manifest written by the command and the beat job, the page, ETag/304, 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.template.defaultfilters import filesizeformat
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from merchants.models import ListEntryKind, Merchant, MerchantStatus, OpenDataFile
@@ -220,6 +224,19 @@ def test_page_lists_the_files_with_size_rows_and_time(world):
     assert "merchant_id" in body and "licence_number" in body  # the data dictionary
     assert settings.OPEN_DATA_LICENCE in body
     assert "<script" not in body.split("</head>")[1] and "style=" not in body
+    # 解放区's register row: each file's size, the record count and the generation time, as the files served
+    # say them (the bytes downloaded, the CSV's data lines), not as the export recorded them.
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", body, re.S) if f"/open-data/{JIEFANG}/register.csv" in r)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    for fmt in ("csv", "xlsx", "json"):
+        served = b"".join(Client().get(f"/open-data/{JIEFANG}/register.{fmt}").streaming_content)
+        size = html.escape(filesizeformat(len(served)))
+        assert re.search(rf'register\.{fmt}"[^>]*>[^<]*</a> <span class="muted small">{re.escape(size)}</span>', row)
+    served_csv = b"".join(Client().get(f"/open-data/{JIEFANG}/register.csv").streaming_content)
+    records = list(csv.DictReader(io.StringIO(served_csv.decode("utf-8-sig"))))
+    assert len(records) >= 3 and cells[3].strip() == str(len(records))
+    shown = timezone.make_aware(datetime.strptime(cells[4].strip(), "%Y-%m-%d %H:%M"))
+    assert abs(timezone.now() - shown) < timedelta(minutes=2)  # local time (Asia/Shanghai) read back as such
     home = Client().get("/legal/privacy/").content.decode()
     assert 'href="/open-data/"' in home  # linked from the footer of every page
 

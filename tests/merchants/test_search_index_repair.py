@@ -14,6 +14,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from integrity_portal.core.checks import invalid_index_check
 from integrity_portal.core.pg_indexes import index_state
@@ -105,6 +106,25 @@ def test_the_migration_run_again_after_a_failed_build_rebuilds_the_invalid_index
     with connection.schema_editor(atomic=False) as editor:
         migration.add_indexes(apps, editor)
     assert index_state(connection, NAME_INDEX) == "valid"
+
+
+def test_the_migration_builds_both_indexes_concurrently_outside_a_transaction(restore_indexes):
+    """A bureau's register stays writable while the migration builds its search indexes: both are built
+    ``CONCURRENTLY``, which PostgreSQL allows only outside a transaction block (hence ``atomic = False``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX {GRAMS_INDEX}")
+        cursor.execute(f"DROP INDEX {NAME_INDEX}")
+    with CaptureQueriesContext(connection) as queries, connection.schema_editor(atomic=False) as editor:
+        migration.add_indexes(apps, editor)
+    creates = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("CREATE INDEX")]
+    assert len(creates) == 2, creates
+    assert all(sql.upper().startswith("CREATE INDEX CONCURRENTLY") for sql in (c.lstrip() for c in creates))
+    assert {name for name in (GRAMS_INDEX, NAME_INDEX) if any(name in sql for sql in creates)} == {
+        GRAMS_INDEX,
+        NAME_INDEX,
+    }
+    assert migration.Migration.atomic is False
+    assert index_state(connection, GRAMS_INDEX) == "valid" and index_state(connection, NAME_INDEX) == "valid"
 
 
 def test_the_rebuild_command_says_it_rebuilt_an_invalid_index(restore_indexes):

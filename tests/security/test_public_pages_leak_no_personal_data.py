@@ -84,8 +84,10 @@ def _crawl(client: Client):
                 parsed = urlparse(data["next"])
                 queue.append(f"{parsed.path}?{parsed.query}")
             for item in data.get("results", []) if isinstance(data, dict) else []:
-                if isinstance(item, dict) and "id" in item and "/api/v1/merchants/" in url:
-                    queue.append(f"/api/v1/merchants/{item['id']}/")
+                # Every list's rows name their entity ``merchant_id`` (docs/API.md "One naming scheme"); its
+                # detail is crawled next, before the pages the HTML links queued, so MAX_PAGES reaches them.
+                if isinstance(item, dict) and isinstance(item.get("merchant_id"), int):
+                    queue.appendleft(f"/api/v1/merchants/{item['merchant_id']}/")
                 if isinstance(item, dict) and item.get("results_url"):  # a published spot-check plan's results
                     queue.append(urlparse(item["results_url"]).path)
         elif "html" in content_type:
@@ -102,12 +104,14 @@ def test_no_public_page_or_anonymous_api_response_contains_personal_data(django_
     secrets = _personal_values()
     assert len(secrets) > 50, "the seeded database should hold complainants' and objectors' data to look for"
     client = Client()
-    pages = 0
+    pages, api_details = 0, 0
     for url, body in _crawl(client):
         pages += 1
+        api_details += bool(re.fullmatch(r"/api/v1/merchants/\d+/", url))
         leaked = [s for s in secrets if s in body]
         assert not leaked, f"{url} shows personal data: {leaked[:5]}"
     assert pages > 30
+    assert api_details >= 20, f"the crawl reached {api_details} API merchant details"
 
     # The open-data files (issue #15): every file the /open-data/ page links, in every format, holds none of
     # it either, nor the legal representatives' names (the register page shows them one at a time; the bulk
