@@ -226,12 +226,16 @@ def test_page_lists_the_files_with_size_rows_and_time(world):
     assert "<script" not in body.split("</head>")[1] and "style=" not in body
     # 解放区's register row: each file's size, the record count and the generation time, as the files served
     # say them (the bytes downloaded, the CSV's data lines), not as the export recorded them.
-    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", body, re.S) if f"/open-data/{JIEFANG}/register.csv" in r)
+    row = next(
+        r for r in re.findall(r"<tr>(.*?)</tr>", body, re.S) if f"/open-data/{JIEFANG}/register.csv" in r
+    )
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     for fmt in ("csv", "xlsx", "json"):
         served = b"".join(Client().get(f"/open-data/{JIEFANG}/register.{fmt}").streaming_content)
         size = html.escape(filesizeformat(len(served)))
-        assert re.search(rf'register\.{fmt}"[^>]*>[^<]*</a> <span class="muted small">{re.escape(size)}</span>', row)
+        assert re.search(
+            rf'register\.{fmt}"[^>]*>[^<]*</a> <span class="muted small">{re.escape(size)}</span>', row
+        )
     served_csv = b"".join(Client().get(f"/open-data/{JIEFANG}/register.csv").streaming_content)
     records = list(csv.DictReader(io.StringIO(served_csv.decode("utf-8-sig"))))
     assert len(records) >= 3 and cells[3].strip() == str(len(records))

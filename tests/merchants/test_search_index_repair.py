@@ -116,7 +116,9 @@ def test_the_migration_builds_both_indexes_concurrently_outside_a_transaction(re
         cursor.execute(f"DROP INDEX {NAME_INDEX}")
     with CaptureQueriesContext(connection) as queries, connection.schema_editor(atomic=False) as editor:
         migration.add_indexes(apps, editor)
-    creates = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("CREATE INDEX")]
+    creates = [
+        q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("CREATE INDEX")
+    ]
     assert len(creates) == 2, creates
     assert all(sql.upper().startswith("CREATE INDEX CONCURRENTLY") for sql in (c.lstrip() for c in creates))
     assert {name for name in (GRAMS_INDEX, NAME_INDEX) if any(name in sql for sql in creates)} == {
