@@ -12,7 +12,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from integrity_portal.core.actors import acting_user
@@ -50,6 +50,9 @@ from .repair import repair_request_decide, repair_request_submit  # noqa: F401 -
 
 COMMITMENT_TEXT_VERSION = "2026-1"
 SERIOUS_DISHONESTY_YEARS = 3
+#: How far back an inspection may be entered: paper records of the last ten years may be backfilled (the rating
+#: reads 24 months, a list decision's publicity at most five years); anything older is a mistyped year.
+INSPECTION_BACKFILL_YEARS = 10
 ABNORMAL_ESCALATION_YEARS = 3
 
 
@@ -148,6 +151,25 @@ def inspection_check_inspectors(*, merchant: Merchant, inspector_1, inspector_2)
     return tuple(profiles)
 
 
+def inspection_check_not_too_early(*, merchant: Merchant, inspected_on: date) -> None:
+    """A visit cannot predate the entity (its registration date, when the register has one), nor lie beyond
+    the backfill window: both are a mistyped year (0203 for 2023), which would otherwise be published as the
+    entity's history."""
+    if merchant.registered_on and inspected_on < merchant.registered_on:
+        raise ValidationFailed(
+            _("检查日期不能早于该主体的成立日期（%(date)s）。")
+            % {"date": formats.date_format(merchant.registered_on)},
+            details={"field": "inspected_on"},
+        )
+    earliest = timezone.localdate() - relativedelta(years=INSPECTION_BACKFILL_YEARS)
+    if inspected_on < earliest:
+        raise ValidationFailed(
+            _("检查日期不能早于 %(date)s：只可补录 %(years)s 年内的检查。")
+            % {"date": formats.date_format(earliest), "years": INSPECTION_BACKFILL_YEARS},
+            details={"field": "inspected_on"},
+        )
+
+
 def inspection_record(
     *,
     merchant: Merchant,
@@ -173,6 +195,7 @@ def inspection_record(
         raise ValidationFailed(_("检查日期无效。"), details={"field": "inspected_on"})
     if inspected_on > timezone.localdate():
         raise ValidationFailed(_("检查日期不能晚于今天。"), details={"field": "inspected_on"})
+    inspection_check_not_too_early(merchant=merchant, inspected_on=inspected_on)
     first, second = inspection_check_inspectors(
         merchant=merchant, inspector_1=inspector_1, inspector_2=inspector_2
     )

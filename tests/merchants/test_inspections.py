@@ -4,7 +4,7 @@ never for a future date — through the service, the staff admin and the staff A
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -116,6 +116,39 @@ def test_service_refuses_bad_inspections(world, overrides, message):
             resolved[key] = value
     with pytest.raises(ValidationFailed, match=message):
         _record(world, **resolved)
+    assert not Inspection.objects.exists()
+
+
+def test_a_visit_before_the_entity_was_registered_is_refused_and_the_day_itself_is_not(world):
+    merchant = world["merchant"]
+    merchant.registered_on = today() - timedelta(days=400)
+    merchant.save(update_fields=["registered_on"])
+    with pytest.raises(ValidationFailed, match="成立日期"):
+        _record(world, inspected_on=merchant.registered_on - timedelta(days=1))
+    assert not Inspection.objects.exists()
+    assert _record(world, inspected_on=merchant.registered_on).inspected_on == merchant.registered_on
+
+
+@pytest.mark.parametrize("registered", [None, "1985-06-01"], ids=["unknown_registration", "old_entity"])
+def test_a_mistyped_year_beyond_the_ten_year_backfill_is_refused(world, registered):
+    """0203 for 2023: schemathesis recorded year-73 inspections through the API before the window existed."""
+    merchant = world["merchant"]
+    merchant.registered_on = date.fromisoformat(registered) if registered else None
+    merchant.save(update_fields=["registered_on"])
+    for typo in (date(73, 5, 10), date(2003, 5, 10), today() - timedelta(days=366 * 10 + 3)):
+        before_registration = merchant.registered_on and typo < merchant.registered_on
+        with pytest.raises(ValidationFailed, match="成立日期" if before_registration else "10 年内"):
+            _record(world, inspected_on=typo)
+    assert not Inspection.objects.exists()
+    nine_years = today() - timedelta(days=365 * 9)
+    assert _record(world, inspected_on=nine_years).inspected_on == nine_years
+
+
+def test_api_refuses_a_year_73_inspection_with_400_on_the_date(world, client):
+    client.force_login(world["clerk"])
+    response = client.post(API_URL, _api(world, inspected_on="0073-05-10"), content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["attr"] == "inspected_on"
     assert not Inspection.objects.exists()
 
 
