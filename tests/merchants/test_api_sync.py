@@ -36,7 +36,19 @@ def _rename(merchant, name, capture):
         merchant_save(merchant=merchant, actor=None, changed_fields=["name"])
 
 
-@pytest.mark.parametrize("url", [LIST, "detail", "/api/v1/regions/", "/api/v1/lists/black/", "/api/v1/commendations/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        LIST,
+        "detail",
+        "/api/v1/regions/",
+        "/api/v1/regions/410802/",
+        "/api/v1/lists/red/",
+        "/api/v1/lists/black/",
+        "/api/v1/commendations/",
+        "/api/v1/spot-checks/",
+    ],
+)
 def test_public_lists_and_details_answer_304_to_a_current_copy(api, shop, url):
     url = f"{LIST}{shop.pk}/" if url == "detail" else url
     first = api.get(url)

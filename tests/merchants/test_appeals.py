@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from integrity_portal.core.audit import audit_entries_for
 from integrity_portal.core.errors import NotPermitted, TransitionNotAllowed, ValidationFailed
-from merchants.models import AppealStatus, Merchant, Rating, ReplyStatus
+from merchants.models import AppealStatus, Membership, MembershipRole, Merchant, Rating, ReplyStatus
 from merchants.services import recourse
 from merchants.services.rating import ratings_recompute
-from tests.factories import MerchantFactory, make_staff
+from tests.factories import MerchantFactory, UserFactory, make_staff
 from tests.merchants.credit_factories import MINOR, inspect, today
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +116,20 @@ def test_reinspection_needs_findings_is_due_in_three_months_and_may_lower_the_ra
     recourse.reinspection_complete(request=req, inspection=worse, actor=None)
     ratings_recompute(stale_only=True)
     assert Merchant.objects.get(pk=m.pk).stars < before
+
+
+def test_portal_rating_api_says_under_appeal_from_filing_to_decision(rated, client):
+    """The owner's rating endpoint carries the same flag as the open data: on when the appeal is filed, off
+    when it is decided (FHRS publishes its "new rating pending" the same way)."""
+    owner = UserFactory(username="owner_appeal")
+    Membership.objects.create(user=owner, merchant=rated, role=MembershipRole.OWNER)
+    client.force_login(owner)
+    url = f"/api/v1/portal/merchants/{rated.pk}/rating/"
+    before = client.get(url).json()
+    assert before["under_appeal"] is False and before["rating_state"] == "rated"
+    filed = client.post(f"/api/v1/portal/merchants/{rated.pk}/appeals/", {"grounds": "检查当日店主不在，记录有误。"})
+    assert filed.status_code == 201, filed.content
+    assert client.get(url).json()["under_appeal"] is True
+    appeal = rated.appeals.get()
+    recourse.appeal_decide(appeal=appeal, upheld=False, reason="经复核，维持原评定", actor=make_staff())
+    assert client.get(url).json()["under_appeal"] is False

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from django.utils import timezone
+from django.utils.http import http_date, parse_http_date
 from openpyxl import load_workbook
 
 from merchants.models import ListEntryKind, Merchant, MerchantStatus, OpenDataFile
@@ -258,6 +259,13 @@ def test_file_is_served_with_etag_and_answers_304(world):
     assert b"".join(response.streaming_content) == _read(item)
     again = Client().get(f"/open-data/{JIEFANG}/register.csv", HTTP_IF_NONE_MATCH=f'"{item.sha256}"')
     assert again.status_code == 304 and again["ETag"] == f'"{item.sha256}"'
+    # Last-Modified is the generation time: a copy fetched then is current, one from before is not
+    modified = response["Last-Modified"]
+    assert parse_http_date(modified) == int(item.generated_at.timestamp())
+    since = Client().get(f"/open-data/{JIEFANG}/register.csv", HTTP_IF_MODIFIED_SINCE=modified)
+    assert since.status_code == 304
+    older = http_date(int(item.generated_at.timestamp()) - 1)
+    assert Client().get(f"/open-data/{JIEFANG}/register.csv", HTTP_IF_MODIFIED_SINCE=older).status_code == 200
     json_response = Client().get(f"/open-data/{JIEFANG}/black_list.json")
     assert json_response["Content-Type"] == "application/json"
     xlsx = Client().get(f"/open-data/{JIEFANG}/register.xlsx")

@@ -112,3 +112,27 @@ def test_open_data_page_ignores_unknown_parameters(regions, stored):
     assert visitor.get("/open-data/?x=1").status_code == 200
     assert visitor.get("/open-data/?y=2").status_code == 200
     assert len(stored) == 1
+
+
+def test_directory_search_ignores_unknown_parameters(regions, stored, monkeypatch):
+    """Issue #15 item 7 for the directory: ``?q=面馆&r=<random>`` is the search ``?q=面馆`` — asked a second
+    time it is stored, and the third request, whatever its junk, is served from the cache."""
+    from merchants.views import directory
+
+    MerchantFactory(name="老街刘记面馆", region_id="410802")
+    renders = []
+    real = directory.search_page
+    monkeypatch.setattr(
+        directory, "search_page", lambda request, version: renders.append(1) or real(request, version)
+    )
+    visitor = Client()
+    pages = [
+        visitor.get(url)
+        for url in ("/merchants/?q=面馆&r=1", "/merchants/?q=面馆&utm_source=x", "/merchants/?q=面馆&r=3")
+    ]
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    assert "老街刘记面馆" in pages[2].content.decode()
+    assert len(renders) == 2 and len(stored) == 1  # stored at the second ask, served at the third
+    assert "utm_source" not in pages[2].content.decode() and "r=1" not in pages[2].content.decode()
+    visitor.get("/merchants/?q=刘记&r=1")
+    assert len(renders) == 3  # another word is another search
